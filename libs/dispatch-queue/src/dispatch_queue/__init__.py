@@ -1,0 +1,1 @@
+"""The RabbitMQ contract shared by the outbox relay (campaign-api) and the dispatch worker."""

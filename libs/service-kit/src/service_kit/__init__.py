@@ -1,0 +1,1 @@
+"""Pieces every Campaign Dispatch service shares; each module is named for what it holds."""

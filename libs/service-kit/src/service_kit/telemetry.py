@@ -1,0 +1,34 @@
+"""OpenTelemetry tracing set up the same way in every service."""
+
+from __future__ import annotations
+
+from opentelemetry import trace
+from opentelemetry.sdk.resources import Resource
+from opentelemetry.sdk.trace import TracerProvider
+from opentelemetry.sdk.trace.export import BatchSpanProcessor, SpanExporter
+
+from service_kit.settings import ServiceSettings
+
+
+def configure_tracing(settings: ServiceSettings, exporter: SpanExporter | None = None) -> TracerProvider:
+    """Install a tracer provider naming this service; export over OTLP when an endpoint is configured.
+
+    The standard OTEL_* variables (OTEL_RESOURCE_ATTRIBUTES, OTEL_EXPORTER_OTLP_HEADERS, ...) are honoured by
+    the SDK itself. Tests pass an in-memory exporter instead.
+    """
+    resource = Resource.create(
+        {
+            "service.name": settings.service_name,
+            "service.version": settings.service_version,
+            "deployment.environment": settings.deployment_environment,
+        }
+    )
+    provider = TracerProvider(resource=resource)
+    if exporter is None and settings.otel_exporter_otlp_endpoint:
+        from opentelemetry.exporter.otlp.proto.grpc.trace_exporter import OTLPSpanExporter
+
+        exporter = OTLPSpanExporter(endpoint=settings.otel_exporter_otlp_endpoint)
+    if exporter is not None:
+        provider.add_span_processor(BatchSpanProcessor(exporter))
+    trace.set_tracer_provider(provider)
+    return provider
