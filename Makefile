@@ -30,9 +30,11 @@ seed: migrate ## load the seed customers and campaigns into DATABASE_URL (idempo
 up: install ## run the whole platform (compose with a Docker engine, local processes otherwise)
 	$(UV) run --frozen python tools/devstack.py
 
+TEST_DIRS := $(foreach s,$(SERVICES),services/$(s)/tests) tests
+
 test: install ## run every test against real PostgreSQL and RabbitMQ
-	@set -e; for s in $(SERVICES); do \
-		echo "== $$s"; $(UV) run --frozen pytest -q services/$$s/tests; \
+	@set -e; for d in $(TEST_DIRS); do \
+		echo "== $$d"; $(UV) run --frozen pytest -q $$d; \
 	done
 
 lint: install ## ruff and mypy --strict over the whole workspace
