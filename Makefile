@@ -21,7 +21,8 @@ proto: ## generate the Python gRPC stubs from proto/ (never committed)
 		--mypy_out=$(PROTO_OUT) --mypy_grpc_out=$(PROTO_OUT) proto/template/v1/template.proto
 	@touch $(PROTO_OUT)/template/py.typed
 
-migrate: install ## apply the SQL migrations to DATABASE_URL
+migrate: install ## create the database if missing and apply the SQL migrations to DATABASE_URL
+	$(UV) run --frozen python tools/devstack.py prepare
 	$(UV) run --frozen campaign-api migrate
 
 seed: migrate ## load the seed customers and campaigns into DATABASE_URL (idempotent)

@@ -1,0 +1,132 @@
+"""`make up`: the whole platform on one machine.
+
+With a Docker engine answering, this is `docker compose up --build`. Without one, it runs the four services as
+local processes against the PostgreSQL and RabbitMQ at DATABASE_URL / AMQP_URL (localhost by default), after creating
+the database if needed, applying the migrations and loading the seed data. It stays in the foreground, prints where
+each service listens, and stops everything it started on Ctrl-C or SIGTERM.
+
+    python tools/devstack.py            # run the platform
+    python tools/devstack.py prepare    # only create the database if it is missing (used by make migrate/seed)
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+from dataclasses import dataclass
+from urllib.parse import urlsplit
+
+import psycopg
+from psycopg import sql
+
+DATABASE_URL = os.environ.get("DATABASE_URL", "postgresql://postgres@localhost:5432/campaign_dispatch")
+AMQP_URL = os.environ.get("AMQP_URL", "amqp://guest:guest@localhost:5672/")
+START_POSTGRES = "pg_ctlcluster --skip-systemctl-redirect $(ls /etc/postgresql) main start"
+START_RABBITMQ = "rabbitmq-server -detached"
+
+
+@dataclass(frozen=True)
+class Process:
+    name: str
+    argv: tuple[str, ...]
+    env: dict[str, str]
+    listens: str
+
+
+PROCESSES = (
+    Process("template-svc", ("template-svc",), {"GRPC_PORT": "50051", "PROBE_PORT": "8081"},
+            "gRPC localhost:50051 (reflection on), probes http://localhost:8081/health"),
+    Process("campaign-api", ("campaign-api", "serve"), {"HTTP_PORT": "8080"},
+            "http://localhost:8080 (docs at /docs, metrics at /metrics)"),
+    Process("dispatch-worker", ("dispatch-worker",), {"PROBE_PORT": "8082"}, "probes http://localhost:8082/health"),
+    Process("scheduler", ("scheduler",), {"PROBE_PORT": "8083"}, "probes http://localhost:8083/health"),
+)
+
+
+def docker_engine_answers() -> bool:
+    """True when a Docker engine (not only the client) answers `docker info`."""
+    if shutil.which("docker") is None:
+        return False
+    result = subprocess.run(["docker", "info"], capture_output=True, check=False, timeout=15)  # noqa: S607
+    return result.returncode == 0
+
+
+def require_listening(url: str, what: str, start: str) -> None:
+    """Exit with the command that starts a dependency when nothing listens at its URL."""
+    parts = urlsplit(url)
+    try:
+        with socket.create_connection((parts.hostname or "localhost", parts.port or 0), timeout=3):
+            return
+    except OSError as exc:
+        sys.exit(f"{what} is not answering at {parts.hostname}:{parts.port} ({exc}). Start it with: {start}")
+
+
+def prepare_database(url: str) -> None:
+    """Create the database named in DATABASE_URL when the server does not have it yet."""
+    require_listening(url, "PostgreSQL", START_POSTGRES)
+    dbname = urlsplit(url).path.lstrip("/")
+    admin_url = url.rsplit("/", 1)[0] + "/postgres"
+    with psycopg.connect(admin_url, autocommit=True) as admin:
+        exists = admin.execute("SELECT 1 FROM pg_database WHERE datname = %s", (dbname,)).fetchone()
+        if not exists:
+            admin.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(dbname)))
+            print(f"created database {dbname}", flush=True)
+
+
+async def run_local() -> int:
+    """Start every service as a child process; stop them all when one exits or on a signal."""
+    require_listening(AMQP_URL, "RabbitMQ", START_RABBITMQ)
+    prepare_database(DATABASE_URL)
+    env = {**os.environ, "DATABASE_URL": DATABASE_URL, "AMQP_URL": AMQP_URL}
+    for step in (("campaign-api", "migrate"), ("campaign-api", "seed")):
+        subprocess.run(step, env=env, check=True)
+    children: dict[str, asyncio.subprocess.Process] = {}
+    for proc in PROCESSES:
+        children[proc.name] = await asyncio.create_subprocess_exec(*proc.argv, env={**env, **proc.env})
+    print("\nCampaign Dispatch is up:", flush=True)
+    for proc in PROCESSES:
+        print(f"  {proc.name:16} {proc.listens}", flush=True)
+    print("Ctrl-C stops everything.\n", flush=True)
+
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    waits = {asyncio.create_task(child.wait()): name for name, child in children.items()}
+    stopper = asyncio.create_task(stop.wait())
+    done, _ = await asyncio.wait({stopper, *waits}, return_when=asyncio.FIRST_COMPLETED)
+    status = 0
+    for task in done:
+        if task in waits:
+            print(f"{waits[task]} exited with {task.result()}; stopping the rest", flush=True)
+            status = 1
+    for child in children.values():
+        if child.returncode is None:
+            child.send_signal(signal.SIGTERM)
+    try:
+        await asyncio.wait_for(asyncio.gather(*(c.wait() for c in children.values())), timeout=20)
+    except TimeoutError:
+        for child in children.values():
+            if child.returncode is None:
+                child.kill()
+    stopper.cancel()
+    return status
+
+
+def main(argv: list[str]) -> int:
+    """Entry point: `prepare`, or run the platform."""
+    if argv[:1] == ["prepare"]:
+        prepare_database(DATABASE_URL)
+        return 0
+    if docker_engine_answers():
+        os.execvp("docker", ["docker", "compose", "up", "--build"])  # noqa: S606, S607
+    return asyncio.run(run_local())
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
