@@ -1,0 +1,3 @@
+"""Repo-wide checks share the throwaway-database fixtures every service uses."""
+
+pytest_plugins = ["service_kit.testing"]

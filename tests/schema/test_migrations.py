@@ -1,0 +1,99 @@
+"""The schema as the migrations build it: idempotent, constrained, indexed."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import psycopg
+import pytest
+
+from service_kit.migrations import apply_migrations
+
+
+@pytest.fixture
+def conn(database_url: str) -> Iterator[psycopg.Connection]:
+    """A connection whose work is rolled back after each test."""
+    with psycopg.connect(database_url) as connection:
+        yield connection
+        connection.rollback()
+
+
+def test_applying_the_migrations_twice_is_a_no_op(database_url: str, repo_root: Path) -> None:
+    assert apply_migrations(database_url, repo_root / "migrations") == 0
+
+
+def test_every_table_of_the_spec_exists_with_its_columns(conn: psycopg.Connection) -> None:
+    rows = conn.execute(
+        "SELECT table_name, column_name FROM information_schema.columns WHERE table_schema = 'public'"
+    ).fetchall()
+    columns = {(table, column) for table, column in rows}
+    for table, names in {
+        "customers": ["id", "phone", "first_name", "last_name", "location", "preferred_product"],
+        "campaigns": ["id", "name", "channel", "status", "base_template", "scheduled_at", "created_at"],
+        "outbound_messages": ["id", "campaign_id", "customer_id", "status", "rendered_content", "last_error",
+                              "retry_count", "created_at", "updated_at"],
+    }.items():
+        for name in names:
+            assert (table, name) in columns, f"{table}.{name} is missing"
+
+
+@pytest.mark.parametrize(
+    ("statement", "constraint"),
+    [
+        ("INSERT INTO campaigns (name, channel, base_template) VALUES ('x', 'email', 'hi')", "campaigns_channel_check"),
+        ("INSERT INTO campaigns (name, channel, status, base_template) VALUES ('x', 'sms', 'paused', 'hi')",
+         "campaigns_status_check"),
+        ("INSERT INTO campaigns (name, channel, base_template) VALUES ('', 'sms', 'hi')", "campaigns_name_length"),
+        ("INSERT INTO campaigns (name, channel, status, base_template) VALUES ('x', 'sms', 'scheduled', 'hi')",
+         "campaigns_scheduled_has_time"),
+        ("INSERT INTO customers (phone) VALUES ('0712345678')", "customers_phone_e164"),
+    ],
+)
+def test_check_constraints_reject_values_outside_the_enums(
+    conn: psycopg.Connection, statement: str, constraint: str
+) -> None:
+    with pytest.raises(psycopg.errors.CheckViolation) as caught:
+        conn.execute(statement)
+    assert caught.value.diag.constraint_name == constraint
+
+
+def test_one_message_per_customer_per_campaign_and_updated_at_kept_by_the_database(conn: psycopg.Connection) -> None:
+    customer = conn.execute("INSERT INTO customers (phone) VALUES ('+254712000001') RETURNING id").fetchone()
+    campaign = conn.execute(
+        "INSERT INTO campaigns (name, channel, base_template) VALUES ('c', 'sms', 'hi') RETURNING id"
+    ).fetchone()
+    assert customer is not None and campaign is not None
+    message = conn.execute(
+        "INSERT INTO outbound_messages (campaign_id, customer_id) VALUES (%s, %s) RETURNING id, status, retry_count,"
+        " updated_at",
+        (campaign[0], customer[0]),
+    ).fetchone()
+    assert message is not None and message[1:3] == ("pending", 0)
+    conn.execute("SELECT pg_sleep(0.01)")
+    conn.commit()
+    conn.execute("UPDATE outbound_messages SET last_error = 'x' WHERE id = %s", (message[0],))
+    conn.commit()
+    later = conn.execute("SELECT updated_at FROM outbound_messages WHERE id = %s", (message[0],)).fetchone()
+    assert later is not None and later[0] > message[3]
+    with pytest.raises(psycopg.errors.UniqueViolation):
+        conn.execute(
+            "INSERT INTO outbound_messages (campaign_id, customer_id) VALUES (%s, %s)", (campaign[0], customer[0])
+        )
+    conn.rollback()
+    conn.execute("DELETE FROM campaigns WHERE id = %s", (campaign[0],))
+    conn.execute("DELETE FROM customers WHERE id = %s", (customer[0],))
+    conn.commit()
+
+
+def test_every_index_the_queries_need_exists(conn: psycopg.Connection) -> None:
+    names = {row[0] for row in conn.execute("SELECT indexname FROM pg_indexes WHERE schemaname = 'public'")}
+    assert {
+        "campaigns_status_id_idx",
+        "campaigns_channel_id_idx",
+        "campaigns_due_idx",
+        "outbound_messages_outbox_idx",
+        "outbound_messages_campaign_status_idx",
+        "outbound_messages_campaign_customer_key",
+        "customers_phone_key",
+    } <= names
