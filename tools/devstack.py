@@ -39,10 +39,18 @@ class Process:
 
 
 PROCESSES = (
-    Process("template-svc", ("template-svc",), {"GRPC_PORT": "50051", "PROBE_PORT": "8081"},
-            "gRPC localhost:50051 (reflection on), probes http://localhost:8081/health"),
-    Process("campaign-api", ("campaign-api", "serve"), {"HTTP_PORT": "8080"},
-            "http://localhost:8080 (docs at /docs, metrics at /metrics)"),
+    Process(
+        "template-svc",
+        ("template-svc",),
+        {"GRPC_PORT": "50051", "PROBE_PORT": "8081"},
+        "gRPC localhost:50051 (reflection on), probes http://localhost:8081/health",
+    ),
+    Process(
+        "campaign-api",
+        ("campaign-api", "serve"),
+        {"HTTP_PORT": "8080"},
+        "http://localhost:8080 (docs at /docs, metrics at /metrics)",
+    ),
     Process("dispatch-worker", ("dispatch-worker",), {"PROBE_PORT": "8082"}, "probes http://localhost:8082/health"),
     Process("scheduler", ("scheduler",), {"PROBE_PORT": "8083"}, "probes http://localhost:8083/health"),
 )
@@ -80,11 +88,7 @@ def prepare_database(url: str) -> None:
 
 async def run_local() -> int:
     """Start every service as a child process; stop them all when one exits or on a signal."""
-    require_listening(AMQP_URL, "RabbitMQ", START_RABBITMQ)
-    prepare_database(DATABASE_URL)
     env = {**os.environ, "DATABASE_URL": DATABASE_URL, "AMQP_URL": AMQP_URL}
-    for step in (("campaign-api", "migrate"), ("campaign-api", "seed")):
-        subprocess.run(step, env=env, check=True)
     children: dict[str, asyncio.subprocess.Process] = {}
     for proc in PROCESSES:
         children[proc.name] = await asyncio.create_subprocess_exec(*proc.argv, env={**env, **proc.env})
@@ -125,6 +129,11 @@ def main(argv: list[str]) -> int:
         return 0
     if docker_engine_answers():
         os.execvp("docker", ["docker", "compose", "up", "--build"])  # noqa: S606, S607
+    require_listening(AMQP_URL, "RabbitMQ", START_RABBITMQ)
+    prepare_database(DATABASE_URL)
+    env = {**os.environ, "DATABASE_URL": DATABASE_URL, "AMQP_URL": AMQP_URL}
+    for step in (("campaign-api", "migrate"), ("campaign-api", "seed")):
+        subprocess.run(step, env=env, check=True)  # noqa: S603 - fixed argv, no shell
     return asyncio.run(run_local())
 
 

@@ -7,7 +7,6 @@ from pathlib import Path
 
 import psycopg
 import pytest
-
 from service_kit.migrations import apply_migrations
 
 
@@ -31,8 +30,17 @@ def test_every_table_of_the_spec_exists_with_its_columns(conn: psycopg.Connectio
     for table, names in {
         "customers": ["id", "phone", "first_name", "last_name", "location", "preferred_product"],
         "campaigns": ["id", "name", "channel", "status", "base_template", "scheduled_at", "created_at"],
-        "outbound_messages": ["id", "campaign_id", "customer_id", "status", "rendered_content", "last_error",
-                              "retry_count", "created_at", "updated_at"],
+        "outbound_messages": [
+            "id",
+            "campaign_id",
+            "customer_id",
+            "status",
+            "rendered_content",
+            "last_error",
+            "retry_count",
+            "created_at",
+            "updated_at",
+        ],
     }.items():
         for name in names:
             assert (table, name) in columns, f"{table}.{name} is missing"
@@ -42,11 +50,15 @@ def test_every_table_of_the_spec_exists_with_its_columns(conn: psycopg.Connectio
     ("statement", "constraint"),
     [
         ("INSERT INTO campaigns (name, channel, base_template) VALUES ('x', 'email', 'hi')", "campaigns_channel_check"),
-        ("INSERT INTO campaigns (name, channel, status, base_template) VALUES ('x', 'sms', 'paused', 'hi')",
-         "campaigns_status_check"),
+        (
+            "INSERT INTO campaigns (name, channel, status, base_template) VALUES ('x', 'sms', 'paused', 'hi')",
+            "campaigns_status_check",
+        ),
         ("INSERT INTO campaigns (name, channel, base_template) VALUES ('', 'sms', 'hi')", "campaigns_name_length"),
-        ("INSERT INTO campaigns (name, channel, status, base_template) VALUES ('x', 'sms', 'scheduled', 'hi')",
-         "campaigns_scheduled_has_time"),
+        (
+            "INSERT INTO campaigns (name, channel, status, base_template) VALUES ('x', 'sms', 'scheduled', 'hi')",
+            "campaigns_scheduled_has_time",
+        ),
         ("INSERT INTO customers (phone) VALUES ('0712345678')", "customers_phone_e164"),
     ],
 )
