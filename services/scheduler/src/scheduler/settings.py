@@ -1,0 +1,22 @@
+"""The scheduler's settings, read from the environment once by main.py."""
+
+from __future__ import annotations
+
+from pydantic import Field
+from service_kit.settings import ServiceSettings
+
+
+class Settings(ServiceSettings):
+    """Where campaign-api answers and how often to ask it for due campaigns."""
+
+    service_name: str = "scheduler"
+    probe_port: int = Field(default=8083, ge=0, le=65535)  # env PROBE_PORT; 0 picks a free port
+    campaign_api_url: str = "http://localhost:8080"  # env CAMPAIGN_API_URL
+    # one poll a second keeps dispatch well within 5 s of scheduled_at; the due listing is one indexed query
+    poll_interval_s: float = Field(default=1.0, gt=0)  # env POLL_INTERVAL_S
+    # +/- this fraction of the interval, so several replicas do not poll in lockstep
+    poll_jitter: float = Field(default=0.1, ge=0, lt=1)  # env POLL_JITTER
+    # a send resolves a whole segment in one statement; a large one may take seconds
+    request_timeout_s: float = Field(default=30.0, gt=0)  # env REQUEST_TIMEOUT_S
+    batch_limit: int = Field(default=100, ge=1, le=500)  # env BATCH_LIMIT; the API caps the due listing at 500
+    max_concurrent_dispatches: int = Field(default=4, ge=1, le=64)  # env MAX_CONCURRENT_DISPATCHES
