@@ -1,0 +1,50 @@
+"""Fixtures for the tests that talk HTTP: the contract server and the swappable campaign-api under test."""
+
+from __future__ import annotations
+
+import socket
+from collections.abc import AsyncIterator, Callable
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
+
+import pytest
+
+from tests.integration.contract_server import ContractCampaignApi, serve_app
+from tests.integration.server_under_test import CampaignServer, ContractServer
+
+
+@asynccontextmanager
+async def contract_campaign_server() -> AsyncIterator[CampaignServer]:
+    """A fresh contract server on a free port."""
+    state = ContractCampaignApi()
+    async with serve_app(state.app()) as base_url:
+        yield ContractServer(state, base_url)
+
+
+# name -> factory; the real campaign-api joins here, and every scenario test runs once per entry
+SERVERS: dict[str, Callable[[], AbstractAsyncContextManager[CampaignServer]]] = {
+    "contract": contract_campaign_server,
+}
+
+
+@pytest.fixture(params=sorted(SERVERS))
+async def campaign_server(request: pytest.FixtureRequest) -> AsyncIterator[CampaignServer]:
+    """The campaign-api the scheduling scenarios run against."""
+    async with SERVERS[request.param]() as server:
+        yield server
+
+
+@pytest.fixture
+async def contract_api() -> AsyncIterator[tuple[ContractCampaignApi, str]]:
+    """The contract server itself, for fault injection: (state, base URL)."""
+    state = ContractCampaignApi()
+    async with serve_app(state.app()) as base_url:
+        yield state, base_url
+
+
+@pytest.fixture
+def closed_port_url() -> str:
+    """A localhost URL nothing listens on."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    return f"http://127.0.0.1:{port}"
