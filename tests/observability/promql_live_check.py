@@ -301,3 +301,34 @@ def live_check(
             ],
             rules=prometheus.rules(),
         )
+
+
+def main() -> None:
+    """Run the check against running services: `python promql_live_check.py campaign-api=localhost:8080 ...`."""
+    import argparse
+    import shutil
+    import sys
+    import tempfile
+
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("targets", nargs="+", help="job=host:port, e.g. campaign-api=localhost:8080")
+    parser.add_argument("--prometheus", default=shutil.which("prometheus") or "prometheus")
+    args = parser.parse_args()
+    root = Path(__file__).resolve().parents[2]
+    targets = [ScrapeTarget(*item.split("=", 1)) for item in args.targets]
+    with tempfile.TemporaryDirectory() as workdir:
+        report = live_check(
+            args.prometheus,
+            targets,
+            Path(workdir),
+            dashboard_path=root / "charts" / "campaign-dispatch" / "files" / "grafana" / "campaign-dispatch.json",
+            alerts_path=root / "charts" / "campaign-dispatch" / "files" / "prometheus" / "alerts.yml",
+        )
+    outcomes = [*report.panels, *report.variables, *report.alert_signals]
+    for outcome in outcomes:
+        print(f"{'ok ' if outcome.is_vector and outcome.series else 'NO '} {outcome.query.source}: {outcome.series}")
+    sys.exit(0 if all(o.is_vector for o in outcomes) else 1)
+
+
+if __name__ == "__main__":
+    main()
