@@ -1,0 +1,151 @@
+"""template.v1.TemplateService over the use cases: parse the request, call, shape the reply, map errors once."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any, Final, NoReturn
+
+import grpc
+from grpc import aio
+from template.v1 import template_pb2, template_pb2_grpc
+
+from template_svc.domain.message_facts import Channel, Encoding, MessageFacts
+from template_svc.domain.template_language import CustomerFields, TemplateError
+from template_svc.errors import InvalidInput, InvalidTemplate, UnsupportedChannel
+from template_svc.metrics import TemplateMetrics
+from template_svc.usecases.render_messages import RenderedBatch, RenderMessages
+from template_svc.usecases.validate_template import validate_template
+
+CHANNELS: Final = {template_pb2.CHANNEL_SMS: Channel.SMS, template_pb2.CHANNEL_WHATSAPP: Channel.WHATSAPP}
+ENCODINGS: Final = {
+    Encoding.GSM7: template_pb2.ENCODING_GSM7,
+    Encoding.UCS2: template_pb2.ENCODING_UCS2,
+    Encoding.UNICODE: template_pb2.ENCODING_UNICODE,
+}
+Context = aio.ServicerContext[Any, Any]
+
+
+def customer_fields(customer: template_pb2.Customer) -> CustomerFields:
+    """The fields a template sees; an unset optional field reads "", which the language treats as missing."""
+    return {
+        "first_name": customer.first_name,
+        "last_name": customer.last_name,
+        "phone": customer.phone,
+        "location": customer.location,
+        "preferred_product": customer.preferred_product,
+    }
+
+
+def template_error_message(error: TemplateError) -> template_pb2.TemplateError:
+    """One template error as the contract spells it."""
+    return template_pb2.TemplateError(
+        code=error.code.value, message=error.message, position=error.position, placeholder=error.placeholder
+    )
+
+
+def facts_message(facts: MessageFacts) -> template_pb2.MessageFacts:
+    """Message facts as the contract spells them."""
+    return template_pb2.MessageFacts(
+        encoding=ENCODINGS[facts.encoding],
+        characters=facts.characters,
+        segments=facts.segments,
+        violations=facts.violations,
+    )
+
+
+class TemplateServicer(template_pb2_grpc.TemplateServiceServicer):
+    """Render, RenderBatch and Validate; bad input ends the call with INVALID_ARGUMENT and a readable reason."""
+
+    def __init__(self, render: RenderMessages, metrics: TemplateMetrics, max_batch_size: int) -> None:
+        self._render = render
+        self._metrics = metrics
+        self._max_batch_size = max_batch_size
+
+    async def Render(self, request: template_pb2.RenderRequest, context: Context) -> template_pb2.RenderResult:
+        """Render one template for one customer."""
+        batch = await self._render_or_abort(
+            context, request.template, [request.customer], request.channel, request.strategy
+        )
+        message = batch.messages[0]
+        return template_pb2.RenderResult(
+            customer_id=request.customer.id,
+            text=message.text,
+            facts=facts_message(message.facts),
+            strategy=batch.strategy,
+        )
+
+    async def RenderBatch(
+        self, request: template_pb2.RenderBatchRequest, context: Context
+    ) -> template_pb2.RenderBatchResponse:
+        """Render one template for many customers, parsed once; results in request order."""
+        customers = request.customers
+        if len(customers) > self._max_batch_size:
+            await context.abort(
+                grpc.StatusCode.INVALID_ARGUMENT,
+                f"{len(customers)} customers in one batch; at most {self._max_batch_size} are accepted",
+            )
+        batch = await self._render_or_abort(context, request.template, customers, request.channel, request.strategy)
+        response = template_pb2.RenderBatchResponse()
+        add = response.results.add
+        strategy = batch.strategy
+        # results sharing the same facts (most messages of a campaign) reuse one converted message
+        facts_cache: dict[MessageFacts, template_pb2.MessageFacts] = {}
+        for customer, message in zip(customers, batch.messages, strict=True):
+            facts = facts_cache.get(message.facts)
+            if facts is None:
+                facts = facts_cache[message.facts] = facts_message(message.facts)
+            add(customer_id=customer.id, text=message.text, facts=facts, strategy=strategy)
+        return response
+
+    async def Validate(self, request: template_pb2.ValidateRequest, context: Context) -> template_pb2.ValidateResponse:
+        """Report the placeholders a template uses and every error in it, with positions."""
+        parsed = validate_template(request.template)
+        return template_pb2.ValidateResponse(
+            valid=parsed.is_valid,
+            placeholders=parsed.placeholders,
+            errors=[template_error_message(error) for error in parsed.errors],
+        )
+
+    async def _render_or_abort(
+        self,
+        context: Context,
+        template: str,
+        customers: Sequence[template_pb2.Customer],
+        channel_number: int,
+        strategy: str,
+    ) -> RenderedBatch:
+        """Run the render use case; turn bad input into INVALID_ARGUMENT and a passed deadline into its status."""
+        try:
+            channel = CHANNELS.get(channel_number)  # type: ignore[call-overload]  # proto enums are ints
+            if channel is None:
+                raise UnsupportedChannel(f"channel must be CHANNEL_SMS or CHANNEL_WHATSAPP, got {channel_number}")
+            batch = await self._render(
+                template,
+                [customer_fields(customer) for customer in customers],
+                channel,
+                strategy,
+                context.time_remaining(),
+            )
+        except InvalidInput as exc:
+            await abort_invalid(context, exc)
+        remaining = context.time_remaining()
+        if remaining is not None and remaining <= 0:
+            # the caller has stopped waiting: say so rather than send an answer nobody reads
+            await context.abort(grpc.StatusCode.DEADLINE_EXCEEDED, "deadline passed while rendering")
+        self._metrics.renders.labels(strategy=batch.strategy, channel=channel.value).inc(len(batch.messages))
+        return batch
+
+
+async def abort_invalid(context: Context, exc: InvalidInput) -> NoReturn:
+    """End the call with INVALID_ARGUMENT; a template error also goes into trailing metadata, field by field."""
+    metadata: tuple[tuple[str, str], ...] = (("error-code", exc.code),)
+    details = str(exc)
+    if isinstance(exc, InvalidTemplate):
+        first = exc.errors[0]
+        details = f"{first.code.value}: {first.message}"
+        metadata = (
+            ("error-code", first.code.value),
+            ("error-position", str(first.position)),
+            ("error-placeholder", first.placeholder),
+        )
+    await context.abort(grpc.StatusCode.INVALID_ARGUMENT, details, trailing_metadata=metadata)

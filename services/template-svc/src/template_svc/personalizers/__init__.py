@@ -1,0 +1,1 @@
+"""Personalisation strategies and the registry that picks one by name."""

@@ -1,0 +1,1 @@
+"""The service's use cases, one per module, each named by its verb."""
