@@ -83,5 +83,7 @@ def cli() -> None:
     """Console entry point `scheduler`."""
     settings = Settings()
     configure_logging(settings.service_name, settings.log_level)
+    # httpx logs every request at INFO: one poll a second would bury the log; each request is a span instead
+    logging.getLogger("httpx").setLevel(logging.WARNING)
     configure_tracing(settings)
     asyncio.run(serve(settings))

@@ -16,9 +16,11 @@ from tests.fakes import FakeCampaignApi, ManualClock, RecordingTickRecorder
 
 
 async def wait_for(condition: Callable[[], object], timeout_s: float = 2.0) -> None:
-    async with asyncio.timeout(timeout_s):
-        while not condition():
-            await asyncio.sleep(0.005)
+    deadline = asyncio.get_running_loop().time() + timeout_s
+    while not condition():
+        if asyncio.get_running_loop().time() > deadline:
+            pytest.fail(f"condition not met within {timeout_s} s")
+        await asyncio.sleep(0.005)
 
 
 class RecordingTick:
