@@ -1,0 +1,3 @@
+"""Fixtures of the template-svc tests: the real gRPC server over a real local channel."""
+
+pytest_plugins = ["template_svc.testing"]
