@@ -14,8 +14,16 @@ from tests.integration.server_under_test import CampaignServer, ContractServer
 
 @asynccontextmanager
 async def contract_campaign_server() -> AsyncIterator[CampaignServer]:
-    """A fresh contract server on a free port."""
+    """A fresh contract server on a free port: a repeated send is refused with 409."""
     state = ContractCampaignApi()
+    async with serve_app(state.app()) as base_url:
+        yield ContractServer(state, base_url)
+
+
+@asynccontextmanager
+async def replaying_contract_campaign_server() -> AsyncIterator[CampaignServer]:
+    """A contract server that answers a repeated Idempotency-Key with the first 202, marked as a replay."""
+    state = ContractCampaignApi(replay_idempotent=True)
     async with serve_app(state.app()) as base_url:
         yield ContractServer(state, base_url)
 
@@ -23,6 +31,7 @@ async def contract_campaign_server() -> AsyncIterator[CampaignServer]:
 # name -> factory; the real campaign-api joins here, and every scenario test runs once per entry
 SERVERS: dict[str, Callable[[], AbstractAsyncContextManager[CampaignServer]]] = {
     "contract": contract_campaign_server,
+    "contract-replaying": replaying_contract_campaign_server,
 }
 
 

@@ -59,6 +59,9 @@ class ContractCampaignApi:
     send_started: asyncio.Event = field(default_factory=asyncio.Event)
     fail_with_status: int | None = None  # every scheduling endpoint answers this while set
     malformed_listing: bool = False
+    # answer a repeated Idempotency-Key with the first 202, marked Idempotent-Replayed, before the state check
+    replay_idempotent: bool = False
+    _answers: dict[tuple[int, str], dict[str, object]] = field(default_factory=dict)
     _locks: defaultdict[int, asyncio.Lock] = field(default_factory=lambda: defaultdict(asyncio.Lock))
 
     def add(self, name: str, scheduled_at: datetime, *, audience_size: int | None = 3) -> int:
@@ -119,8 +122,12 @@ class ContractCampaignApi:
         if self.fail_with_status is not None:
             return error(self.fail_with_status, "INTERNAL_ERROR", "injected failure")
         campaign_id = int(request.path_params["campaign_id"])
+        key = request.headers.get("idempotency-key", "")
         async with self._locks[campaign_id]:
             await asyncio.sleep(self.send_delay_s)
+            if self.replay_idempotent and (campaign_id, key) in self._answers:
+                replayed = self._answers[campaign_id, key]
+                return JSONResponse(replayed, status_code=202, headers={"Idempotent-Replayed": "true"})
             campaign = self.campaigns.get(campaign_id)
             if campaign is None:
                 return error(404, "CAMPAIGN_NOT_FOUND", f"Campaign {campaign_id} not found")
@@ -132,8 +139,13 @@ class ContractCampaignApi:
                 return error(422, "AUDIENCE_REQUIRED", f"Campaign {campaign_id} has no audience")
             campaign.status = "sending"
             campaign.dispatches += 1
+            body: dict[str, object] = {
+                "campaign_id": campaign_id,
+                "messages_queued": campaign.audience_size,
+                "status": "sending",
+            }
+            self._answers[campaign_id, key] = body
         await asyncio.sleep(self.slow_send_ids.get(campaign_id, 0.0))
-        body = {"campaign_id": campaign_id, "messages_queued": campaign.audience_size, "status": "sending"}
         return JSONResponse(body, status_code=202)
 
 

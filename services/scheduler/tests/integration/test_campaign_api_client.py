@@ -79,6 +79,20 @@ async def test_second_send_is_already_dispatched(contract_api: ContractFixture, 
     assert state.campaigns[campaign.id].dispatches == 1
 
 
+async def test_a_replayed_answer_to_the_schedule_key_is_already_dispatched(
+    contract_api: ContractFixture, api: HttpCampaignApi
+) -> None:
+    state, _ = contract_api
+    state.replay_idempotent = True
+    campaign = DueCampaign(state.add("replayed", ago(1)), "replayed", ago(1))
+
+    first = await api.dispatch(campaign)
+    second = await api.dispatch(campaign)  # the other replica, same key
+
+    assert (first.outcome, second.outcome) == (DispatchOutcome.DISPATCHED, DispatchOutcome.ALREADY_DISPATCHED)
+    assert state.campaigns[campaign.id].dispatches == 1
+
+
 async def test_campaign_without_audience_is_reported_and_failed_by_the_api(
     contract_api: ContractFixture, api: HttpCampaignApi
 ) -> None:

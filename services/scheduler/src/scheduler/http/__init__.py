@@ -1,0 +1,1 @@
+"""HTTP adapters: campaign-api's REST contract."""

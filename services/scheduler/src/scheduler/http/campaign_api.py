@@ -13,6 +13,8 @@ from scheduler.domain import DispatchOutcome, DispatchResult, DueCampaign
 from scheduler.errors import CampaignApiUnavailable, UnexpectedResponse
 
 IDEMPOTENCY_HEADER = "Idempotency-Key"
+# set by the API when it answers a repeated Idempotency-Key with the stored first answer
+REPLAYED_HEADER = "Idempotent-Replayed"
 NOT_SENDABLE = "CAMPAIGN_NOT_SENDABLE"
 AUDIENCE_REQUIRED = "AUDIENCE_REQUIRED"
 
@@ -54,6 +56,9 @@ class HttpCampaignApi:
         path = f"/campaigns/{campaign.id}/send"
         response = await self._request("POST", path, headers={IDEMPOTENCY_HEADER: campaign.idempotency_key})
         status, code = response.status_code, _error_code(response)
+        if status == httpx.codes.ACCEPTED and response.headers.get(REPLAYED_HEADER, "").lower() == "true":
+            # another replica's send, answered again: counting it here would count the campaign twice
+            return DispatchResult(DispatchOutcome.ALREADY_DISPATCHED)
         if status == httpx.codes.ACCEPTED:
             return DispatchResult(DispatchOutcome.DISPATCHED, _parse(_SendAnswer, response).messages_queued)
         if status == httpx.codes.CONFLICT and code == NOT_SENDABLE:

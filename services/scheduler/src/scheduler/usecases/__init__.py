@@ -1,0 +1,1 @@
+"""Use cases of the scheduler, one per module."""
