@@ -9,7 +9,6 @@ import logging
 import httpx
 import pytest
 from opentelemetry.sdk.trace import TracerProvider
-
 from service_kit.json_logs import configure_logging
 from service_kit.probe_server import serve_probes
 
