@@ -23,7 +23,7 @@ TEMPLATE = "Hi {first_name|there}, your {preferred_product} is ready in {locatio
 
 
 @pytest.fixture(scope="session")
-async def stub(template_svc_addr: str) -> AsyncIterator[template_pb2_grpc.TemplateServiceStub]:
+async def stub(template_svc_addr: str) -> AsyncIterator[template_pb2_grpc.TemplateServiceAsyncStub]:
     async with aio.insecure_channel(template_svc_addr) as channel:
         yield template_pb2_grpc.TemplateServiceStub(channel)
 
@@ -53,7 +53,7 @@ def customer(customer_id: int, **fields: str) -> template_pb2.Customer:
     return template_pb2.Customer(id=customer_id, **fields)
 
 
-async def test_render_returns_text_facts_and_strategy(stub: template_pb2_grpc.TemplateServiceStub) -> None:
+async def test_render_returns_text_facts_and_strategy(stub: template_pb2_grpc.TemplateServiceAsyncStub) -> None:
     reply = await stub.Render(
         template_pb2.RenderRequest(
             template=TEMPLATE,
@@ -69,7 +69,7 @@ async def test_render_returns_text_facts_and_strategy(stub: template_pb2_grpc.Te
     assert (reply.facts.characters, reply.facts.segments, list(reply.facts.violations)) == (41, 1, [])
 
 
-async def test_render_treats_unset_fields_as_missing(stub: template_pb2_grpc.TemplateServiceStub) -> None:
+async def test_render_treats_unset_fields_as_missing(stub: template_pb2_grpc.TemplateServiceAsyncStub) -> None:
     reply = await stub.Render(
         template_pb2.RenderRequest(template=TEMPLATE, customer=customer(8), channel=template_pb2.CHANNEL_SMS),
         timeout=5,
@@ -77,7 +77,7 @@ async def test_render_treats_unset_fields_as_missing(stub: template_pb2_grpc.Tem
     assert reply.text == "Hi there, your is ready in!"
 
 
-async def test_render_reports_ucs2_for_unicode_names(stub: template_pb2_grpc.TemplateServiceStub) -> None:
+async def test_render_reports_ucs2_for_unicode_names(stub: template_pb2_grpc.TemplateServiceAsyncStub) -> None:
     reply = await stub.Render(
         template_pb2.RenderRequest(
             template="Привет, {first_name}!", customer=customer(9, first_name="Юля"), channel=template_pb2.CHANNEL_SMS
@@ -91,7 +91,7 @@ async def test_render_reports_ucs2_for_unicode_names(stub: template_pb2_grpc.Tem
     )
 
 
-async def test_render_batch_keeps_request_order(stub: template_pb2_grpc.TemplateServiceStub) -> None:
+async def test_render_batch_keeps_request_order(stub: template_pb2_grpc.TemplateServiceAsyncStub) -> None:
     customers = [customer(i, first_name=f"Name{i}", location="Porto") for i in range(500)]
     reply = await stub.RenderBatch(
         template_pb2.RenderBatchRequest(
@@ -104,7 +104,9 @@ async def test_render_batch_keeps_request_order(stub: template_pb2_grpc.Template
     assert {r.facts.encoding for r in reply.results} == {template_pb2.ENCODING_UNICODE}
 
 
-async def test_render_batch_reports_an_overlong_whatsapp_message(stub: template_pb2_grpc.TemplateServiceStub) -> None:
+async def test_render_batch_reports_an_overlong_whatsapp_message(
+    stub: template_pb2_grpc.TemplateServiceAsyncStub,
+) -> None:
     reply = await stub.RenderBatch(
         template_pb2.RenderBatchRequest(
             template="{preferred_product}",
@@ -117,7 +119,7 @@ async def test_render_batch_reports_an_overlong_whatsapp_message(stub: template_
     assert list(reply.results[1].facts.violations) == []
 
 
-async def test_validate_lists_placeholders_and_every_error(stub: template_pb2_grpc.TemplateServiceStub) -> None:
+async def test_validate_lists_placeholders_and_every_error(stub: template_pb2_grpc.TemplateServiceAsyncStub) -> None:
     good = await stub.Validate(template_pb2.ValidateRequest(template=TEMPLATE), timeout=5)
     assert good.valid
     assert list(good.placeholders) == ["first_name", "preferred_product", "location"]
@@ -130,7 +132,7 @@ async def test_validate_lists_placeholders_and_every_error(stub: template_pb2_gr
 
 
 async def test_a_bad_template_is_invalid_argument_naming_the_placeholder(
-    stub: template_pb2_grpc.TemplateServiceStub,
+    stub: template_pb2_grpc.TemplateServiceAsyncStub,
 ) -> None:
     with pytest.raises(aio.AioRpcError) as raised:
         await stub.Render(
@@ -151,7 +153,7 @@ async def test_a_bad_template_is_invalid_argument_naming_the_placeholder(
     )
 
 
-async def test_an_unknown_strategy_is_invalid_argument(stub: template_pb2_grpc.TemplateServiceStub) -> None:
+async def test_an_unknown_strategy_is_invalid_argument(stub: template_pb2_grpc.TemplateServiceAsyncStub) -> None:
     with pytest.raises(aio.AioRpcError) as raised:
         await stub.RenderBatch(
             template_pb2.RenderBatchRequest(
@@ -163,7 +165,7 @@ async def test_an_unknown_strategy_is_invalid_argument(stub: template_pb2_grpc.T
     assert "unknown personalisation strategy 'gpt-9'" in (raised.value.details() or "")
 
 
-async def test_a_missing_channel_is_invalid_argument(stub: template_pb2_grpc.TemplateServiceStub) -> None:
+async def test_a_missing_channel_is_invalid_argument(stub: template_pb2_grpc.TemplateServiceAsyncStub) -> None:
     with pytest.raises(aio.AioRpcError) as raised:
         await stub.Render(template_pb2.RenderRequest(template=TEMPLATE, customer=customer(1)), timeout=5)
     assert raised.value.code() is grpc.StatusCode.INVALID_ARGUMENT
@@ -184,8 +186,8 @@ async def test_health_reports_serving(template_svc_addr: str) -> None:
 
 async def test_reflection_lists_the_template_service(template_svc_addr: str) -> None:
     async with aio.insecure_channel(template_svc_addr) as channel:
-        reflection = reflection_pb2_grpc.ServerReflectionStub(channel)
-        call = reflection.ServerReflectionInfo(timeout=5)
+        reflection = reflection_pb2_grpc.ServerReflectionStub(channel)  # type: ignore[arg-type]  # stubs know sync channels only
+        call = reflection.ServerReflectionInfo(timeout=5)  # type: ignore[operator]
         await call.write(reflection_pb2.ServerReflectionRequest(list_services=""))
         await call.done_writing()
         replies = [reply async for reply in call]

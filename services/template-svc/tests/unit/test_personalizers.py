@@ -14,7 +14,7 @@ from template_svc.usecases.render_messages import RenderMessages
 
 from tests.fakes import FailingPersonalizer, ShoutingPersonalizer, SlowPersonalizer
 
-CUSTOMERS = [{"first_name": "Ann"}, {"first_name": None}, {"first_name": "Zoë"}]
+CUSTOMERS: list[dict[str, str | None]] = [{"first_name": "Ann"}, {"first_name": None}, {"first_name": "Zoë"}]
 
 
 @pytest.mark.parametrize("name", ["", "template"])
