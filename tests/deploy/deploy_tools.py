@@ -34,7 +34,7 @@ class Helm:
 
     def run(self, *args: str) -> subprocess.CompletedProcess[str]:
         """Run helm with the given arguments from the repository root."""
-        return subprocess.run(  # noqa: S603 - fixed argv, no shell
+        return subprocess.run(
             [str(self.binary), *args], capture_output=True, text=True, check=False, timeout=300, cwd=REPO_ROOT
         )
 
@@ -53,7 +53,7 @@ class Helm:
 
 def fetch_helm() -> Helm:
     """A real helm binary: on PATH, cached under .tools/, or fetched by tools/ensure_helm.py."""
-    result = subprocess.run(  # noqa: S603 - fixed argv, no shell
+    result = subprocess.run(
         [sys.executable, str(REPO_ROOT / "tools" / "ensure_helm.py")],
         capture_output=True,
         text=True,
@@ -71,7 +71,7 @@ def run_with(packages: tuple[str, ...], *argv: str) -> subprocess.CompletedProce
     if uv is None:
         pytest.fail("uv is not on PATH: install it (python3 -m pip install uv), then rerun")
     with_args = [arg for package in packages for arg in ("--with", package)]
-    return subprocess.run(  # noqa: S603 - fixed argv, no shell
+    return subprocess.run(
         [uv, "run", "--no-project", "--quiet", *with_args, *argv],
         capture_output=True,
         text=True,

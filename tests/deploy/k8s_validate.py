@@ -37,8 +37,9 @@ def verdicts(version: str, files: list[Path]) -> list[dict[str, Any]]:
             except kubernetes_validate.SchemaNotFoundError as exc:
                 entry.update(verdict="no-schema", error=str(exc))
             except kubernetes_validate.ValidationError as exc:
-                path_in_doc = "/".join(str(p) for p in exc.caught_exception.path)
-                entry.update(verdict="invalid", error=f"{path_in_doc}: {exc.caught_exception.message}")
+                # the library copies jsonschema's error: path and message say which field is wrong and why
+                path_in_doc = "/".join(str(p) for p in exc.absolute_path)
+                entry.update(verdict="invalid", error=f"{path_in_doc}: {exc.message}")
             results.append(entry)
     return results
 
