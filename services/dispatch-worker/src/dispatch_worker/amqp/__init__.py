@@ -1,0 +1,1 @@
+"""RabbitMQ adapters: the job queue and the consumer loop."""

@@ -1,0 +1,82 @@
+"""The consumer loop: micro-batches from the JobQueue into the deliver use case, pausing on platform failures."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, field
+
+from dispatch_worker.domain import Job
+from dispatch_worker.errors import PlatformUnavailable
+from dispatch_worker.ports import JobQueue
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class PlatformBackoff:
+    """Shared pause of every loop after a platform failure: doubles per failure, resets on success."""
+
+    initial_s: float = 0.5
+    max_s: float = 30.0
+    current_s: float = 0.0
+    resume_at: float = 0.0
+    _lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+
+    def failed(self, now: float) -> None:
+        """Record a failure: the next pause is twice the last one."""
+        self.current_s = min(self.max_s, self.current_s * 2 if self.current_s else self.initial_s)
+        self.resume_at = max(self.resume_at, now + self.current_s)
+
+    def succeeded(self) -> None:
+        """Record a success: no pause from now on."""
+        self.current_s = 0.0
+
+    async def wait(self, stop: asyncio.Event) -> None:
+        """Sleep until the pause ends or `stop` is set."""
+        delay = self.resume_at - asyncio.get_running_loop().time()
+        if delay > 0:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), timeout=delay)
+
+
+@dataclass
+class Consumer:
+    """Runs `concurrency` loops; each takes a micro-batch, delivers it, and on platform failure requeues it."""
+
+    queue: JobQueue
+    deliver: Callable[[Sequence[Job]], Awaitable[None]]
+    batch_size: int = 64
+    batch_wait_s: float = 0.005
+    concurrency: int = 4
+    backoff: PlatformBackoff = field(default_factory=PlatformBackoff)
+    stop: asyncio.Event = field(default_factory=asyncio.Event)
+
+    async def run(self) -> None:
+        """Work batches until `stop` is set and the intake is drained."""
+        await asyncio.gather(*(self._loop() for _ in range(self.concurrency)))
+
+    async def _loop(self) -> None:
+        loop = asyncio.get_running_loop()
+        while True:
+            await self.backoff.wait(self.stop)
+            jobs = await self.queue.receive(self.batch_size, self.batch_wait_s)
+            if not jobs:
+                if self.stop.is_set():
+                    return
+                continue
+            try:
+                await self.deliver(jobs)
+                self.backoff.succeeded()
+            except PlatformUnavailable as exc:
+                # not the messages' fault: requeue them untouched (no retry spent) and pause every loop
+                log.warning("platform unavailable; pausing consumption", extra={"error": exc.code, "jobs": len(jobs)})
+                await self.queue.release(jobs)
+                self.backoff.failed(loop.time())
+            except Exception:
+                # a bug must not ack anything: requeue, pause, and let the next attempt (or a fix) decide
+                log.exception("batch failed; requeued")
+                await self.queue.release(jobs)
+                self.backoff.failed(loop.time())

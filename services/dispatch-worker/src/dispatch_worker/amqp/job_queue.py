@@ -1,0 +1,132 @@
+"""JobQueue over RabbitMQ: consume with a prefetch window, ack after the commit, publish retries and dead letters."""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import logging
+from collections.abc import Mapping, Sequence
+
+from aio_pika.abc import AbstractChannel, AbstractIncomingMessage, AbstractQueue
+from dispatch_queue import JobPublisher, OutgoingJob, PoisonJob, Topology, decode_job
+
+from dispatch_worker.domain import Job
+
+log = logging.getLogger(__name__)
+
+# headers that belong to one broker hop and must not ride along into the next publish
+_HOP_HEADERS = frozenset({"x-death", "x-first-death-exchange", "x-first-death-queue", "x-first-death-reason"})
+
+
+class RabbitJobQueue:
+    """Buffers deliveries from the work queue (at most `prefetch`) and hands them out in micro-batches."""
+
+    def __init__(self, consume_channel: AbstractChannel, publisher: JobPublisher, topology: Topology) -> None:
+        """Use a channel for consuming (its QoS is set by `start`) and a confirming publisher."""
+        self.channel = consume_channel
+        self.publisher = publisher
+        self.topology = topology
+        self._buffer: asyncio.Queue[AbstractIncomingMessage] = asyncio.Queue()
+        self._held: dict[int, AbstractIncomingMessage] = {}
+        self._ids = itertools.count(1)
+        self._queue: AbstractQueue | None = None
+        self._consumer_tag: str | None = None
+        self._stopped = asyncio.Event()
+
+    async def start(self, prefetch: int) -> None:
+        """Set the prefetch window and start consuming the work queue."""
+        await self.channel.set_qos(prefetch_count=prefetch)
+        self._queue = await self.channel.declare_queue(self.topology.work_queue, passive=True)
+        self._consumer_tag = await self._queue.consume(self._on_message)
+
+    async def _on_message(self, message: AbstractIncomingMessage) -> None:
+        await self._buffer.put(message)
+
+    async def receive(self, max_jobs: int, max_wait_s: float) -> list[Job]:
+        """Wait for one delivery (up to one second), then gather more for at most `max_wait_s`."""
+        messages: list[AbstractIncomingMessage] = []
+        if self._stopped.is_set():
+            return []
+        try:
+            messages.append(await asyncio.wait_for(self._buffer.get(), timeout=0.5))
+        except TimeoutError:
+            return []
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + max_wait_s
+        while len(messages) < max_jobs:
+            try:
+                messages.append(self._buffer.get_nowait())
+                continue
+            except asyncio.QueueEmpty:
+                pass
+            remaining = deadline - loop.time()
+            if remaining <= 0:
+                break
+            try:
+                messages.append(await asyncio.wait_for(self._buffer.get(), timeout=remaining))
+            except TimeoutError:
+                break
+        return [self._to_job(m) for m in messages]
+
+    def _to_job(self, message: AbstractIncomingMessage) -> Job:
+        delivery_id = next(self._ids)
+        self._held[delivery_id] = message
+        headers = {k: v.decode() if isinstance(v, bytes) else str(v) for k, v in (message.headers or {}).items()}
+        try:
+            message_id: int | None = decode_job(message.body)
+            reason = None
+        except PoisonJob as exc:
+            message_id, reason = None, str(exc)
+        return Job(
+            delivery_id=delivery_id,
+            outbound_message_id=message_id,
+            body=message.body,
+            headers=headers,
+            redelivered=bool(message.redelivered),
+            poison_reason=reason,
+        )
+
+    async def ack(self, jobs: Sequence[Job]) -> None:
+        """Ack each job's delivery."""
+        for job in jobs:
+            message = self._held.pop(job.delivery_id, None)
+            if message is not None:
+                await message.ack()
+
+    async def release(self, jobs: Sequence[Job]) -> None:
+        """Requeue each job's delivery (the broker marks it redelivered)."""
+        for job in jobs:
+            message = self._held.pop(job.delivery_id, None)
+            if message is not None:
+                await message.nack(requeue=True)
+
+    async def retry_later(self, jobs: Sequence[Job], tier: int) -> None:
+        """Publish to retry tier `tier` and await the confirms."""
+        await self.publisher.publish_retry([self._outgoing(j, {}) for j in jobs], tier)
+
+    async def dead_letter(self, jobs: Sequence[Job], reason: str, last_error: str | None) -> None:
+        """Publish to the DLQ with x-death-reason and x-last-error headers, confirmed."""
+        extra = {"x-death-reason": reason, "x-last-error": (last_error or "")[:500]}
+        parsed = [j for j in jobs if j.outbound_message_id is not None]
+        await self.publisher.publish_dead([self._outgoing(j, extra) for j in parsed])
+        for job in jobs:
+            if job.outbound_message_id is None:
+                await self.publisher.publish_raw_dead(job.body, {**_carried(job.headers), **extra})
+
+    @staticmethod
+    def _outgoing(job: Job, extra: Mapping[str, str]) -> OutgoingJob:
+        assert job.outbound_message_id is not None
+        return OutgoingJob(job.outbound_message_id, {**_carried(job.headers), **extra})
+
+    async def stop_intake(self) -> None:
+        """Cancel the consumer and requeue buffered deliveries no batch took yet; batches in hand still finish."""
+        self._stopped.set()
+        if self._queue is not None and self._consumer_tag is not None:
+            await self._queue.cancel(self._consumer_tag)
+            self._consumer_tag = None
+        while not self._buffer.empty():
+            await self._buffer.get_nowait().nack(requeue=True)
+
+
+def _carried(headers: Mapping[str, str]) -> dict[str, str]:
+    return {k: v for k, v in headers.items() if k not in _HOP_HEADERS and not k.startswith("x-delivery")}

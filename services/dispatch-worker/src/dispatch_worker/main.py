@@ -1,0 +1,144 @@
+"""Composition root: settings, telemetry, pool, broker, template-svc client, sender; consume until SIGTERM."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import random
+import signal
+from pathlib import Path
+
+import aio_pika
+from aio_pika.abc import AbstractRobustConnection
+from dispatch_queue import JobPublisher, Topology
+from grpc import aio
+from opentelemetry.instrumentation.aio_pika import AioPikaInstrumentor
+from opentelemetry.instrumentation.grpc import GrpcAioInstrumentorClient
+from opentelemetry.instrumentation.psycopg import PsycopgInstrumentor
+from prometheus_client import REGISTRY
+from psycopg_pool import AsyncConnectionPool
+from service_kit.json_logs import configure_logging
+from service_kit.probe_server import serve_probes
+from service_kit.readiness import Check
+from service_kit.telemetry import configure_tracing
+
+from dispatch_worker.amqp.consumer import Consumer, PlatformBackoff
+from dispatch_worker.amqp.job_queue import RabbitJobQueue
+from dispatch_worker.amqp.queue_depth import watch_queue_depth
+from dispatch_worker.domain import RetryPolicy
+from dispatch_worker.grpc.template_client import TemplateClient
+from dispatch_worker.metrics import WorkerMetrics
+from dispatch_worker.senders.mock import Latency, LatencyKind, MockSender
+from dispatch_worker.settings import Settings
+from dispatch_worker.usecases.deliver import Deliver
+
+log = logging.getLogger("dispatch_worker")
+
+
+def instrument() -> None:
+    """Trace the broker, the database and the gRPC client calls."""
+    AioPikaInstrumentor().instrument()
+    PsycopgInstrumentor().instrument(enable_commenter=False)
+    GrpcAioInstrumentorClient().instrument()  # type: ignore[no-untyped-call]
+
+
+def readiness_checks(
+    pool: AsyncConnectionPool, connection: AbstractRobustConnection, grpc_channel: aio.Channel
+) -> dict[str, Check]:
+    """/ready answers 200 only when PostgreSQL, RabbitMQ and template-svc all answer."""
+
+    async def database() -> None:
+        async with pool.connection(timeout=1.5) as conn:
+            await conn.execute("SELECT 1")
+
+    async def broker() -> None:
+        if connection.is_closed:
+            raise RuntimeError("AMQP connection is closed (reconnecting)")
+
+    async def template_svc() -> None:
+        await asyncio.wait_for(grpc_channel.channel_ready(), timeout=1.5)
+
+    return {"database": database, "broker": broker, "template-svc": template_svc}
+
+
+def build_sender(settings: Settings) -> MockSender:
+    """The mock sender as configured (the only sender this platform has today)."""
+    return MockSender(
+        rng=random.Random(settings.mock_seed),
+        success_probability=settings.mock_success_probability,
+        latency=Latency(LatencyKind(settings.mock_latency), settings.mock_latency_mean_ms),
+        log_path=Path(settings.mock_send_log) if settings.mock_send_log else None,
+    )
+
+
+async def run(settings: Settings, stop: asyncio.Event | None = None) -> None:
+    """Consume until `stop` is set (SIGTERM or SIGINT when not given), then finish the batches in hand and exit."""
+    configure_logging(settings.service_name, settings.log_level)
+    configure_tracing(settings)
+    instrument()
+    if stop is None:
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for signum in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(signum, stop.set)
+    topology = Topology(prefix=settings.queue_prefix, retry_delays_s=settings.retry_delays_s)
+    metrics = WorkerMetrics.register(REGISTRY)
+    sender = build_sender(settings)
+    pool = AsyncConnectionPool(settings.database_url, min_size=2, max_size=settings.db_pool_size, open=False)
+    await pool.open(wait=False)
+    connection = await aio_pika.connect_robust(settings.amqp_url)
+    grpc_channel = aio.insecure_channel(settings.template_svc_addr)
+    try:
+        publisher = await JobPublisher.open(await connection.channel(publisher_confirms=True), topology)
+        queue = RabbitJobQueue(await connection.channel(), publisher, topology)
+        deliver = Deliver(
+            pool=pool,
+            queue=queue,
+            renderer=TemplateClient(grpc_channel, settings.render_deadline_s),
+            sender=sender,
+            policy=RetryPolicy(settings.retry_delays_s),
+            metrics=metrics,
+            claim_lease_s=settings.claim_lease_s,
+        )
+        consumer = Consumer(
+            queue=queue,
+            deliver=deliver,
+            batch_size=settings.batch_size,
+            batch_wait_s=settings.batch_wait_ms / 1000,
+            concurrency=settings.concurrency,
+            backoff=PlatformBackoff(max_s=settings.platform_backoff_max_s),
+        )
+        depth_task = asyncio.create_task(
+            watch_queue_depth(
+                await connection.channel(), topology, metrics.queue_depth, settings.queue_depth_interval_s
+            )
+        )
+        async with serve_probes(
+            settings.probe_host, settings.probe_port, readiness_checks(pool, connection, grpc_channel)
+        ) as probe_port:
+            await queue.start(settings.prefetch)
+            consuming = asyncio.create_task(consumer.run())
+            log.info("dispatch-worker consuming", extra={"queue": topology.work_queue, "probe_port": probe_port})
+            await stop.wait()
+            log.info("dispatch-worker stopping: no new jobs, finishing the batches in hand")
+            await queue.stop_intake()
+            consumer.stop.set()
+            try:
+                await asyncio.wait_for(consuming, timeout=settings.shutdown_grace_s)
+            except TimeoutError:
+                log.warning("batches still running after the grace period; their jobs return to the queue")
+            depth_task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await depth_task
+    finally:
+        await connection.close()
+        await grpc_channel.close()
+        await pool.close()
+        sender.close()
+    log.info("dispatch-worker stopped")
+
+
+def cli() -> None:
+    """Entry point of the `dispatch-worker` console script."""
+    asyncio.run(run(Settings()))

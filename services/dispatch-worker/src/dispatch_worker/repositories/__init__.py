@@ -1,0 +1,1 @@
+"""SQL of the dispatch worker, one module per table."""

@@ -1,0 +1,36 @@
+"""Settings of the dispatch worker, read from the environment once in main.py."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import Field
+from service_kit.settings import ServiceSettings
+
+
+class Settings(ServiceSettings):
+    """Everything the worker can be told through environment variables."""
+
+    service_name: str = "dispatch-worker"
+    probe_port: int = Field(default=8082, ge=0, le=65535)  # env PROBE_PORT
+    database_url: str = "postgresql://postgres@localhost:5432/campaign_dispatch"  # env DATABASE_URL
+    amqp_url: str = "amqp://guest:guest@localhost:5672/"  # env AMQP_URL
+    template_svc_addr: str = "localhost:50051"  # env TEMPLATE_SVC_ADDR
+    queue_prefix: str = "campaign_sends"  # env QUEUE_PREFIX
+    retry_delays_s: tuple[float, ...] = (5.0, 30.0, 120.0)  # env RETRY_DELAYS_S='[5,30,120]'; one tier each
+    prefetch: int = Field(default=256, ge=1)  # unacked jobs the broker hands this worker
+    concurrency: int = Field(default=4, ge=1)  # micro-batches worked at once
+    batch_size: int = Field(default=64, ge=1)  # jobs per micro-batch
+    batch_wait_ms: float = Field(default=5.0, ge=0)  # how long a batch waits to fill
+    render_deadline_s: float = Field(default=2.0, gt=0)
+    claim_lease_s: float = Field(default=60.0, gt=0)  # a 'sending' claim older than this is taken over
+    platform_backoff_max_s: float = Field(default=30.0, gt=0)
+    queue_depth_interval_s: float = Field(default=5.0, gt=0)
+    db_pool_size: int = Field(default=8, ge=1)
+    # the mock sender (the only sender today)
+    mock_success_probability: float = Field(default=0.92, ge=0, le=1)
+    mock_latency: Literal["fixed", "uniform", "lognormal"] = "lognormal"
+    mock_latency_mean_ms: float = Field(default=50.0, ge=0)
+    mock_seed: int | None = None
+    mock_send_log: str | None = None  # path; one line per send attempt, for duplicate counting in tests
+    shutdown_grace_s: float = Field(default=20.0, gt=0)

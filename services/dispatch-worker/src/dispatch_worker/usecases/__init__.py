@@ -1,0 +1,1 @@
+"""Use cases of the dispatch worker, one per module."""

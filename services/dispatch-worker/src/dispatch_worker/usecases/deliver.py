@@ -1,0 +1,218 @@
+"""Deliver a micro-batch of jobs: claim, render, send, record, retry or dead-letter, then ack."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import psycopg
+from dispatch_queue import extract_trace_context
+from opentelemetry import trace
+from psycopg_pool import AsyncConnectionPool
+
+from dispatch_worker.domain import (
+    Channel,
+    ClaimedMessage,
+    DeadLetterReason,
+    Job,
+    OutgoingMessage,
+    RetryPolicy,
+    SendOutcome,
+)
+from dispatch_worker.errors import DatabaseUnavailable, InvalidTemplate
+from dispatch_worker.metrics import WorkerMetrics
+from dispatch_worker.ports import JobQueue, Renderer, Sender
+from dispatch_worker.repositories import campaigns, outbound_messages
+
+log = logging.getLogger(__name__)
+tracer = trace.get_tracer("dispatch_worker")
+
+MAX_ERROR_LENGTH = 500
+
+
+@dataclass(frozen=True, slots=True)
+class _Attempt:
+    message: ClaimedMessage
+    text: str | None
+    outcome: SendOutcome
+
+
+@dataclass(frozen=True, slots=True)
+class Deliver:
+    """The worker's one use case; the consumer calls it with each micro-batch."""
+
+    pool: AsyncConnectionPool
+    queue: JobQueue
+    renderer: Renderer
+    sender: Sender
+    policy: RetryPolicy
+    metrics: WorkerMetrics
+    claim_lease_s: float = 60.0
+    outcome_write_backoff_max_s: float = 5.0
+
+    async def __call__(self, jobs: Sequence[Job]) -> None:
+        """Work `jobs` to an outcome and ack them; raises PlatformUnavailable with nothing acked or spent."""
+        if not jobs:
+            return
+        self.metrics.batch_size.observe(len(jobs))
+        with tracer.start_as_current_span(
+            "dispatch.batch",
+            links=[
+                trace.Link(trace.get_current_span(extract_trace_context(j.headers)).get_span_context()) for j in jobs
+            ],
+            attributes={"messaging.batch.message_count": len(jobs)},
+        ):
+            await self._deliver(jobs)
+
+    async def _deliver(self, jobs: Sequence[Job]) -> None:
+        poison = [j for j in jobs if j.outbound_message_id is None]
+        by_id: dict[int, list[Job]] = defaultdict(list)
+        for job in jobs:
+            if job.outbound_message_id is not None:
+                by_id[job.outbound_message_id].append(job)
+        redelivered = [i for i, js in by_id.items() if any(j.redelivered for j in js)]
+
+        try:
+            async with self.pool.connection() as conn, conn.transaction():
+                known = await outbound_messages.existing_ids(conn, list(by_id))
+                claimed = await outbound_messages.claim(conn, list(by_id), redelivered, self.claim_lease_s)
+        except psycopg.OperationalError as exc:
+            raise DatabaseUnavailable(str(exc)) from exc
+
+        unknown = [j for i, js in by_id.items() if i not in known for j in js]
+        if poison or unknown:
+            for job in poison:
+                await self.queue.dead_letter([job], DeadLetterReason.POISON, job.poison_reason)
+            await self.queue.dead_letter(unknown, DeadLetterReason.POISON, "no such outbound message")
+            self.metrics.dead_lettered.labels(DeadLetterReason.POISON).inc(len(poison) + len(unknown))
+
+        attempts: list[_Attempt] = []
+        if claimed:
+            texts = await self._render(claimed)
+            attempts = await self._send_all(claimed, texts, by_id)
+            await self._record(attempts)
+            await self._forward(attempts, by_id)
+        # finished elsewhere, or held by a live worker: ack without sending (duplicate delivery)
+        await self.queue.ack(jobs)
+        if attempts:
+            await self._complete({a.message.campaign_id for a in attempts})
+
+    async def _render(self, claimed: Sequence[ClaimedMessage]) -> dict[int, str | None]:
+        """Render each (template, channel) group with one RenderBatch; None for a template template-svc refuses."""
+        groups: dict[tuple[str, Channel], list[ClaimedMessage]] = defaultdict(list)
+        for message in claimed:
+            groups[(message.template, message.channel)].append(message)
+        texts: dict[int, str | None] = {}
+        try:
+            with tracer.start_as_current_span("dispatch.render", attributes={"dispatch.render.groups": len(groups)}):
+                for (template, channel), messages in groups.items():
+                    try:
+                        rendered = await self.renderer.render_batch(template, channel, [m.customer for m in messages])
+                    except InvalidTemplate:
+                        rendered = [None] * len(messages)  # type: ignore[list-item]
+                    texts.update(zip((m.id for m in messages), rendered, strict=True))
+        except Exception:
+            # the platform failed, not the messages: give them back as they were, retries unspent
+            await self._unclaim([m.id for m in claimed])
+            raise
+        return texts
+
+    async def _unclaim(self, ids: Sequence[int]) -> None:
+        try:
+            async with self.pool.connection() as conn, conn.transaction():
+                await outbound_messages.unclaim(conn, ids)
+        except psycopg.OperationalError:
+            # the redelivered jobs take the 'sending' rows over anyway (redelivered flag or lease)
+            log.warning("could not release claims", extra={"messages": len(ids)})
+
+    async def _send_all(
+        self, claimed: Sequence[ClaimedMessage], texts: dict[int, str | None], by_id: dict[int, list[Job]]
+    ) -> list[_Attempt]:
+        return list(await asyncio.gather(*(self._send_one(m, texts[m.id], by_id[m.id][0]) for m in claimed)))
+
+    async def _send_one(self, message: ClaimedMessage, text: str | None, job: Job) -> _Attempt:
+        if text is None:
+            return _Attempt(message, None, SendOutcome(ok=False, error="template rejected by template-svc"))
+        outgoing = OutgoingMessage(id=message.id, channel=message.channel, phone=message.customer.phone, text=text)
+        # the send span continues the trace of the request that created the message
+        with tracer.start_as_current_span(
+            "dispatch.send",
+            context=extract_trace_context(job.headers),
+            attributes={"dispatch.outbound_message_id": message.id, "dispatch.channel": str(message.channel)},
+        ) as span:
+            started = time.perf_counter()
+            try:
+                outcome = await self.sender.send(outgoing)
+            except Exception as exc:  # a sender bug or transport error counts as a failed attempt
+                outcome = SendOutcome(ok=False, error=f"{type(exc).__name__}: {exc}")
+            self.metrics.send_duration.labels(message.channel).observe(time.perf_counter() - started)
+            if not outcome.ok:
+                span.set_status(trace.StatusCode.ERROR, outcome.error or "send failed")
+        return _Attempt(message, text, outcome)
+
+    async def _record(self, attempts: Sequence[_Attempt]) -> None:
+        """Write every outcome in one transaction; keep trying while PostgreSQL is away (the sends happened)."""
+        sent = [a for a in attempts if a.outcome.ok]
+        retry = [a for a in attempts if not a.outcome.ok and self._tier(a) is not None]
+        failed = [a for a in attempts if not a.outcome.ok and self._tier(a) is None]
+        delay = 0.1
+        while True:
+            try:
+                with tracer.start_as_current_span("dispatch.record"):
+                    async with self.pool.connection() as conn, conn.transaction():
+                        await outbound_messages.mark_sent(
+                            conn, [a.message.id for a in sent], [a.text or "" for a in sent]
+                        )
+                        await outbound_messages.mark_retry(
+                            conn, [a.message.id for a in retry], [a.text for a in retry], [_error(a) for a in retry]
+                        )
+                        await outbound_messages.mark_failed(
+                            conn, [a.message.id for a in failed], [a.text for a in failed], [_error(a) for a in failed]
+                        )
+                return
+            except psycopg.OperationalError:
+                log.warning("could not record outcomes; retrying", extra={"messages": len(attempts), "delay_s": delay})
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, self.outcome_write_backoff_max_s)
+
+    def _tier(self, attempt: _Attempt) -> int | None:
+        if attempt.text is None:
+            return None  # a refused template fails the same way on every retry
+        return self.policy.next_tier(attempt.message.retry_count)
+
+    async def _forward(self, attempts: Sequence[_Attempt], by_id: dict[int, list[Job]]) -> None:
+        """Republish retries to their tiers and dead-letter final failures; count each outcome."""
+        by_tier: dict[int, list[Job]] = defaultdict(list)
+        for a in attempts:
+            channel = a.message.channel
+            if a.outcome.ok:
+                self.metrics.sent.labels(channel).inc()
+                continue
+            tier = self._tier(a)
+            job = by_id[a.message.id][0]  # one republish per message, however many duplicate jobs named it
+            if tier is not None:
+                by_tier[tier].append(job)
+                self.metrics.retried.labels(channel).inc()
+            else:
+                reason = DeadLetterReason.EXHAUSTED if a.text is not None else DeadLetterReason.INVALID_TEMPLATE
+                await self.queue.dead_letter([job], reason, _error(a))
+                self.metrics.failed.labels(channel).inc()
+                self.metrics.dead_lettered.labels(reason).inc()
+        for tier, tier_jobs in by_tier.items():
+            await self.queue.retry_later(tier_jobs, tier)
+
+    async def _complete(self, campaign_ids: set[int]) -> None:
+        """After the commit, so the last committer of a campaign sees all its rows terminal."""
+        try:
+            async with self.pool.connection() as conn, conn.transaction():
+                await campaigns.complete_finished(conn, sorted(campaign_ids))
+        except psycopg.OperationalError:
+            log.warning("completion check failed; the relay's sweep completes the campaigns later")
+
+
+def _error(attempt: _Attempt) -> str:
+    return (attempt.outcome.error or "send failed")[:MAX_ERROR_LENGTH]
