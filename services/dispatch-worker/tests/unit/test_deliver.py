@@ -11,8 +11,8 @@ from dispatch_worker.usecases.deliver import Deliver
 from prometheus_client import CollectorRegistry
 from psycopg_pool import AsyncConnectionPool
 
-from ..conftest import campaign_state, seed_campaign, statuses
-from ..fakes import FakeRenderer, InMemoryJobQueue, ScriptedSender
+from tests.db_rows import campaign_state, seed_campaign, statuses
+from tests.fakes import FakeRenderer, InMemoryJobQueue, ScriptedSender
 
 
 def build(
