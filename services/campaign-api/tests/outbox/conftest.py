@@ -1,0 +1,140 @@
+"""Fixtures of the outbox relay tests: seeded outbox rows, a private topology, a cuttable TCP proxy to RabbitMQ.
+
+The database_url, amqp_url and run_id fixtures come from service_kit.testing (loaded by tests/conftest.py).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator
+
+import aio_pika
+import psycopg
+import pytest
+from campaign_api.outbox import RelayMetrics
+from dispatch_queue import Topology, delete_topology
+from prometheus_client import CollectorRegistry
+from psycopg_pool import AsyncConnectionPool
+
+TRACEPARENT = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"
+
+
+@pytest.fixture(scope="session")
+async def outbox_pool(database_url: str) -> AsyncIterator[AsyncConnectionPool]:
+    """A connection pool on this session's database."""
+    async with AsyncConnectionPool(database_url, min_size=1, max_size=8, open=False) as opened:
+        yield opened
+
+
+@pytest.fixture
+async def topology(amqp_url: str, run_id: str) -> AsyncIterator[Topology]:
+    """A topology with this test's own prefix; its queues are deleted afterwards."""
+    declared = Topology(prefix=f"test_outbox_{run_id}", retry_delays_s=(0.2, 0.4, 0.6))
+    yield declared
+    connection = await aio_pika.connect(amqp_url)
+    async with connection:
+        await delete_topology(await connection.channel(), declared)
+
+
+@pytest.fixture
+def metrics() -> RelayMetrics:
+    """Relay metrics in a private registry."""
+    return RelayMetrics.register(CollectorRegistry())
+
+
+async def insert_outbox_rows(database_url: str, count: int, *, notify: bool = True) -> list[int]:
+    """What the send endpoint commits: a sending campaign, one pending unpublished row per customer, NOTIFY outbox."""
+    async with await psycopg.AsyncConnection.connect(database_url) as conn:
+        cur = await conn.execute(
+            "INSERT INTO campaigns (name, channel, status, base_template)"
+            " VALUES ('c', 'sms', 'sending', 'Hi') RETURNING id"
+        )
+        row = await cur.fetchone()
+        assert row is not None
+        cur = await conn.execute(
+            "INSERT INTO customers (phone) SELECT '+1666' || lpad((nextval('outbox_phone') %% 10000000)::text, 7, '0')"
+            " FROM generate_series(1, %s) RETURNING id",
+            (count,),
+        )
+        customers = [r[0] for r in await cur.fetchall()]
+        cur = await conn.execute(
+            "INSERT INTO outbound_messages (campaign_id, customer_id, status, traceparent)"
+            " SELECT %s, c, 'pending', %s FROM unnest(%s::bigint[]) c RETURNING id",
+            (row[0], TRACEPARENT, customers),
+        )
+        ids = sorted(r[0] for r in await cur.fetchall())
+        if notify:
+            await conn.execute("NOTIFY outbox")
+    return ids
+
+
+@pytest.fixture(scope="session", autouse=True)
+def outbox_phone_sequence(database_url: str) -> None:
+    """Unique phone numbers for every row the relay tests insert."""
+    with psycopg.connect(database_url, autocommit=True) as conn:
+        conn.execute("CREATE SEQUENCE IF NOT EXISTS outbox_phone START 1000000")
+
+
+async def unpublished(database_url: str, ids: list[int]) -> int:
+    """How many of `ids` the relay has not marked published."""
+    async with await psycopg.AsyncConnection.connect(database_url) as conn:
+        cur = await conn.execute(
+            "SELECT count(*) FROM outbound_messages WHERE id = ANY(%s) AND published_at IS NULL", (ids,)
+        )
+        row = await cur.fetchone()
+        assert row is not None
+        return int(row[0])
+
+
+class CuttableProxy:
+    """A TCP proxy on 127.0.0.1 that can cut every connection and refuse new ones, then let traffic through again."""
+
+    def __init__(self, target_host: str, target_port: int) -> None:
+        self.target = (target_host, target_port)
+        self.server: asyncio.Server | None = None
+        self.port = 0
+        self.open = True
+        self._writers: set[asyncio.StreamWriter] = set()
+
+    async def start(self) -> None:
+        self.server = await asyncio.start_server(self._handle, "127.0.0.1", 0)
+        self.port = self.server.sockets[0].getsockname()[1]
+
+    async def _handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        if not self.open:
+            writer.close()
+            return
+        try:
+            up_reader, up_writer = await asyncio.open_connection(*self.target)
+        except OSError:
+            writer.close()
+            return
+        self._writers.update((writer, up_writer))
+
+        async def pipe(src: asyncio.StreamReader, dst: asyncio.StreamWriter) -> None:
+            with contextlib.suppress(OSError, asyncio.CancelledError):
+                while data := await src.read(65536):
+                    dst.write(data)
+                    await dst.drain()
+            dst.close()
+
+        await asyncio.gather(pipe(reader, up_writer), pipe(up_reader, writer))
+        self._writers.difference_update((writer, up_writer))
+
+    def cut(self) -> None:
+        """Drop every connection and refuse new ones: the broker looks unreachable."""
+        self.open = False
+        for writer in list(self._writers):
+            writer.transport.abort()
+        self._writers.clear()
+
+    def restore(self) -> None:
+        """Let connections through again."""
+        self.open = True
+
+    async def close(self) -> None:
+        self.cut()
+        if self.server is not None:
+            self.server.close()
+            await self.server.wait_closed()
