@@ -6,6 +6,7 @@ import asyncio
 import math
 import os
 import random
+import time
 from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
@@ -51,7 +52,7 @@ class MockSender:
         latency: Latency | None = None,
         log_path: Path | None = None,
     ) -> None:
-        """Inject the RNG (seeded in tests); `log_path` gets one line per attempt: "<id> ok|fail"."""
+        """Inject the RNG (seeded in tests); `log_path` gets one line per attempt: "<id> ok|fail <unix time>"."""
         self.rng = rng
         self.success_probability = success_probability
         self.latency = latency or Latency()
@@ -65,7 +66,7 @@ class MockSender:
             await asyncio.sleep(delay)
         if self._log_fd is not None:
             # one write per line in append mode: lines never interleave, and a SIGKILL loses none already written
-            os.write(self._log_fd, f"{message.id} {'ok' if ok else 'fail'}\n".encode())
+            os.write(self._log_fd, f"{message.id} {'ok' if ok else 'fail'} {time.time():.6f}\n".encode())
         if ok:
             return SendOutcome(ok=True)
         return SendOutcome(ok=False, error="mock provider: simulated delivery failure")

@@ -1,0 +1,136 @@
+"""End to end on real PostgreSQL, RabbitMQ and template-svc: outbox rows → relay → worker process → terminal."""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+from dispatch_queue import Topology
+from psycopg_pool import AsyncConnectionPool
+
+from tests.db_rows import seed_campaign
+from tests.integration.pipeline import (
+    SendLog,
+    remove_topology,
+    running_relay,
+    start_worker,
+    stop_worker,
+    wait_campaign_done,
+    wait_terminal,
+)
+
+TIERS = (0.2, 0.4, 0.6)
+
+
+@pytest.fixture
+async def topology(amqp_url: str, run_id: str) -> AsyncIterator[Topology]:
+    """This test's own queues, with short retry tiers; deleted afterwards."""
+    declared = Topology(prefix=f"test_worker_{run_id}", retry_delays_s=TIERS)
+    yield declared
+    await remove_topology(amqp_url, declared)
+
+
+async def test_500_messages_reach_a_terminal_state_and_the_campaign_completes(
+    pool: AsyncConnectionPool,
+    database_url: str,
+    amqp_url: str,
+    template_svc_addr: str,
+    topology: Topology,
+    tmp_path: Path,
+) -> None:
+    campaign_id, ids = await seed_campaign(database_url, 500, published=False)
+    log_path = tmp_path / "sends.log"
+    worker = start_worker(database_url, amqp_url, template_svc_addr, topology, log_path, MOCK_LATENCY_MEAN_MS="5")
+    try:
+        async with running_relay(pool, amqp_url, topology):
+            counts = await wait_terminal(pool, campaign_id, timeout_s=60)
+    finally:
+        stop_worker(worker)
+    assert worker.returncode == 0  # SIGTERM: a clean, graceful exit
+    assert sum(counts.values()) == 500
+    assert counts.get("sent", 0) >= 480  # 0.92 per attempt, four attempts: failing all four is rare
+    assert await wait_campaign_done(pool, campaign_id) == "sent"
+    log = SendLog.read(log_path)
+    assert log.delivered_twice() == 0
+    async with pool.connection() as conn:
+        cur = await conn.execute(
+            "SELECT rendered_content FROM outbound_messages WHERE id = %s AND status = 'sent'", (ids[0],)
+        )
+        row = await cur.fetchone()
+    assert row is None or row[0] == "Hi Ann1, tea is waiting"
+
+
+async def test_retries_wait_at_least_each_tier_ttl(
+    pool: AsyncConnectionPool,
+    database_url: str,
+    amqp_url: str,
+    template_svc_addr: str,
+    topology: Topology,
+    tmp_path: Path,
+) -> None:
+    campaign_id, _ = await seed_campaign(database_url, 60, published=False)
+    log_path = tmp_path / "sends.log"
+    worker = start_worker(
+        database_url,
+        amqp_url,
+        template_svc_addr,
+        topology,
+        log_path,
+        MOCK_SUCCESS_PROBABILITY="0.4",
+        MOCK_LATENCY_MEAN_MS="0",
+    )
+    try:
+        async with running_relay(pool, amqp_url, topology):
+            counts = await wait_terminal(pool, campaign_id, timeout_s=60)
+    finally:
+        stop_worker(worker)
+    log = SendLog.read(log_path)
+    gaps_by_tier: dict[int, list[float]] = {1: [], 2: [], 3: []}
+    for tries in log.attempts.values():
+        assert len(tries) <= 4  # one attempt plus three retries
+        for tier, (before, after) in enumerate(zip(tries, tries[1:], strict=False), start=1):
+            gaps_by_tier[tier].append(after[1] - before[1])
+    for tier, gaps in gaps_by_tier.items():
+        assert gaps, f"no retry observed in tier {tier}"
+        assert min(gaps) >= TIERS[tier - 1], f"tier {tier}: a retry came back after {min(gaps):.3f}s"
+    assert counts.get("failed", 0) == sum(1 for tries in log.attempts.values() if not any(ok for ok, _ in tries))
+
+
+async def test_a_worker_killed_mid_batch_loses_nothing_and_resends_at_most_its_prefetch(
+    pool: AsyncConnectionPool,
+    database_url: str,
+    amqp_url: str,
+    template_svc_addr: str,
+    topology: Topology,
+    tmp_path: Path,
+) -> None:
+    prefetch = 64
+    campaign_id, _ = await seed_campaign(database_url, 500, published=False)
+    log_path = tmp_path / "sends.log"
+    settings = {
+        "PREFETCH": str(prefetch),
+        "MOCK_SUCCESS_PROBABILITY": "1.0",
+        "MOCK_LATENCY": "fixed",
+        "MOCK_LATENCY_MEAN_MS": "40",
+        "CLAIM_LEASE_S": "300",
+    }
+    first = start_worker(database_url, amqp_url, template_svc_addr, topology, log_path, **settings)
+    async with running_relay(pool, amqp_url, topology):
+        for _ in range(300):
+            if log_path.exists() and len(log_path.read_text().splitlines()) >= 100:
+                break
+            await asyncio.sleep(0.05)
+        first.send_signal(signal.SIGKILL)
+        first.wait(timeout=10)
+        second = start_worker(database_url, amqp_url, template_svc_addr, topology, log_path, **settings)
+        try:
+            counts = await wait_terminal(pool, campaign_id, timeout_s=60)
+        finally:
+            stop_worker(second)
+    assert counts == {"sent": 500}
+    assert await wait_campaign_done(pool, campaign_id) == "sent"
+    duplicates = SendLog.read(log_path).delivered_twice()
+    assert duplicates <= prefetch, f"{duplicates} messages were sent twice, more than the prefetch window"
