@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import itertools
 import signal
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -91,7 +92,7 @@ async def test_retries_wait_at_least_each_tier_ttl(
     gaps_by_tier: dict[int, list[float]] = {1: [], 2: [], 3: []}
     for tries in log.attempts.values():
         assert len(tries) <= 4  # one attempt plus three retries
-        for tier, (before, after) in enumerate(zip(tries, tries[1:], strict=False), start=1):
+        for tier, (before, after) in enumerate(itertools.pairwise(tries), start=1):
             gaps_by_tier[tier].append(after[1] - before[1])
     for tier, gaps in gaps_by_tier.items():
         assert gaps, f"no retry observed in tier {tier}"
