@@ -1,0 +1,125 @@
+"""/campaigns: thin handlers over the campaign use cases."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Body, Query, Response
+
+from campaign_api.api.deps import (
+    CreateCampaignDep,
+    GetCampaignDep,
+    IdempotencyKeyHeader,
+    ListCampaignsDep,
+    ListDueCampaignsDep,
+    MetricsDep,
+    PreviewMessageDep,
+    SendCampaignDep,
+    TraceparentDep,
+)
+from campaign_api.api.routes.responses import declare
+from campaign_api.api.schemas import (
+    CampaignBody,
+    CampaignDetailBody,
+    CampaignListBody,
+    CampaignSummaryBody,
+    CreateCampaignRequest,
+    DueCampaignBody,
+    DueCampaignListBody,
+    PaginationBody,
+    PreviewRequest,
+    PreviewResponse,
+    SendRequest,
+    SendResponse,
+)
+from campaign_api.domain import CampaignStatus, Channel, NewCampaign, PageRequest
+
+router = APIRouter(prefix="/campaigns", tags=["campaigns"])
+
+# set on an answer replayed for a repeated Idempotency-Key
+REPLAYED_HEADER = "Idempotent-Replayed"
+
+Page = Annotated[int, Query(ge=1, description="1-based page number")]
+PageSize = Annotated[int, Query(ge=1, le=100, description="rows per page, at most 100 (larger is rejected with 422)")]
+BeforeId = Annotated[
+    int | None, Query(ge=1, description="keyset bound: only rows with id < before_id (pass next_cursor here)")
+]
+
+
+@router.post("", status_code=201, responses=declare(400, 413, 422, 503))
+async def create_campaign(body: CreateCampaignRequest, create: CreateCampaignDep, metrics: MetricsDep) -> CampaignBody:
+    """Create a campaign: a draft, or scheduled when scheduled_at is in the future."""
+    campaign = await create(
+        NewCampaign(
+            name=body.name,
+            channel=body.channel,
+            base_template=body.base_template,
+            scheduled_at=body.scheduled_at,
+            audience=body.audience.to_domain() if body.audience else None,
+        )
+    )
+    metrics.campaigns_created.labels(channel=campaign.channel.value).inc()
+    return CampaignBody.of(campaign)
+
+
+@router.get("", responses=declare(422, 503))
+async def list_campaigns(
+    list_page: ListCampaignsDep,
+    page: Page = 1,
+    page_size: PageSize = 20,
+    channel: Channel | None = None,
+    status: CampaignStatus | None = None,
+    before_id: BeforeId = None,
+) -> CampaignListBody:
+    """Campaigns newest first (id DESC), filtered; offset pages inside an optional before_id keyset bound."""
+    result = await list_page(PageRequest(page, page_size, before_id), channel, status)
+    return CampaignListBody(
+        data=[CampaignSummaryBody.of(item) for item in result.items], pagination=PaginationBody.of(result)
+    )
+
+
+@router.get("/due", responses=declare(422, 503))
+async def list_due_campaigns(
+    list_due: ListDueCampaignsDep, limit: Annotated[int, Query(ge=1, le=500)] = 100
+) -> DueCampaignListBody:
+    """Scheduled campaigns whose scheduled_at has passed, the longest-waiting first (the scheduler's poll)."""
+    return DueCampaignListBody(data=[DueCampaignBody.of(due) for due in await list_due(limit)])
+
+
+@router.get("/{campaign_id}", responses=declare(404, 422, 503))
+async def get_campaign(campaign_id: int, get: GetCampaignDep) -> CampaignDetailBody:
+    """One campaign with its message counts by status."""
+    return CampaignDetailBody.with_stats(await get(campaign_id))
+
+
+@router.post("/{campaign_id}/send", status_code=202, responses=declare(400, 404, 409, 413, 422, 503))
+async def send_campaign(
+    campaign_id: int,
+    send: SendCampaignDep,
+    metrics: MetricsDep,
+    traceparent: TraceparentDep,
+    response: Response,
+    idempotency_key: IdempotencyKeyHeader = None,
+    body: Annotated[SendRequest | None, Body()] = None,
+) -> SendResponse:
+    """Queue one message per customer and answer at once (202): delivery happens in the background.
+
+    Without a body the campaign's stored audience is used.
+    """
+    outcome = await send(
+        campaign_id,
+        body.distinct_ids() if body is not None else None,
+        traceparent=traceparent,
+        idempotency_key=idempotency_key,
+    )
+    if outcome.replayed:
+        response.headers[REPLAYED_HEADER] = "true"
+    else:
+        metrics.campaigns_dispatched.labels(channel=outcome.channel.value).inc()
+    return SendResponse(campaign_id=outcome.campaign_id, messages_queued=outcome.messages_queued, status=outcome.status)
+
+
+@router.post("/{campaign_id}/personalized-preview", responses=declare(400, 404, 413, 422, 503))
+async def preview_message(campaign_id: int, body: PreviewRequest, preview: PreviewMessageDep) -> PreviewResponse:
+    """Render the campaign's template (or override_template) for one customer, with its SMS facts."""
+    return PreviewResponse.of(await preview(campaign_id, body.customer_id, body.override_template))

@@ -1,0 +1,47 @@
+"""/customers: thin handlers over the customer use cases."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query
+
+from campaign_api.api.deps import CreateCustomerDep, GetCustomerDep, ListCustomersDep
+from campaign_api.api.routes.responses import declare
+from campaign_api.api.schemas import CreateCustomerRequest, CustomerBody, CustomerListBody, PaginationBody
+from campaign_api.domain import NewCustomer, PageRequest
+
+router = APIRouter(prefix="/customers", tags=["customers"])
+
+
+@router.post("", status_code=201, responses=declare(400, 409, 413, 422, 503))
+async def create_customer(body: CreateCustomerRequest, create: CreateCustomerDep) -> CustomerBody:
+    """Create a customer; the phone is stored in E.164 (Kenya when written without a country code)."""
+    customer = await create(
+        NewCustomer(
+            phone=body.phone,
+            first_name=body.first_name or None,
+            last_name=body.last_name or None,
+            location=body.location or None,
+            preferred_product=body.preferred_product or None,
+        )
+    )
+    return CustomerBody.of(customer)
+
+
+@router.get("", responses=declare(422, 503))
+async def list_customers(
+    list_page: ListCustomersDep,
+    page: Annotated[int, Query(ge=1)] = 1,
+    page_size: Annotated[int, Query(ge=1, le=100, description="at most 100 (larger is rejected with 422)")] = 20,
+    before_id: Annotated[int | None, Query(ge=1, description="keyset bound: only ids below it")] = None,
+) -> CustomerListBody:
+    """Customers newest first (id DESC), paginated like campaigns."""
+    result = await list_page(PageRequest(page, page_size, before_id))
+    return CustomerListBody(data=[CustomerBody.of(c) for c in result.items], pagination=PaginationBody.of(result))
+
+
+@router.get("/{customer_id}", responses=declare(404, 422, 503))
+async def get_customer(customer_id: int, get: GetCustomerDep) -> CustomerBody:
+    """One customer."""
+    return CustomerBody.of(await get(customer_id))

@@ -1,0 +1,354 @@
+"""The REST contract's bodies: pydantic models at the edge, converted to and from domain values."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any, Self
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, PositiveInt, StringConstraints, model_validator
+
+from campaign_api.domain import (
+    Audience,
+    Campaign,
+    CampaignStats,
+    CampaignStatus,
+    CampaignSummary,
+    Channel,
+    Customer,
+    DueCampaign,
+    Page,
+    Preview,
+    Segment,
+)
+
+MAX_SEND_IDS = 100_000
+Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+Template = Annotated[str, StringConstraints(min_length=1, max_length=4096)]
+OptionalText = Annotated[str | None, StringConstraints(strip_whitespace=True, max_length=200)]
+CustomerIds = Annotated[list[PositiveInt], Field(min_length=1, max_length=MAX_SEND_IDS)]
+
+
+class ErrorDetail(BaseModel):
+    code: str = Field(examples=["CAMPAIGN_NOT_FOUND"])
+    message: str = Field(examples=["Campaign with ID 999 not found"])
+
+
+class ErrorResponse(BaseModel):
+    """Every error the API answers."""
+
+    error: ErrorDetail
+
+
+class SegmentBody(BaseModel):
+    """Customers chosen by fields (ANDed, case-insensitive), or everybody with all=true."""
+
+    model_config = ConfigDict(extra="forbid")
+    all: bool = False
+    location: OptionalText = None
+    preferred_product: OptionalText = None
+
+    @model_validator(mode="after")
+    def one_way_of_choosing(self) -> Self:
+        """Either all, or at least one field; not both."""
+        has_field = bool(self.location or self.preferred_product)
+        if self.all == has_field:
+            raise ValueError("give either all=true or at least one of location, preferred_product")
+        return self
+
+
+class AudienceBody(BaseModel):
+    """Who the campaign goes to when sent without customer_ids: explicit ids or a segment."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={"examples": [{"customer_ids": [1, 2, 3]}, {"segment": {"location": "Nairobi"}}]},
+    )
+    customer_ids: CustomerIds | None = None
+    segment: SegmentBody | None = None
+
+    @model_validator(mode="after")
+    def exactly_one(self) -> Self:
+        """customer_ids or segment, exactly one."""
+        if (self.customer_ids is None) == (self.segment is None):
+            raise ValueError("give exactly one of customer_ids, segment")
+        return self
+
+    def to_domain(self) -> Audience:
+        """The domain value."""
+        if self.customer_ids is not None:
+            return Audience(customer_ids=tuple(dict.fromkeys(self.customer_ids)))
+        assert self.segment is not None
+        return Audience(
+            segment=Segment(self.segment.all, self.segment.location or None, self.segment.preferred_product or None)
+        )
+
+    @classmethod
+    def of(cls, audience: Audience | None) -> AudienceBody | None:
+        """The body form of a stored audience."""
+        if audience is None:
+            return None
+        if audience.customer_ids is not None:
+            return cls(customer_ids=list(audience.customer_ids))
+        segment = audience.segment or Segment(all_customers=True)
+        return cls(
+            segment=SegmentBody(
+                all=segment.all_customers, location=segment.location, preferred_product=segment.preferred_product
+            )
+        )
+
+
+class CreateCampaignRequest(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "name": "Summer Sale 2025",
+                    "channel": "sms",
+                    "base_template": "Hi {first_name|there}, check out {preferred_product} in {location}!",
+                    "scheduled_at": "2030-06-01T10:00:00Z",
+                }
+            ]
+        },
+    )
+    name: Name
+    channel: Channel
+    base_template: Template
+    scheduled_at: AwareDatetime | None = Field(
+        default=None, description="RFC 3339 with an offset; future → scheduled, omitted → draft"
+    )
+    audience: AudienceBody | None = None
+
+
+class CampaignBody(BaseModel):
+    """A campaign as created or fetched."""
+
+    id: int
+    name: str
+    channel: Channel
+    status: CampaignStatus
+    base_template: str
+    scheduled_at: datetime | None
+    created_at: datetime
+    audience: AudienceBody | None = None
+
+    @classmethod
+    def of(cls, campaign: Campaign) -> CampaignBody:
+        """The body of a domain campaign."""
+        return cls(
+            id=campaign.id,
+            name=campaign.name,
+            channel=campaign.channel,
+            status=campaign.status,
+            base_template=campaign.base_template,
+            scheduled_at=campaign.scheduled_at,
+            created_at=campaign.created_at,
+            audience=AudienceBody.of(campaign.audience),
+        )
+
+
+class StatsBody(BaseModel):
+    total: int
+    pending: int
+    sending: int
+    sent: int
+    failed: int
+
+
+class CampaignDetailBody(CampaignBody):
+    """A campaign with its message counts by status."""
+
+    stats: StatsBody
+
+    @classmethod
+    def with_stats(cls, campaign: Campaign) -> CampaignDetailBody:
+        """The body of a domain campaign carrying stats."""
+        stats = campaign.stats or CampaignStats(0, 0, 0, 0, 0)
+        base = CampaignBody.of(campaign).model_dump()
+        return cls(**base, stats=StatsBody(**_fields(stats)))
+
+
+class CampaignSummaryBody(BaseModel):
+    id: int
+    name: str
+    channel: Channel
+    status: CampaignStatus
+    created_at: datetime
+
+    @classmethod
+    def of(cls, summary: CampaignSummary) -> CampaignSummaryBody:
+        """The listing form."""
+        return cls(**_fields(summary))
+
+
+class PaginationBody(BaseModel):
+    page: int
+    page_size: int
+    total_count: int = Field(description="rows matching the filters (and below before_id when given)")
+    total_pages: int
+    next_cursor: int | None = Field(
+        description="pass as before_id to get the rows after this page; null on the last page",
+    )
+
+    @classmethod
+    def of(cls, page: Page[Any]) -> PaginationBody:
+        """The pagination block of a page."""
+        return cls(
+            page=page.request.page,
+            page_size=page.request.page_size,
+            total_count=page.total_count,
+            total_pages=page.total_pages,
+            next_cursor=page.next_cursor,
+        )
+
+
+class CampaignListBody(BaseModel):
+    data: list[CampaignSummaryBody]
+    pagination: PaginationBody
+
+
+class DueCampaignBody(BaseModel):
+    id: int
+    name: str
+    scheduled_at: datetime
+
+    @classmethod
+    def of(cls, due: DueCampaign) -> DueCampaignBody:
+        """The due listing form."""
+        return cls(id=due.id, name=due.name, scheduled_at=due.scheduled_at)
+
+
+class DueCampaignListBody(BaseModel):
+    data: list[DueCampaignBody]
+
+
+class SendRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{"customer_ids": [1, 2, 3]}]})
+    customer_ids: CustomerIds = Field(description="1 to 100,000 customer ids; duplicates are sent to once")
+
+    def distinct_ids(self) -> list[int]:
+        """The ids with duplicates collapsed, first occurrence kept."""
+        return list(dict.fromkeys(self.customer_ids))
+
+
+class SendResponse(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"campaign_id": 1, "messages_queued": 3, "status": "sending"}]}
+    )
+    campaign_id: int
+    messages_queued: int
+    status: CampaignStatus
+
+
+class CreateCustomerRequest(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "phone": "0712 345 678",
+                    "first_name": "Wanjirũ",
+                    "last_name": "Kamau",
+                    "location": "Nairobi",
+                    "preferred_product": "Running Shoes",
+                }
+            ]
+        },
+    )
+    phone: str = Field(min_length=1, max_length=40, description="any spelling; without a country code read as Kenyan")
+    first_name: OptionalText = None
+    last_name: OptionalText = None
+    location: OptionalText = None
+    preferred_product: OptionalText = None
+
+
+class CustomerBody(BaseModel):
+    id: int
+    phone: str = Field(description="E.164")
+    first_name: str | None
+    last_name: str | None
+    location: str | None
+    preferred_product: str | None
+    created_at: datetime
+
+    @classmethod
+    def of(cls, customer: Customer) -> CustomerBody:
+        """The body of a domain customer."""
+        return cls(**_fields(customer))
+
+
+class CustomerListBody(BaseModel):
+    data: list[CustomerBody]
+    pagination: PaginationBody
+
+
+class PreviewRequest(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [{"customer_id": 1, "override_template": "Hi {first_name}, special offer just for you!"}]
+        },
+    )
+    customer_id: PositiveInt
+    override_template: Template | None = Field(default=None, description="the campaign's base_template if omitted")
+
+
+class PreviewCustomer(BaseModel):
+    id: int
+    first_name: str | None
+
+
+class FactsBody(BaseModel):
+    encoding: str = Field(examples=["GSM-7"], description="GSM-7 or UCS-2 for SMS; Unicode for WhatsApp")
+    characters: int = Field(description="as the channel counts them: GSM-7 extension characters count 2")
+    segments: int = Field(description="SMS segments (160/153 GSM-7, 70/67 UCS-2); 1 for WhatsApp")
+    violations: list[str]
+
+
+class PreviewResponse(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "rendered_message": "Hi Alice, special offer just for you!",
+                    "used_template": "Hi {first_name}, special offer just for you!",
+                    "customer": {"id": 123, "first_name": "Alice"},
+                    "facts": {"encoding": "GSM-7", "characters": 37, "segments": 1, "violations": []},
+                }
+            ]
+        }
+    )
+    rendered_message: str
+    used_template: str
+    customer: PreviewCustomer
+    facts: FactsBody
+
+    @classmethod
+    def of(cls, preview: Preview) -> PreviewResponse:
+        """The preview body."""
+        facts = preview.rendered.facts
+        return cls(
+            rendered_message=preview.rendered.text,
+            used_template=preview.used_template,
+            customer=PreviewCustomer(id=preview.customer.id, first_name=preview.customer.first_name),
+            facts=FactsBody(
+                encoding=facts.encoding,
+                characters=facts.characters,
+                segments=facts.segments,
+                violations=list(facts.violations),
+            ),
+        )
+
+
+class HealthBody(BaseModel):
+    status: str = Field(examples=["ok"])
+
+
+class ReadyBody(BaseModel):
+    status: str = Field(examples=["ok"])
+    checks: dict[str, str] = Field(examples=[{"database": "ok", "template-svc": "ok"}])
+
+
+def _fields(value: Any) -> dict[str, Any]:
+    """A slotted dataclass's fields by name."""
+    return {name: getattr(value, name) for name in value.__dataclass_fields__}

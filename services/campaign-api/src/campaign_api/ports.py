@@ -1,0 +1,30 @@
+"""The ports campaign-api's use cases depend on; adapters implement them without inheriting."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Protocol
+
+from campaign_api.domain import Channel, Customer, RenderedMessage, TemplateProblem
+
+
+class TemplateRenderer(Protocol):
+    """template-svc, as the use cases see it."""
+
+    async def validate(self, template: str, channel: Channel) -> TemplateProblem | None:
+        """Return the first problem of the template, or None when it is valid."""
+        ...
+
+    async def render(self, template: str, customer: Customer, channel: Channel) -> RenderedMessage:
+        """Render the template for one customer; raise InvalidTemplate when the template is bad."""
+        ...
+
+    async def check(self) -> None:
+        """Raise when the renderer does not answer (readiness)."""
+        ...
+
+
+class Clock(Protocol):
+    """The current time, aware; injected so tests can pin it."""
+
+    def __call__(self) -> datetime: ...

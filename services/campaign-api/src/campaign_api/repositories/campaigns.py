@@ -1,0 +1,229 @@
+"""Every SQL statement on the campaigns table."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any, Final
+
+from psycopg import sql
+from psycopg.types.json import Jsonb
+
+from campaign_api.domain import (
+    Audience,
+    Campaign,
+    CampaignStats,
+    CampaignStatus,
+    CampaignSummary,
+    Channel,
+    DueCampaign,
+    NewCampaign,
+    PageRequest,
+    Segment,
+)
+from campaign_api.repositories.connection import Connection
+from campaign_api.repositories.where_clauses import where_clause
+
+COLUMNS: Final = "id, name, channel, status, base_template, scheduled_at, created_at, audience"
+
+INSERT_CAMPAIGN: Final = f"""
+    INSERT INTO campaigns (name, channel, status, base_template, scheduled_at, audience)
+    VALUES (%(name)s, %(channel)s, %(status)s, %(base_template)s, %(scheduled_at)s, %(audience)s)
+    RETURNING {COLUMNS}
+"""
+
+# the seed's natural key is the name: loading the seed twice creates nothing new
+INSERT_CAMPAIGN_IF_NAME_ABSENT: Final = f"""
+    INSERT INTO campaigns (name, channel, status, base_template, scheduled_at, audience)
+    SELECT %(name)s, %(channel)s, %(status)s, %(base_template)s, %(scheduled_at)s, %(audience)s
+    WHERE NOT EXISTS (SELECT 1 FROM campaigns WHERE name = %(name)s)
+    RETURNING {COLUMNS}
+"""
+
+SELECT_ID_BY_NAME: Final = "SELECT id FROM campaigns WHERE name = %(name)s ORDER BY id LIMIT 1"
+
+SELECT_CAMPAIGN: Final = f"SELECT {COLUMNS} FROM campaigns WHERE id = %(id)s"
+
+# the detail view in one statement: stats are one aggregate over outbound_messages_campaign_status_idx
+SELECT_CAMPAIGN_WITH_STATS: Final = """
+    SELECT c.id, c.name, c.channel, c.status, c.base_template, c.scheduled_at, c.created_at, c.audience,
+           s.total, s.pending, s.sending, s.sent, s.failed
+    FROM campaigns AS c
+    CROSS JOIN LATERAL (
+        SELECT count(*) AS total,
+               count(*) FILTER (WHERE m.status = 'pending') AS pending,
+               count(*) FILTER (WHERE m.status = 'sending') AS sending,
+               count(*) FILTER (WHERE m.status = 'sent') AS sent,
+               count(*) FILTER (WHERE m.status = 'failed') AS failed
+        FROM outbound_messages AS m
+        WHERE m.campaign_id = c.id
+    ) AS s
+    WHERE c.id = %(id)s
+"""
+
+# the send's row lock: a concurrent send of the same campaign waits here, then sees 'sending'
+LOCK_CAMPAIGN: Final = f"SELECT {COLUMNS} FROM campaigns WHERE id = %(id)s FOR UPDATE"
+
+MARK_SENDING: Final = """
+    UPDATE campaigns SET status = 'sending', sending_started_at = now() WHERE id = %(id)s
+"""
+
+# a due scheduled campaign that has nobody to go to fails, so the scheduler does not retry it forever
+MARK_FAILED: Final = """
+    UPDATE campaigns SET status = 'failed', completed_at = now() WHERE id = %(id)s
+"""
+
+LIST_CAMPAIGNS: Final = """
+    SELECT id, name, channel, status, created_at FROM campaigns {where}
+    ORDER BY id DESC LIMIT %(limit)s OFFSET %(offset)s
+"""
+COUNT_CAMPAIGNS: Final = "SELECT count(*) FROM campaigns {where}"
+LIST_FILTERS: Final = {
+    "channel": "channel = %(channel)s",
+    "status": "status = %(status)s",
+    "before_id": "id < %(before_id)s",
+}
+
+# served by campaigns_due_idx (partial on status = 'scheduled')
+LIST_DUE: Final = """
+    SELECT id, name, scheduled_at FROM campaigns
+    WHERE status = 'scheduled' AND scheduled_at <= now()
+    ORDER BY scheduled_at, id LIMIT %(limit)s
+"""
+
+
+def audience_json(audience: Audience | None) -> Jsonb | None:
+    """The audience column's JSON shape."""
+    if audience is None:
+        return None
+    if audience.customer_ids is not None:
+        return Jsonb({"customer_ids": list(audience.customer_ids)})
+    segment = audience.segment or Segment(all_customers=True)
+    if segment.all_customers:
+        return Jsonb({"segment": {"all": True}})
+    fields = {"location": segment.location, "preferred_product": segment.preferred_product}
+    return Jsonb({"segment": {name: value for name, value in fields.items() if value is not None}})
+
+
+def audience_from_json(value: Any) -> Audience | None:
+    """Read the audience column back."""
+    if not isinstance(value, dict):
+        return None
+    if "customer_ids" in value:
+        return Audience(customer_ids=tuple(int(i) for i in value["customer_ids"]))
+    segment = value.get("segment") or {}
+    return Audience(
+        segment=Segment(
+            all_customers=bool(segment.get("all", False)),
+            location=segment.get("location"),
+            preferred_product=segment.get("preferred_product"),
+        )
+    )
+
+
+def campaign_from_row(row: Sequence[Any], stats: CampaignStats | None = None) -> Campaign:
+    """Build a Campaign from the COLUMNS of a row."""
+    return Campaign(
+        id=row[0],
+        name=row[1],
+        channel=Channel(row[2]),
+        status=CampaignStatus(row[3]),
+        base_template=row[4],
+        scheduled_at=row[5],
+        created_at=row[6],
+        audience=audience_from_json(row[7]),
+        stats=stats,
+    )
+
+
+def insert_params(campaign: NewCampaign, status: CampaignStatus) -> dict[str, Any]:
+    """The parameters of both insert statements."""
+    return {
+        "name": campaign.name,
+        "channel": campaign.channel.value,
+        "status": status.value,
+        "base_template": campaign.base_template,
+        "scheduled_at": campaign.scheduled_at,
+        "audience": audience_json(campaign.audience),
+    }
+
+
+async def insert(conn: Connection, campaign: NewCampaign, status: CampaignStatus) -> Campaign:
+    """Create a campaign in the given status."""
+    cur = await conn.execute(INSERT_CAMPAIGN, insert_params(campaign, status))
+    row = await cur.fetchone()
+    assert row is not None  # INSERT ... RETURNING always returns the row
+    return campaign_from_row(row)
+
+
+async def insert_if_name_absent(conn: Connection, campaign: NewCampaign, status: CampaignStatus) -> int:
+    """Create the campaign unless one with its name exists; return the id either way."""
+    cur = await conn.execute(INSERT_CAMPAIGN_IF_NAME_ABSENT, insert_params(campaign, status))
+    row = await cur.fetchone()
+    if row is not None:
+        return int(row[0])
+    cur = await conn.execute(SELECT_ID_BY_NAME, {"name": campaign.name})
+    found = await cur.fetchone()
+    assert found is not None  # the NOT EXISTS above saw it
+    return int(found[0])
+
+
+async def get(conn: Connection, campaign_id: int) -> Campaign | None:
+    """One campaign without stats, or None."""
+    cur = await conn.execute(SELECT_CAMPAIGN, {"id": campaign_id})
+    row = await cur.fetchone()
+    return None if row is None else campaign_from_row(row)
+
+
+async def get_with_stats(conn: Connection, campaign_id: int) -> Campaign | None:
+    """One campaign with its message counts by status, or None."""
+    cur = await conn.execute(SELECT_CAMPAIGN_WITH_STATS, {"id": campaign_id})
+    row = await cur.fetchone()
+    if row is None:
+        return None
+    return campaign_from_row(row, CampaignStats(*(int(n) for n in row[8:13])))
+
+
+async def lock(conn: Connection, campaign_id: int) -> Campaign | None:
+    """Lock the campaign row until the transaction ends; None when it does not exist."""
+    cur = await conn.execute(LOCK_CAMPAIGN, {"id": campaign_id})
+    row = await cur.fetchone()
+    return None if row is None else campaign_from_row(row)
+
+
+async def mark_sending(conn: Connection, campaign_id: int) -> None:
+    """Move the campaign to sending and stamp when it started."""
+    await conn.execute(MARK_SENDING, {"id": campaign_id})
+
+
+async def mark_failed(conn: Connection, campaign_id: int) -> None:
+    """Move the campaign to failed and stamp when it ended."""
+    await conn.execute(MARK_FAILED, {"id": campaign_id})
+
+
+async def list_page(
+    conn: Connection, page: PageRequest, channel: Channel | None, status: CampaignStatus | None
+) -> tuple[list[CampaignSummary], int]:
+    """One page, newest first, and the size of the whole filtered set (below before_id when given)."""
+    params: dict[str, Any] = {
+        "channel": channel.value if channel else None,
+        "status": status.value if status else None,
+        "before_id": page.before_id,
+        "limit": page.page_size,
+        "offset": page.offset,
+    }
+    where = where_clause(LIST_FILTERS, params)
+    cur = await conn.execute(sql.SQL(COUNT_CAMPAIGNS).format(where=where), params)
+    counted = await cur.fetchone()
+    total = int(counted[0]) if counted else 0
+    cur = await conn.execute(sql.SQL(LIST_CAMPAIGNS).format(where=where), params)
+    items = [
+        CampaignSummary(id=r[0], name=r[1], channel=Channel(r[2]), status=CampaignStatus(r[3]), created_at=r[4])
+        for r in await cur.fetchall()
+    ]
+    return items, total
+
+
+async def list_due(conn: Connection, limit: int) -> list[DueCampaign]:
+    """Scheduled campaigns whose scheduled_at has passed, the longest-waiting first."""
+    cur = await conn.execute(LIST_DUE, {"limit": limit})
+    return [DueCampaign(id=r[0], name=r[1], scheduled_at=r[2]) for r in await cur.fetchall()]

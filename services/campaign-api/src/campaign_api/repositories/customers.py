@@ -1,0 +1,76 @@
+"""Every SQL statement on the customers table."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any, Final
+
+from psycopg import sql
+
+from campaign_api.domain import Customer, NewCustomer, PageRequest
+from campaign_api.repositories.connection import Connection
+from campaign_api.repositories.where_clauses import where_clause
+
+COLUMNS: Final = "id, phone, first_name, last_name, location, preferred_product, created_at"
+
+# customers_phone_key decides duplicates: no row back means the phone is taken
+INSERT_CUSTOMER: Final = f"""
+    INSERT INTO customers (phone, first_name, last_name, location, preferred_product)
+    VALUES (%(phone)s, %(first_name)s, %(last_name)s, %(location)s, %(preferred_product)s)
+    ON CONFLICT (phone) DO NOTHING
+    RETURNING {COLUMNS}
+"""
+
+SELECT_CUSTOMER: Final = f"SELECT {COLUMNS} FROM customers WHERE id = %(id)s"
+
+LIST_CUSTOMERS: Final = f"""
+    SELECT {COLUMNS} FROM customers {{where}}
+    ORDER BY id DESC LIMIT %(limit)s OFFSET %(offset)s
+"""
+COUNT_CUSTOMERS: Final = "SELECT count(*) FROM customers {where}"
+LIST_FILTERS: Final = {"before_id": "id < %(before_id)s"}
+
+
+def customer_from_row(row: Sequence[Any]) -> Customer:
+    """Build a Customer from the COLUMNS of a row."""
+    return Customer(
+        id=row[0],
+        phone=row[1],
+        first_name=row[2],
+        last_name=row[3],
+        location=row[4],
+        preferred_product=row[5],
+        created_at=row[6],
+    )
+
+
+async def insert_if_phone_absent(conn: Connection, customer: NewCustomer) -> Customer | None:
+    """Create the customer (phone already E.164); None when the phone belongs to someone else."""
+    params = {
+        "phone": customer.phone,
+        "first_name": customer.first_name,
+        "last_name": customer.last_name,
+        "location": customer.location,
+        "preferred_product": customer.preferred_product,
+    }
+    cur = await conn.execute(INSERT_CUSTOMER, params)
+    row = await cur.fetchone()
+    return None if row is None else customer_from_row(row)
+
+
+async def get(conn: Connection, customer_id: int) -> Customer | None:
+    """One customer, or None."""
+    cur = await conn.execute(SELECT_CUSTOMER, {"id": customer_id})
+    row = await cur.fetchone()
+    return None if row is None else customer_from_row(row)
+
+
+async def list_page(conn: Connection, page: PageRequest) -> tuple[list[Customer], int]:
+    """One page, newest first, and the size of the whole set (below before_id when given)."""
+    params: dict[str, Any] = {"before_id": page.before_id, "limit": page.page_size, "offset": page.offset}
+    where = where_clause(LIST_FILTERS, params)
+    cur = await conn.execute(sql.SQL(COUNT_CUSTOMERS).format(where=where), params)
+    counted = await cur.fetchone()
+    total = int(counted[0]) if counted else 0
+    cur = await conn.execute(sql.SQL(LIST_CUSTOMERS).format(where=where), params)
+    return [customer_from_row(row) for row in await cur.fetchall()], total

@@ -1,0 +1,29 @@
+"""Create a customer with a phone normalised to E.164; one customer per phone."""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+
+from campaign_api.domain import Customer, NewCustomer
+from campaign_api.errors import CustomerPhoneExists, InvalidPhone
+from campaign_api.phone_numbers import normalise_phone
+from campaign_api.repositories import customers
+from campaign_api.repositories.connection import Pool
+
+
+@dataclass(frozen=True, slots=True)
+class CreateCustomer:
+    pool: Pool
+
+    async def __call__(self, customer: NewCustomer) -> Customer:
+        """Store the customer; a phone already on file (in any spelling) is a conflict."""
+        try:
+            phone = normalise_phone(customer.phone)
+        except ValueError as exc:
+            raise InvalidPhone(str(exc)) from exc
+        async with self.pool.connection() as conn:
+            created = await customers.insert_if_phone_absent(conn, dataclasses.replace(customer, phone=phone))
+        if created is None:
+            raise CustomerPhoneExists(phone)
+        return created

@@ -1,0 +1,21 @@
+"""List customers newest first in offset pages inside an optional keyset bound."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from campaign_api.domain import Customer, Page, PageRequest
+from campaign_api.repositories import customers
+from campaign_api.repositories.connection import Pool
+
+
+@dataclass(frozen=True, slots=True)
+class ListCustomers:
+    pool: Pool
+
+    async def __call__(self, page: PageRequest) -> Page[Customer]:
+        """One page of customers ordered by id DESC, with the total and the next cursor."""
+        async with self.pool.connection() as conn:
+            items, total = await customers.list_page(conn, page)
+        more = bool(items) and page.offset + len(items) < total
+        return Page(items=items, request=page, total_count=total, next_cursor=items[-1].id if more else None)

@@ -1,0 +1,43 @@
+"""Load the demo customers and campaigns; loading twice changes nothing (natural keys: phone, name)."""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+
+from campaign_api.domain import CampaignStatus
+from campaign_api.ports import Clock
+from campaign_api.repositories import campaigns, customers, outbound_messages
+from campaign_api.repositories.connection import Connection
+from campaign_api.seed_data import CAMPAIGNS, CUSTOMERS, SCHEDULED_AHEAD, SENT_TO_PHONES
+
+
+@dataclass(frozen=True, slots=True)
+class SeedReport:
+    """What a load added."""
+
+    customers_added: int
+    campaigns_total: int
+    messages_added: int
+
+
+@dataclass(frozen=True, slots=True)
+class SeedDatabase:
+    clock: Clock
+
+    async def __call__(self, conn: Connection) -> SeedReport:
+        """Insert what is missing, in one transaction."""
+        async with conn.transaction():
+            added = 0
+            for customer in CUSTOMERS:
+                added += await customers.insert_if_phone_absent(conn, customer) is not None
+            messages = 0
+            for campaign, status in CAMPAIGNS:
+                if status == CampaignStatus.SCHEDULED:
+                    campaign = dataclasses.replace(campaign, scheduled_at=self.clock() + SCHEDULED_AHEAD)
+                campaign_id = await campaigns.insert_if_name_absent(conn, campaign, status)
+                if status == CampaignStatus.SENT:
+                    messages += await outbound_messages.insert_delivered(
+                        conn, campaign_id, SENT_TO_PHONES, "Hi there, check out our new range in your city!"
+                    )
+        return SeedReport(customers_added=added, campaigns_total=len(CAMPAIGNS), messages_added=messages)
