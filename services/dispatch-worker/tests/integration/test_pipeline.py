@@ -4,7 +4,12 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+import json
 import signal
+import socket
+import time
+import urllib.error
+import urllib.request
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -26,6 +31,25 @@ from tests.integration.pipeline import (
 TIERS = (0.2, 0.4, 0.6)
 
 
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def http_get(port: int, path: str) -> tuple[int, str]:
+    """GET a probe endpoint of the worker, retrying while its server starts."""
+    for _ in range(100):
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}{path}", timeout=2) as answer:
+                return answer.status, answer.read().decode()
+        except urllib.error.HTTPError as exc:
+            return exc.code, exc.read().decode()
+        except OSError:
+            time.sleep(0.1)
+    raise AssertionError(f"nothing answers on port {port}")
+
+
 @pytest.fixture
 async def topology(amqp_url: str, run_id: str) -> AsyncIterator[Topology]:
     """This test's own queues, with short retry tiers; deleted afterwards."""
@@ -44,12 +68,27 @@ async def test_500_messages_reach_a_terminal_state_and_the_campaign_completes(
 ) -> None:
     campaign_id, ids = await seed_campaign(database_url, 500, published=False)
     log_path = tmp_path / "sends.log"
-    worker = start_worker(database_url, amqp_url, template_svc_addr, topology, log_path, MOCK_LATENCY_MEAN_MS="5")
+    probe_port = free_port()
+    worker = start_worker(
+        database_url,
+        amqp_url,
+        template_svc_addr,
+        topology,
+        log_path,
+        MOCK_LATENCY_MEAN_MS="5",
+        PROBE_PORT=str(probe_port),
+    )
     try:
         async with running_relay(pool, amqp_url, topology):
             counts = await wait_terminal(pool, campaign_id, timeout_s=60)
+        ready = await asyncio.to_thread(http_get, probe_port, "/ready")
+        metrics = await asyncio.to_thread(http_get, probe_port, "/metrics")
     finally:
         stop_worker(worker)
+    assert ready[0] == 200
+    assert json.loads(ready[1])["checks"] == {"database": "ok", "broker": "ok", "template-svc": "ok"}
+    assert 'dispatch_messages_sent_total{channel="sms"}' in metrics[1]
+    assert f'dispatch_queue_depth_messages{{queue="{topology.dead_letter_queue}"}}' in metrics[1]
     assert worker.returncode == 0  # SIGTERM: a clean, graceful exit
     assert sum(counts.values()) == 500
     assert counts.get("sent", 0) >= 480  # 0.92 per attempt, four attempts: failing all four is rare

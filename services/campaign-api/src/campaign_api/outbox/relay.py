@@ -58,12 +58,14 @@ class OutboxRelay:
         self._wake = asyncio.Event()
         self._stopping = asyncio.Event()
         self._finished = asyncio.Event()
+        self._finished.set()  # nothing runs until run() is called
         self._connection: AbstractConnection | None = None
         self._publisher: JobPublisher | None = None
 
     async def run(self) -> None:
         """Relay until stop() is called; broker or database failures are retried with backoff, never fatal."""
         self._finished.clear()
+        self._stopping.clear()
         background = [asyncio.create_task(self._listen()), asyncio.create_task(self._housekeeping())]
         backoff = self.settings.backoff_initial_s
         try:

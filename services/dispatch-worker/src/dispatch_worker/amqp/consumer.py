@@ -73,10 +73,17 @@ class Consumer:
             except PlatformUnavailable as exc:
                 # not the messages' fault: requeue them untouched (no retry spent) and pause every loop
                 log.warning("platform unavailable; pausing consumption", extra={"error": exc.code, "jobs": len(jobs)})
-                await self.queue.release(jobs)
+                await self._release(jobs)
                 self.backoff.failed(loop.time())
             except Exception:
-                # a bug must not ack anything: requeue, pause, and let the next attempt (or a fix) decide
+                # a bug or a lost broker channel must not ack anything: requeue, pause, try again
                 log.exception("batch failed; requeued")
-                await self.queue.release(jobs)
+                await self._release(jobs)
                 self.backoff.failed(loop.time())
+
+    async def _release(self, jobs: Sequence[Job]) -> None:
+        try:
+            await self.queue.release(jobs)
+        except Exception:
+            # the channel is gone: the broker requeues every unacked delivery by itself
+            log.warning("could not requeue jobs; the broker redelivers them", extra={"jobs": len(jobs)})

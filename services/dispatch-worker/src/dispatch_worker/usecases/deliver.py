@@ -110,10 +110,13 @@ class Deliver:
         try:
             with tracer.start_as_current_span("dispatch.render", attributes={"dispatch.render.groups": len(groups)}):
                 for (template, channel), messages in groups.items():
+                    rendered: list[str | None]
                     try:
-                        rendered = await self.renderer.render_batch(template, channel, [m.customer for m in messages])
+                        rendered = list(
+                            await self.renderer.render_batch(template, channel, [m.customer for m in messages])
+                        )
                     except InvalidTemplate:
-                        rendered = [None] * len(messages)  # type: ignore[list-item]
+                        rendered = [None] * len(messages)
                     texts.update(zip((m.id for m in messages), rendered, strict=True))
         except Exception:
             # the platform failed, not the messages: give them back as they were, retries unspent

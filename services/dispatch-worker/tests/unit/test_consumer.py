@@ -1,0 +1,43 @@
+"""The consumer loop: platform failures pause consumption without spending retries; SIGTERM finishes the batch."""
+
+from __future__ import annotations
+
+import asyncio
+
+from dispatch_queue import encode_job
+from dispatch_worker.amqp.consumer import Consumer, PlatformBackoff
+from dispatch_worker.domain import RetryPolicy
+from dispatch_worker.metrics import WorkerMetrics
+from dispatch_worker.usecases.deliver import Deliver
+from prometheus_client import CollectorRegistry
+from psycopg_pool import AsyncConnectionPool
+
+from tests.db_rows import seed_campaign, statuses
+from tests.fakes import FakeRenderer, InMemoryJobQueue, ScriptedSender
+
+
+async def test_template_svc_down_pauses_consumption_and_spends_no_retry(
+    pool: AsyncConnectionPool, database_url: str
+) -> None:
+    _, ids = await seed_campaign(database_url, 5)
+    queue, renderer, sender = InMemoryJobQueue(), FakeRenderer(down=True), ScriptedSender()
+    deliver = Deliver(pool, queue, renderer, sender, RetryPolicy(), WorkerMetrics.register(CollectorRegistry()))
+    consumer = Consumer(queue, deliver, batch_size=10, concurrency=2, backoff=PlatformBackoff(0.05, 0.2))
+    for i in ids:
+        queue.put(encode_job(i))
+    running = asyncio.create_task(consumer.run())
+    await asyncio.sleep(0.6)
+    calls_while_down = renderer.calls
+    assert 2 <= calls_while_down <= 12  # paused with backoff, not spinning
+    assert {r[:2] for r in (await statuses(pool, ids)).values()} == {("pending", 0)}
+    assert not sender.sent and not queue.acked and not queue.retries
+    renderer.down = False
+    for _ in range(100):
+        if len(queue.acked) == 5:
+            break
+        await asyncio.sleep(0.02)
+    await queue.stop_intake()
+    consumer.stop.set()
+    await asyncio.wait_for(running, 5)
+    assert {r[:2] for r in (await statuses(pool, ids)).values()} == {("sent", 0)}
+    assert len(sender.sent) == 5
