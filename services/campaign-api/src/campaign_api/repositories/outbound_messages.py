@@ -58,7 +58,7 @@ async def insert_pending(
     """Create one pending message per known customer in a single statement; return how many were created."""
     cur = await conn.execute(
         INSERT_PENDING_FOR_IDS,
-        {"campaign_id": campaign_id, "customer_ids": customer_ids, "traceparent": traceparent},
+        {"campaign_id": campaign_id, "customer_ids": list(customer_ids), "traceparent": traceparent},
     )
     return cur.rowcount
 
@@ -81,7 +81,7 @@ async def insert_pending_for_segment(
 
 async def find_unknown_customers(conn: Connection, customer_ids: Sequence[int], sample: int) -> tuple[int, list[int]]:
     """How many of the ids name no customer, and the smallest `sample` of them."""
-    cur = await conn.execute(FIND_UNKNOWN_CUSTOMERS, {"customer_ids": customer_ids, "sample": sample})
+    cur = await conn.execute(FIND_UNKNOWN_CUSTOMERS, {"customer_ids": list(customer_ids), "sample": sample})
     row = await cur.fetchone()
     assert row is not None  # an aggregate always returns a row
     return int(row[0]), list(row[1] or [])
