@@ -153,7 +153,8 @@ async def test_a_worker_killed_mid_batch_loses_nothing_and_resends_at_most_its_p
     settings = {
         "PREFETCH": str(prefetch),
         "MOCK_SUCCESS_PROBABILITY": "1.0",
-        "MOCK_LATENCY": "fixed",
+        # spread sends over a batch's lifetime, so the kill lands between some sends and their commit
+        "MOCK_LATENCY": "uniform",
         "MOCK_LATENCY_MEAN_MS": "40",
         "CLAIM_LEASE_S": "300",
     }
@@ -162,7 +163,7 @@ async def test_a_worker_killed_mid_batch_loses_nothing_and_resends_at_most_its_p
         for _ in range(300):
             if log_path.exists() and len(log_path.read_text().splitlines()) >= 100:
                 break
-            await asyncio.sleep(0.05)
+            await asyncio.sleep(0.01)
         first.send_signal(signal.SIGKILL)
         first.wait(timeout=10)
         second = start_worker(database_url, amqp_url, template_svc_addr, topology, log_path, **settings)
