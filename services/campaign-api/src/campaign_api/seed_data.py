@@ -8,7 +8,7 @@ from typing import Final
 from campaign_api.domain import Audience, CampaignStatus, Channel, NewCampaign, NewCustomer, Segment
 
 # valid Kenyan mobile numbers (Safaricom/Airtel ranges), several with null fields and non-ASCII names;
-# "Nguyễn" needs UCS-2 on SMS, "Zoë" and "Müller" are in the GSM-7 table, "Wanjirũ" is not
+# "Müller", "Émile" and "Søren" fit the GSM-7 table; "Wanjirũ", "Zoë" and "Nguyễn" need UCS-2 on SMS
 CUSTOMERS: Final = (
     NewCustomer("+254712345601", "Wanjirũ", "Kamau", "Nairobi", "Running Shoes"),
     NewCustomer("+254712345602", "Zoë", "Otieno", "Mombasa", "Winter Jacket"),
