@@ -3,15 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from typing import Any
 
 import httpx
 import psycopg
 import pytest
-from fastapi import FastAPI
-from prometheus_client import CollectorRegistry
-
 from campaign_api.main import create_app
 from campaign_api.settings import Settings
+from fastapi import FastAPI
+from prometheus_client import CollectorRegistry
 
 pytest_plugins = ["service_kit.testing", "template_svc.testing"]
 
@@ -39,13 +39,13 @@ async def client(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
 
 
 @pytest.fixture
-async def db(database_url: str) -> AsyncIterator[psycopg.AsyncConnection[tuple[object, ...]]]:
+async def db(database_url: str) -> AsyncIterator[psycopg.AsyncConnection[tuple[Any, ...]]]:
     """A direct connection for assertions on what the API stored."""
     async with await psycopg.AsyncConnection.connect(database_url, autocommit=True) as conn:
         yield conn
 
 
 @pytest.fixture
-async def empty_db(db: psycopg.AsyncConnection[tuple[object, ...]]) -> None:
+async def empty_db(db: psycopg.AsyncConnection[tuple[Any, ...]]) -> None:
     """Start from no campaigns, customers or keys, for tests that count rows."""
     await db.execute("TRUNCATE outbound_messages, campaigns, customers, idempotency_keys RESTART IDENTITY CASCADE")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta, timezone
+from typing import Any
 
 import httpx
 import psycopg
@@ -83,7 +84,7 @@ async def test_malformed_json_is_its_own_error(client: httpx.AsyncClient) -> Non
 
 
 async def test_campaign_details_carry_stats_by_message_status(
-    client: httpx.AsyncClient, db: psycopg.AsyncConnection[tuple[object, ...]]
+    client: httpx.AsyncClient, db: psycopg.AsyncConnection[tuple[Any, ...]]
 ) -> None:
     campaign = await create_campaign(client, base_template="Hi {first_name}, see {preferred_product}!")
     ids = [(await create_customer(client))["id"] for _ in range(6)]

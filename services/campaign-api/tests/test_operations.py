@@ -7,11 +7,11 @@ from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from typing import Any
 
 import httpx
+from campaign_api.main import create_app
+from campaign_api.settings import Settings
 from fastapi import FastAPI
 from prometheus_client import CollectorRegistry
 
-from campaign_api.main import create_app
-from campaign_api.settings import Settings
 from tests.factories import assert_error, create_campaign, create_customer
 from tests.fakes import BrokenRenderer
 

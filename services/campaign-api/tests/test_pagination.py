@@ -13,7 +13,7 @@ from tests.factories import assert_error, create_customer
 pytestmark = pytest.mark.usefixtures("empty_db")
 
 
-async def insert_campaigns(db: psycopg.AsyncConnection[tuple[object, ...]], count: int) -> None:
+async def insert_campaigns(db: psycopg.AsyncConnection[tuple[Any, ...]], count: int) -> None:
     """Many campaigns in one statement: channels alternate, every third is scheduled."""
     await db.execute(
         """
@@ -40,7 +40,7 @@ async def fetch_all_pages(client: httpx.AsyncClient, **params: Any) -> list[dict
 
 
 async def test_pages_have_no_duplicates_and_are_newest_first(
-    client: httpx.AsyncClient, db: psycopg.AsyncConnection[tuple[object, ...]]
+    client: httpx.AsyncClient, db: psycopg.AsyncConnection[tuple[Any, ...]]
 ) -> None:
     await insert_campaigns(db, 57)
 
@@ -61,7 +61,7 @@ async def test_pages_have_no_duplicates_and_are_newest_first(
 
 
 async def test_filters_are_applied_on_every_page(
-    client: httpx.AsyncClient, db: psycopg.AsyncConnection[tuple[object, ...]]
+    client: httpx.AsyncClient, db: psycopg.AsyncConnection[tuple[Any, ...]]
 ) -> None:
     await insert_campaigns(db, 60)
 
@@ -75,7 +75,7 @@ async def test_filters_are_applied_on_every_page(
 
 
 async def test_campaigns_created_between_pages_neither_duplicate_nor_hide_rows(
-    client: httpx.AsyncClient, db: psycopg.AsyncConnection[tuple[object, ...]]
+    client: httpx.AsyncClient, db: psycopg.AsyncConnection[tuple[Any, ...]]
 ) -> None:
     await insert_campaigns(db, 25)
     first = (await client.get("/campaigns", params={"page_size": 10})).json()
@@ -94,7 +94,7 @@ async def test_campaigns_created_between_pages_neither_duplicate_nor_hide_rows(
 
 
 async def test_keyset_cursor_walks_every_row_once(
-    client: httpx.AsyncClient, db: psycopg.AsyncConnection[tuple[object, ...]]
+    client: httpx.AsyncClient, db: psycopg.AsyncConnection[tuple[Any, ...]]
 ) -> None:
     await insert_campaigns(db, 45)
     walked: list[int] = []
@@ -114,7 +114,7 @@ async def test_keyset_cursor_walks_every_row_once(
 
 
 async def test_page_beyond_the_end_is_empty(
-    client: httpx.AsyncClient, db: psycopg.AsyncConnection[tuple[object, ...]]
+    client: httpx.AsyncClient, db: psycopg.AsyncConnection[tuple[Any, ...]]
 ) -> None:
     await insert_campaigns(db, 3)
     body = (await client.get("/campaigns", params={"page": 5})).json()

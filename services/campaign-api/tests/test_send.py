@@ -19,7 +19,7 @@ async def customers(client: httpx.AsyncClient, count: int, **fields: Any) -> lis
     return [(await create_customer(client, **fields))["id"] for _ in range(count)]
 
 
-async def message_rows(db: psycopg.AsyncConnection[tuple[object, ...]], campaign_id: int) -> list[tuple[Any, ...]]:
+async def message_rows(db: psycopg.AsyncConnection[tuple[Any, ...]], campaign_id: int) -> list[tuple[Any, ...]]:
     """(customer_id, status, published_at, traceparent) per outbox row of the campaign."""
     cur = await db.execute(
         "SELECT customer_id, status, published_at, traceparent FROM outbound_messages"
@@ -30,7 +30,7 @@ async def message_rows(db: psycopg.AsyncConnection[tuple[object, ...]], campaign
 
 
 async def test_send_creates_one_pending_row_per_customer_and_moves_to_sending(
-    client: httpx.AsyncClient, db: psycopg.AsyncConnection[tuple[object, ...]]
+    client: httpx.AsyncClient, db: psycopg.AsyncConnection[tuple[Any, ...]]
 ) -> None:
     campaign = await create_campaign(client)
     ids = await customers(client, 3)
@@ -70,7 +70,7 @@ async def test_second_send_is_rejected_with_409(client: httpx.AsyncClient) -> No
 
 
 async def test_concurrent_sends_exactly_one_wins(
-    client: httpx.AsyncClient, db: psycopg.AsyncConnection[tuple[object, ...]]
+    client: httpx.AsyncClient, db: psycopg.AsyncConnection[tuple[Any, ...]]
 ) -> None:
     campaign = await create_campaign(client)
     ids = await customers(client, 20)
@@ -90,7 +90,7 @@ async def test_scheduled_campaign_can_be_sent_now(client: httpx.AsyncClient) -> 
 
 
 async def test_unknown_customers_are_named_and_nothing_is_created(
-    client: httpx.AsyncClient, db: psycopg.AsyncConnection[tuple[object, ...]]
+    client: httpx.AsyncClient, db: psycopg.AsyncConnection[tuple[Any, ...]]
 ) -> None:
     campaign = await create_campaign(client)
     known = await customers(client, 2)
@@ -127,7 +127,7 @@ async def test_more_than_100000_ids_is_422(client: httpx.AsyncClient) -> None:
 
 
 async def test_same_idempotency_key_replays_the_first_answer(
-    client: httpx.AsyncClient, db: psycopg.AsyncConnection[tuple[object, ...]]
+    client: httpx.AsyncClient, db: psycopg.AsyncConnection[tuple[Any, ...]]
 ) -> None:
     campaign = await create_campaign(client)
     ids = await customers(client, 4)
@@ -166,7 +166,7 @@ async def test_concurrent_sends_with_one_key_all_get_the_same_answer(client: htt
 
 
 async def test_expired_idempotency_keys_are_purged(
-    client: httpx.AsyncClient, db: psycopg.AsyncConnection[tuple[object, ...]]
+    client: httpx.AsyncClient, db: psycopg.AsyncConnection[tuple[Any, ...]]
 ) -> None:
     await db.execute(
         "INSERT INTO idempotency_keys (scope, key, request_hash, response_code, response_body, created_at)"
@@ -183,7 +183,7 @@ async def test_expired_idempotency_keys_are_purged(
 
 
 async def test_send_without_body_uses_the_stored_segment(
-    client: httpx.AsyncClient, db: psycopg.AsyncConnection[tuple[object, ...]]
+    client: httpx.AsyncClient, db: psycopg.AsyncConnection[tuple[Any, ...]]
 ) -> None:
     nairobi = await customers(client, 3, location="Mombasa-North", preferred_product="Yoga Mat")
     await customers(client, 2, location="Mombasa-North", preferred_product="Tea")
@@ -212,7 +212,7 @@ async def test_send_without_body_or_audience_is_422(client: httpx.AsyncClient) -
 
 
 async def test_due_campaigns_are_listed_for_the_scheduler(
-    client: httpx.AsyncClient, db: psycopg.AsyncConnection[tuple[object, ...]]
+    client: httpx.AsyncClient, db: psycopg.AsyncConnection[tuple[Any, ...]]
 ) -> None:
     campaign = await create_campaign(client, scheduled_at="2099-01-01T00:00:00Z")
     await db.execute("UPDATE campaigns SET scheduled_at = now() - interval '1 second' WHERE id = %s", (campaign["id"],))
