@@ -115,8 +115,7 @@ class SendCampaign:
             assert campaign.audience is not None and campaign.audience.customer_ids is not None
             customer_ids = campaign.audience.customer_ids
         queued = await outbound_messages.insert_pending(conn, campaign.id, customer_ids, traceparent)
-        # the campaign had no rows (it was sendable) and ids are distinct, so a short count means unknown ids
-        if queued < len(customer_ids):
+        if queued is None:
             count, sample = await outbound_messages.find_unknown_customers(conn, customer_ids, UNKNOWN_SAMPLE)
             raise UnknownCustomers(count, sample)
         return queued
