@@ -80,10 +80,13 @@ class GrpcTemplateRenderer:
 
     async def check(self) -> None:
         """Readiness: a Validate call answers within the deadline."""
-        await self.stub.Validate(
-            template_pb2.ValidateRequest(template=PROBE_TEMPLATE, channel=template_pb2.CHANNEL_SMS),
-            timeout=self.deadline_s,
-        )
+        try:
+            await self.stub.Validate(
+                template_pb2.ValidateRequest(template=PROBE_TEMPLATE, channel=template_pb2.CHANNEL_SMS),
+                timeout=self.deadline_s,
+            )
+        except aio.AioRpcError as exc:
+            raise TemplateServiceUnavailable(describe(exc)) from exc
 
 
 def describe(exc: aio.AioRpcError) -> str:
