@@ -6,8 +6,8 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from enum import StrEnum
-from typing import Generic, TypeVar
+from enum import Enum, StrEnum
+from typing import Final, Generic, TypeVar
 
 T = TypeVar("T")
 
@@ -26,6 +26,8 @@ class CampaignStatus(StrEnum):
 
 
 SENDABLE = frozenset({CampaignStatus.DRAFT, CampaignStatus.SCHEDULED})
+# what PATCH /campaigns/{id} may change: nothing has been sent yet
+EDITABLE = frozenset({CampaignStatus.DRAFT, CampaignStatus.SCHEDULED})
 
 
 class MessageStatus(StrEnum):
@@ -70,6 +72,7 @@ class Campaign:
     created_at: datetime
     audience: Audience | None = None
     stats: CampaignStats | None = None
+    status_reason: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,6 +84,25 @@ class NewCampaign:
     base_template: str
     scheduled_at: datetime | None
     audience: Audience | None = None
+
+
+class Keep(Enum):
+    """Marks a field that a partial update leaves as it is (None means "clear it" where a field allows it)."""
+
+    KEEP = "keep"
+
+
+KEEP: Final = Keep.KEEP
+
+
+@dataclass(frozen=True, slots=True)
+class CampaignChanges:
+    """A partial update of a draft or scheduled campaign: only the fields not KEEP change."""
+
+    name: str | Keep = KEEP
+    base_template: str | Keep = KEEP
+    scheduled_at: datetime | Keep | None = KEEP
+    audience: Audience | Keep | None = KEEP
 
 
 @dataclass(frozen=True, slots=True)

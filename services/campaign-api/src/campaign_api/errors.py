@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import UTC, datetime
 
 
 class DispatchError(Exception):
@@ -56,6 +57,20 @@ class CampaignNotSendable(Conflict):
         super().__init__(f"Campaign {campaign_id} is {status}; only draft or scheduled campaigns can be sent")
 
 
+class CampaignNotEditable(Conflict):
+    code = "CAMPAIGN_NOT_EDITABLE"
+
+    def __init__(self, campaign_id: int, status: str) -> None:
+        super().__init__(f"Campaign {campaign_id} is {status}; only draft or scheduled campaigns can be edited")
+
+
+class CampaignNotCancellable(Conflict):
+    code = "CAMPAIGN_NOT_CANCELLABLE"
+
+    def __init__(self, campaign_id: int, status: str) -> None:
+        super().__init__(f"Campaign {campaign_id} is {status}; only scheduled campaigns can be cancelled")
+
+
 class CustomerPhoneExists(Conflict):
     code = "CUSTOMER_PHONE_EXISTS"
 
@@ -66,8 +81,9 @@ class CustomerPhoneExists(Conflict):
 class ScheduledAtInPast(InvalidInput):
     code = "SCHEDULED_AT_IN_PAST"
 
-    def __init__(self, scheduled_at: str) -> None:
-        super().__init__(f"body.scheduled_at: {scheduled_at} is in the past; omit it to create a draft")
+    def __init__(self, scheduled_at: datetime) -> None:
+        when = scheduled_at.astimezone(UTC).isoformat().replace("+00:00", "Z")
+        super().__init__(f"body.scheduled_at: {when} is in the past; a draft has no scheduled_at")
 
 
 class InvalidTemplate(InvalidInput):
@@ -101,6 +117,16 @@ class AudienceRequired(InvalidInput):
 
     def __init__(self, campaign_id: int) -> None:
         super().__init__(f"Campaign {campaign_id} has no stored audience: send it with body.customer_ids")
+
+
+class AudienceEmpty(InvalidInput):
+    code = "AUDIENCE_EMPTY"
+
+    def __init__(self, campaign_id: int) -> None:
+        super().__init__(
+            f"Campaign {campaign_id}: the audience matches no customer (or every one already has a message);"
+            " nothing was queued"
+        )
 
 
 class IdempotencyKeyReused(InvalidInput):

@@ -29,6 +29,7 @@ from campaign_api.metrics import ApiMetrics
 from campaign_api.ports import Clock, TemplateRenderer
 from campaign_api.repositories.connection import Pool
 from campaign_api.settings import Settings
+from campaign_api.usecases.cancel_campaign import CancelCampaign
 from campaign_api.usecases.create_campaign import CreateCampaign
 from campaign_api.usecases.create_customer import CreateCustomer
 from campaign_api.usecases.get_campaign import GetCampaign
@@ -39,6 +40,7 @@ from campaign_api.usecases.list_due_campaigns import ListDueCampaigns
 from campaign_api.usecases.preview_message import PreviewMessage
 from campaign_api.usecases.seed_database import SeedDatabase
 from campaign_api.usecases.send_campaign import SendCampaign
+from campaign_api.usecases.update_campaign import UpdateCampaign
 
 log = logging.getLogger(__name__)
 
@@ -88,6 +90,8 @@ def build_usecases(settings: Settings, pool: Pool, renderer: TemplateRenderer, c
         create_customer=CreateCustomer(pool),
         list_customers=ListCustomers(pool),
         get_customer=GetCustomer(pool),
+        update_campaign=UpdateCampaign(pool, renderer, clock),
+        cancel_campaign=CancelCampaign(pool),
     )
 
 

@@ -11,6 +11,7 @@ from opentelemetry import propagate
 from service_kit.readiness import Check
 
 from campaign_api.metrics import ApiMetrics
+from campaign_api.usecases.cancel_campaign import CancelCampaign
 from campaign_api.usecases.create_campaign import CreateCampaign
 from campaign_api.usecases.create_customer import CreateCustomer
 from campaign_api.usecases.get_campaign import GetCampaign
@@ -20,6 +21,7 @@ from campaign_api.usecases.list_customers import ListCustomers
 from campaign_api.usecases.list_due_campaigns import ListDueCampaigns
 from campaign_api.usecases.preview_message import PreviewMessage
 from campaign_api.usecases.send_campaign import SendCampaign
+from campaign_api.usecases.update_campaign import UpdateCampaign
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,6 +37,8 @@ class UseCases:
     create_customer: CreateCustomer
     list_customers: ListCustomers
     get_customer: GetCustomer
+    update_campaign: UpdateCampaign
+    cancel_campaign: CancelCampaign
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,6 +96,16 @@ def send_campaign(request: Request) -> SendCampaign:
     return usecases(request).send_campaign
 
 
+def update_campaign(request: Request) -> UpdateCampaign:
+    """The update campaign use case."""
+    return usecases(request).update_campaign
+
+
+def cancel_campaign(request: Request) -> CancelCampaign:
+    """The cancel campaign use case."""
+    return usecases(request).cancel_campaign
+
+
 def preview_message(request: Request) -> PreviewMessage:
     """The preview message use case."""
     return usecases(request).preview_message
@@ -117,6 +131,8 @@ ListCampaignsDep = Annotated[ListCampaigns, Depends(list_campaigns)]
 ListDueCampaignsDep = Annotated[ListDueCampaigns, Depends(list_due_campaigns)]
 GetCampaignDep = Annotated[GetCampaign, Depends(get_campaign)]
 SendCampaignDep = Annotated[SendCampaign, Depends(send_campaign)]
+UpdateCampaignDep = Annotated[UpdateCampaign, Depends(update_campaign)]
+CancelCampaignDep = Annotated[CancelCampaign, Depends(cancel_campaign)]
 PreviewMessageDep = Annotated[PreviewMessage, Depends(preview_message)]
 CreateCustomerDep = Annotated[CreateCustomer, Depends(create_customer)]
 ListCustomersDep = Annotated[ListCustomers, Depends(list_customers)]

@@ -2,14 +2,27 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Annotated, Any, Self
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, PositiveInt, StringConstraints, model_validator
+from pydantic import (
+    AfterValidator,
+    AwareDatetime,
+    BaseModel,
+    ConfigDict,
+    Field,
+    PositiveInt,
+    StringConstraints,
+    field_validator,
+    model_validator,
+)
+from pydantic.json_schema import SkipJsonSchema
 
 from campaign_api.domain import (
+    KEEP,
     Audience,
     Campaign,
+    CampaignChanges,
     CampaignStats,
     CampaignStatus,
     CampaignSummary,
@@ -26,6 +39,15 @@ Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max
 Template = Annotated[str, StringConstraints(min_length=1, max_length=4096)]
 OptionalText = Annotated[str | None, StringConstraints(strip_whitespace=True, max_length=200)]
 CustomerIds = Annotated[list[PositiveInt], Field(min_length=1, max_length=MAX_SEND_IDS)]
+
+
+def in_utc(value: datetime) -> datetime:
+    """The same instant in UTC, so every timestamp leaves as ...Z whatever offset it arrived with."""
+    return value.astimezone(UTC)
+
+
+# an instant with an offset (a naive one is a VALIDATION_ERROR), normalised to UTC; serialised as RFC 3339 with "Z"
+UtcDatetime = Annotated[AwareDatetime, AfterValidator(in_utc)]
 
 
 class ErrorDetail(BaseModel):
@@ -114,10 +136,58 @@ class CreateCampaignRequest(BaseModel):
     name: Name
     channel: Channel
     base_template: Template
-    scheduled_at: AwareDatetime | None = Field(
-        default=None, description="RFC 3339 with an offset; future → scheduled, omitted → draft"
+    scheduled_at: UtcDatetime | None = Field(
+        default=None, description="RFC 3339 with any offset, stored in UTC; future → scheduled, omitted → draft"
     )
     audience: AudienceBody | None = None
+
+
+class UpdateCampaignRequest(BaseModel):
+    """A partial update: only the fields present in the body change."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {"scheduled_at": "2030-06-01T13:00:00+03:00", "audience": {"segment": {"location": "Nairobi"}}},
+                {"name": "Summer Sale 2025 (final)"},
+                {"scheduled_at": None},
+            ]
+        },
+    )
+    name: Name | SkipJsonSchema[None] = None
+    base_template: Template | SkipJsonSchema[None] = Field(
+        default=None, description="checked by template-svc, as on create"
+    )
+    scheduled_at: UtcDatetime | None = Field(
+        default=None, description="future → scheduled; null → draft (no time); in the past → SCHEDULED_AT_IN_PAST"
+    )
+    audience: AudienceBody | None = Field(default=None, description="null clears the stored audience")
+
+    @field_validator("name", "base_template")
+    @classmethod
+    def not_null(cls, value: str | None) -> str:
+        """name and base_template can change but never be removed."""
+        if value is None:
+            raise ValueError("cannot be null")
+        return value
+
+    @model_validator(mode="after")
+    def changes_something(self) -> Self:
+        """An empty body is a client mistake, not a silent no-op."""
+        if not self.model_fields_set:
+            raise ValueError("give at least one of name, base_template, scheduled_at, audience")
+        return self
+
+    def to_domain(self) -> CampaignChanges:
+        """Only the fields present in the body; the others are KEEP."""
+        given = self.model_fields_set
+        return CampaignChanges(
+            name=self.name if self.name is not None else KEEP,
+            base_template=self.base_template if self.base_template is not None else KEEP,
+            scheduled_at=self.scheduled_at if "scheduled_at" in given else KEEP,
+            audience=(self.audience.to_domain() if self.audience else None) if "audience" in given else KEEP,
+        )
 
 
 class CampaignBody(BaseModel):
@@ -128,9 +198,12 @@ class CampaignBody(BaseModel):
     channel: Channel
     status: CampaignStatus
     base_template: str
-    scheduled_at: datetime | None
-    created_at: datetime
+    scheduled_at: UtcDatetime | None
+    created_at: UtcDatetime
     audience: AudienceBody | None = None
+    status_reason: str | None = Field(
+        default=None, description="why the API failed the campaign (e.g. it fell due without an audience); else null"
+    )
 
     @classmethod
     def of(cls, campaign: Campaign) -> CampaignBody:
@@ -144,6 +217,7 @@ class CampaignBody(BaseModel):
             scheduled_at=campaign.scheduled_at,
             created_at=campaign.created_at,
             audience=AudienceBody.of(campaign.audience),
+            status_reason=campaign.status_reason,
         )
 
 
@@ -173,7 +247,7 @@ class CampaignSummaryBody(BaseModel):
     name: str
     channel: Channel
     status: CampaignStatus
-    created_at: datetime
+    created_at: UtcDatetime
 
     @classmethod
     def of(cls, summary: CampaignSummary) -> CampaignSummaryBody:
@@ -210,7 +284,7 @@ class CampaignListBody(BaseModel):
 class DueCampaignBody(BaseModel):
     id: int
     name: str
-    scheduled_at: datetime
+    scheduled_at: UtcDatetime
 
     @classmethod
     def of(cls, due: DueCampaign) -> DueCampaignBody:
@@ -269,7 +343,7 @@ class CustomerBody(BaseModel):
     last_name: str | None
     location: str | None
     preferred_product: str | None
-    created_at: datetime
+    created_at: UtcDatetime
 
     @classmethod
     def of(cls, customer: Customer) -> CustomerBody:

@@ -23,7 +23,7 @@ from campaign_api.domain import (
 from campaign_api.repositories.connection import Connection
 from campaign_api.repositories.where_clauses import where_clause
 
-COLUMNS: Final = "id, name, channel, status, base_template, scheduled_at, created_at, audience"
+COLUMNS: Final = "id, name, channel, status, base_template, scheduled_at, created_at, audience, status_reason"
 
 INSERT_CAMPAIGN: Final = f"""
     INSERT INTO campaigns (name, channel, status, base_template, scheduled_at, audience)
@@ -46,7 +46,7 @@ SELECT_CAMPAIGN: Final = f"SELECT {COLUMNS} FROM campaigns WHERE id = %(id)s"
 # the detail view in one statement: stats are one aggregate over outbound_messages_campaign_status_idx
 SELECT_CAMPAIGN_WITH_STATS: Final = """
     SELECT c.id, c.name, c.channel, c.status, c.base_template, c.scheduled_at, c.created_at, c.audience,
-           s.total, s.pending, s.sending, s.sent, s.failed
+           c.status_reason, s.total, s.pending, s.sending, s.sent, s.failed
     FROM campaigns AS c
     CROSS JOIN LATERAL (
         SELECT count(*) AS total,
@@ -69,7 +69,16 @@ MARK_SENDING: Final = """
 
 # a due scheduled campaign that has nobody to go to fails, so the scheduler does not retry it forever
 MARK_FAILED: Final = """
-    UPDATE campaigns SET status = 'failed', completed_at = now() WHERE id = %(id)s
+    UPDATE campaigns SET status = 'failed', status_reason = %(reason)s, completed_at = now() WHERE id = %(id)s
+"""
+
+# PATCH and cancel: the caller holds the row lock and passes every editable column, merged from the locked row
+UPDATE_EDITABLE: Final = f"""
+    UPDATE campaigns
+    SET name = %(name)s, base_template = %(base_template)s, scheduled_at = %(scheduled_at)s,
+        audience = %(audience)s, status = %(status)s
+    WHERE id = %(id)s
+    RETURNING {COLUMNS}
 """
 
 LIST_CAMPAIGNS: Final = """
@@ -131,6 +140,7 @@ def campaign_from_row(row: Sequence[Any], stats: CampaignStats | None = None) ->
         scheduled_at=row[5],
         created_at=row[6],
         audience=audience_from_json(row[7]),
+        status_reason=row[8],
         stats=stats,
     )
 
@@ -180,7 +190,7 @@ async def get_with_stats(conn: Connection, campaign_id: int) -> Campaign | None:
     row = await cur.fetchone()
     if row is None:
         return None
-    return campaign_from_row(row, CampaignStats(*(int(n) for n in row[8:13])))
+    return campaign_from_row(row, CampaignStats(*(int(n) for n in row[9:14])))
 
 
 async def lock(conn: Connection, campaign_id: int) -> Campaign | None:
@@ -195,9 +205,27 @@ async def mark_sending(conn: Connection, campaign_id: int) -> None:
     await conn.execute(MARK_SENDING, {"id": campaign_id})
 
 
-async def mark_failed(conn: Connection, campaign_id: int) -> None:
-    """Move the campaign to failed and stamp when it ended."""
-    await conn.execute(MARK_FAILED, {"id": campaign_id})
+async def mark_failed(conn: Connection, campaign_id: int, reason: str) -> None:
+    """Move the campaign to failed, record why, and stamp when it ended."""
+    await conn.execute(MARK_FAILED, {"id": campaign_id, "reason": reason})
+
+
+async def update_editable(conn: Connection, campaign: Campaign) -> Campaign:
+    """Write the editable columns and the status of a campaign whose row the caller has locked."""
+    cur = await conn.execute(
+        UPDATE_EDITABLE,
+        {
+            "id": campaign.id,
+            "name": campaign.name,
+            "base_template": campaign.base_template,
+            "scheduled_at": campaign.scheduled_at,
+            "audience": audience_json(campaign.audience),
+            "status": campaign.status.value,
+        },
+    )
+    row = await cur.fetchone()
+    assert row is not None  # the caller locked the row, so it exists
+    return campaign_from_row(row)
 
 
 async def list_page(

@@ -22,7 +22,7 @@ class CreateCampaign:
         status = CampaignStatus.DRAFT
         if campaign.scheduled_at is not None:
             if campaign.scheduled_at <= self.clock():
-                raise ScheduledAtInPast(campaign.scheduled_at.isoformat())
+                raise ScheduledAtInPast(campaign.scheduled_at)
             status = CampaignStatus.SCHEDULED
         # ask template-svc before touching the database, so a bad template costs no connection
         problem = await self.renderer.validate(campaign.base_template, campaign.channel)

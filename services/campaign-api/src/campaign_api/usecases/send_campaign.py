@@ -9,6 +9,7 @@ from typing import Any, Final
 
 from campaign_api.domain import SENDABLE, Campaign, CampaignStatus, SendOutcome
 from campaign_api.errors import (
+    AudienceEmpty,
     AudienceRequired,
     CampaignNotFound,
     CampaignNotSendable,
@@ -22,6 +23,9 @@ from campaign_api.repositories.connection import Connection, Pool
 
 ACCEPTED: Final = 202
 UNKNOWN_SAMPLE: Final = 20
+# recorded as the campaign's status_reason when a due scheduled campaign is failed instead of sent
+NO_AUDIENCE_REASON: Final = "no audience was stored when the scheduled campaign fell due"
+EMPTY_AUDIENCE_REASON: Final = "the stored audience matched no customer when the scheduled campaign fell due"
 
 
 def request_hash(campaign_id: int, customer_ids: Sequence[int] | None) -> str:
@@ -77,13 +81,13 @@ class SendCampaign:
                     )
             if campaign.status not in SENDABLE:
                 raise CampaignNotSendable(campaign_id, campaign.status)
+            reason = ""
             if customer_ids is None and campaign.audience is None:
-                failure = AudienceRequired(campaign_id)
-                if self.is_due(campaign):
-                    # nobody to send to and its time has passed: fail it for good rather than be asked forever
-                    await campaigns.mark_failed(conn, campaign_id)
+                failure, reason = AudienceRequired(campaign_id), NO_AUDIENCE_REASON
+            elif (queued := await self.queue_messages(conn, campaign, customer_ids, traceparent)) == 0:
+                # moving to sending with no message would leave the campaign there forever: refuse instead
+                failure, reason = AudienceEmpty(campaign_id), EMPTY_AUDIENCE_REASON
             else:
-                queued = await self.queue_messages(conn, campaign, customer_ids, traceparent)
                 await campaigns.mark_sending(conn, campaign_id)
                 await outbound_messages.notify_outbox(conn, campaign_id)
                 outcome = SendOutcome(campaign_id, queued, CampaignStatus.SENDING, campaign.channel)
@@ -91,6 +95,11 @@ class SendCampaign:
                     await idempotency_keys.store(
                         conn, scope, idempotency_key, fingerprint, ACCEPTED, answer_body(outcome)
                     )
+            if failure is not None and customer_ids is None and self.is_due(campaign):
+                # a send to the stored audience found nobody and the time has passed (the scheduler's case): fail
+                # the campaign for good, with the reason, rather than be offered it on every tick. A send naming
+                # customer_ids, or of a campaign not yet due, changes nothing
+                await campaigns.mark_failed(conn, campaign_id, reason)
         if failure is not None:
             raise failure
         return outcome

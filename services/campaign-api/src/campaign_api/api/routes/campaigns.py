@@ -7,6 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Body, Query, Response
 
 from campaign_api.api.deps import (
+    CancelCampaignDep,
     CreateCampaignDep,
     GetCampaignDep,
     IdempotencyKeyHeader,
@@ -16,6 +17,7 @@ from campaign_api.api.deps import (
     PreviewMessageDep,
     SendCampaignDep,
     TraceparentDep,
+    UpdateCampaignDep,
 )
 from campaign_api.api.routes.responses import declare
 from campaign_api.api.schemas import (
@@ -31,6 +33,7 @@ from campaign_api.api.schemas import (
     PreviewResponse,
     SendRequest,
     SendResponse,
+    UpdateCampaignRequest,
 )
 from campaign_api.domain import CampaignStatus, Channel, NewCampaign, PageRequest
 
@@ -92,7 +95,26 @@ async def get_campaign(campaign_id: int, get: GetCampaignDep) -> CampaignDetailB
     return CampaignDetailBody.with_stats(await get(campaign_id))
 
 
-@router.post("/{campaign_id}/send", status_code=202, responses=declare(400, 404, 409, 413, 422, 503))
+@router.patch("/{campaign_id}", responses=declare(400, 404, 409, 413, 422, 503))
+async def update_campaign(campaign_id: int, body: UpdateCampaignRequest, update: UpdateCampaignDep) -> CampaignBody:
+    """Edit a draft or scheduled campaign; only the fields in the body change (409 CAMPAIGN_NOT_EDITABLE otherwise).
+
+    A future `scheduled_at` makes it scheduled, `null` makes it a draft; `audience: null` clears the audience.
+    """
+    return CampaignBody.of(await update(campaign_id, body.to_domain()))
+
+
+@router.post("/{campaign_id}/cancel", responses=declare(404, 409, 422, 503))
+async def cancel_campaign(campaign_id: int, cancel: CancelCampaignDep) -> CampaignBody:
+    """Take a scheduled campaign off the schedule: it becomes a draft without scheduled_at (409 unless scheduled)."""
+    return CampaignBody.of(await cancel(campaign_id))
+
+
+@router.post(
+    "/{campaign_id}/send",
+    status_code=202,
+    responses=declare(400, 404, 409, 413, 422, 503),
+)
 async def send_campaign(
     campaign_id: int,
     send: SendCampaignDep,
@@ -104,7 +126,9 @@ async def send_campaign(
 ) -> SendResponse:
     """Queue one message per customer and answer at once (202): delivery happens in the background.
 
-    Without a body the campaign's stored audience is used.
+    Without a body the campaign's stored audience is used (422 AUDIENCE_REQUIRED when it has none). An audience
+    that resolves to nobody is 422 AUDIENCE_EMPTY and changes nothing, except that a scheduled campaign already due
+    is then marked failed with a `status_reason`.
     """
     outcome = await send(
         campaign_id,
