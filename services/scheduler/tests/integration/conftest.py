@@ -9,11 +9,12 @@ from contextlib import AbstractAsyncContextManager, asynccontextmanager
 import pytest
 
 from tests.integration.contract_server import ContractCampaignApi, serve_app
+from tests.integration.real_campaign_api import real_campaign_server
 from tests.integration.server_under_test import CampaignServer, ContractServer
 
 
 @asynccontextmanager
-async def contract_campaign_server() -> AsyncIterator[CampaignServer]:
+async def contract_campaign_server(_: pytest.FixtureRequest) -> AsyncIterator[CampaignServer]:
     """A fresh contract server on a free port: a repeated send is refused with 409."""
     state = ContractCampaignApi()
     async with serve_app(state.app()) as base_url:
@@ -21,24 +22,26 @@ async def contract_campaign_server() -> AsyncIterator[CampaignServer]:
 
 
 @asynccontextmanager
-async def replaying_contract_campaign_server() -> AsyncIterator[CampaignServer]:
+async def replaying_contract_campaign_server(_: pytest.FixtureRequest) -> AsyncIterator[CampaignServer]:
     """A contract server that answers a repeated Idempotency-Key with the first 202, marked as a replay."""
     state = ContractCampaignApi(replay_idempotent=True)
     async with serve_app(state.app()) as base_url:
         yield ContractServer(state, base_url)
 
 
-# name -> factory; the real campaign-api joins here, and every scenario test runs once per entry
-SERVERS: dict[str, Callable[[], AbstractAsyncContextManager[CampaignServer]]] = {
+# name -> factory, given the test's request so a factory can ask for the fixtures it needs (the real API takes the
+# database and template-svc, started only then); every scenario test runs once per entry
+SERVERS: dict[str, Callable[[pytest.FixtureRequest], AbstractAsyncContextManager[CampaignServer]]] = {
     "contract": contract_campaign_server,
     "contract-replaying": replaying_contract_campaign_server,
+    "real-campaign-api": real_campaign_server,
 }
 
 
 @pytest.fixture(params=sorted(SERVERS))
 async def campaign_server(request: pytest.FixtureRequest) -> AsyncIterator[CampaignServer]:
     """The campaign-api the scheduling scenarios run against."""
-    async with SERVERS[request.param]() as server:
+    async with SERVERS[request.param](request) as server:
         yield server
 
 

@@ -157,7 +157,9 @@ def error(status: int, code: str, message: str) -> JSONResponse:
 @contextlib.asynccontextmanager
 async def serve_app(app: Starlette) -> AsyncIterator[str]:
     """Serve the app on a free localhost port in this event loop; yield its base URL."""
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    # proto IPPROTO_TCP, not 0: asyncio sets TCP_NODELAY only on such sockets, and without it every answer written
+    # in two parts waits ~40 ms for a delayed ACK
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
     sock.bind(("127.0.0.1", 0))
     config = uvicorn.Config(app, log_config=None, access_log=False, lifespan="off")
     server = uvicorn.Server(config)

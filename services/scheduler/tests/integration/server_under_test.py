@@ -1,8 +1,8 @@
 """The campaign-api the scenario tests run against, behind one Protocol so it can be swapped.
 
-Today the only implementation is the contract server; an implementation over the real campaign-api
-(creating campaigns through POST /campaigns, reading state through GET /campaigns/{id} and the database)
-plugs in by adding a factory to SERVERS in conftest.py. Every scenario then runs against both.
+Two implementations: the contract server (below), which can also inject faults, and the real campaign-api
+(real_campaign_api.py: campaigns created through POST /campaigns, state read through GET /campaigns/{id}).
+conftest.py's SERVERS lists a factory for each, and every scenario runs against all of them.
 """
 
 from __future__ import annotations
