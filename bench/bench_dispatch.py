@@ -72,6 +72,17 @@ def spawn(module: str, env: dict[str, str]) -> subprocess.Popen[bytes]:
     )
 
 
+def end(process: subprocess.Popen[bytes], grace_s: float = 30.0) -> None:
+    """SIGTERM and wait for the graceful exit; SIGKILL if it does not come."""
+    process.terminate()
+    try:
+        process.wait(timeout=grace_s)
+    except subprocess.TimeoutExpired:
+        print(f"process {process.pid} ignored SIGTERM for {grace_s:.0f} s; killed")
+        process.kill()
+        process.wait()
+
+
 def verdict(ok: bool) -> str:
     return "OK" if ok else "MISSED"
 
@@ -174,8 +185,7 @@ async def run_scenario(url: str, template_addr: str, prefix: str, scenario: Scen
             await relay_task
         rss = peak_rss_mb(worker.pid)
     finally:
-        worker.terminate()
-        worker.wait(timeout=60)
+        end(worker)
         connection = await aio_pika.connect(AMQP_URL)
         async with connection:
             await delete_topology(await connection.channel(), topology)
@@ -218,8 +228,7 @@ async def run_all() -> None:
         )
         print(f"naive (prefetch 1, batch 1) at 0 ms: {naive:.0f} msg/s; tuned is {rate0 / naive:.1f}x faster")
     finally:
-        template.terminate()
-        template.wait(timeout=30)
+        end(template)
         drop_database(url)
 
 

@@ -122,8 +122,9 @@ async def run(settings: Settings, stop: asyncio.Event | None = None) -> None:
             log.info("dispatch-worker consuming", extra={"queue": topology.work_queue, "probe_port": probe_port})
             await stop.wait()
             log.info("dispatch-worker stopping: no new jobs, finishing the batches in hand")
-            await queue.stop_intake()
+            # loops first learn they are stopping, so an empty receive ends them instead of asking again
             consumer.stop.set()
+            await queue.stop_intake()
             try:
                 await asyncio.wait_for(consuming, timeout=settings.shutdown_grace_s)
             except TimeoutError:

@@ -41,3 +41,16 @@ async def test_template_svc_down_pauses_consumption_and_spends_no_retry(
     await asyncio.wait_for(running, 5)
     assert {r[:2] for r in (await statuses(pool, ids)).values()} == {("sent", 0)}
     assert len(sender.sent) == 5
+
+
+async def test_stopping_ends_every_loop_even_when_the_queue_answers_empty_at_once(pool: AsyncConnectionPool) -> None:
+    queue = InMemoryJobQueue()
+    deliver = Deliver(
+        pool, queue, FakeRenderer(), ScriptedSender(), RetryPolicy(), WorkerMetrics.register(CollectorRegistry())
+    )
+    consumer = Consumer(queue, deliver, concurrency=3)
+    running = asyncio.create_task(consumer.run())
+    await queue.stop_intake()  # the fake now answers [] without waiting, as the RabbitMQ adapter does once stopped
+    await asyncio.sleep(0.05)  # the loops must still let the event loop run
+    consumer.stop.set()
+    await asyncio.wait_for(running, 2)

@@ -66,6 +66,7 @@ class Consumer:
             if not jobs:
                 if self.stop.is_set():
                     return
+                await asyncio.sleep(0)  # an adapter answering [] without waiting must not starve the event loop
                 continue
             try:
                 await self.deliver(jobs)

@@ -46,6 +46,7 @@ class RabbitJobQueue:
         """Wait for one delivery (up to one second), then gather more for at most `max_wait_s`."""
         messages: list[AbstractIncomingMessage] = []
         if self._stopped.is_set():
+            await asyncio.sleep(0)
             return []
         try:
             messages.append(await asyncio.wait_for(self._buffer.get(), timeout=0.5))
