@@ -42,6 +42,7 @@ async def test_a_due_campaign_whose_segment_matches_nobody_fails_once_and_is_not
             "the stored audience matched no customer when the scheduled campaign fell due"
         )
         assert sum(metric(registry, "scheduler_errors_total", kind=kind) for kind in ERROR_KINDS) == 1
+        assert metric(registry, "scheduler_errors_total", kind="audience_required") == 1
         assert metric(registry, "scheduler_campaigns_dispatched_total") == 0
 
 

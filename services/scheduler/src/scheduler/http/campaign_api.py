@@ -16,7 +16,8 @@ IDEMPOTENCY_HEADER = "Idempotency-Key"
 # set by the API when it answers a repeated Idempotency-Key with the stored first answer
 REPLAYED_HEADER = "Idempotent-Replayed"
 NOT_SENDABLE = "CAMPAIGN_NOT_SENDABLE"
-AUDIENCE_REQUIRED = "AUDIENCE_REQUIRED"
+# a due campaign with no audience, or one matching nobody: the API has failed it with a recorded reason
+NO_AUDIENCE = frozenset({"AUDIENCE_REQUIRED", "AUDIENCE_EMPTY"})
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -63,7 +64,7 @@ class HttpCampaignApi:
             return DispatchResult(DispatchOutcome.DISPATCHED, _parse(_SendAnswer, response).messages_queued)
         if status == httpx.codes.CONFLICT and code == NOT_SENDABLE:
             return DispatchResult(DispatchOutcome.ALREADY_DISPATCHED)
-        if status == httpx.codes.UNPROCESSABLE_ENTITY and code == AUDIENCE_REQUIRED:
+        if status == httpx.codes.UNPROCESSABLE_ENTITY and code in NO_AUDIENCE:
             return DispatchResult(DispatchOutcome.AUDIENCE_REQUIRED)
         if status == httpx.codes.NOT_FOUND:
             return DispatchResult(DispatchOutcome.GONE)
