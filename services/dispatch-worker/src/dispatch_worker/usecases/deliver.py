@@ -12,6 +12,7 @@ from dataclasses import dataclass
 import psycopg
 from dispatch_queue import extract_trace_context
 from opentelemetry import trace
+from opentelemetry.context import Context
 from psycopg_pool import AsyncConnectionPool
 
 from dispatch_worker.domain import (
@@ -59,16 +60,15 @@ class Deliver:
         if not jobs:
             return
         self.metrics.batch_size.observe(len(jobs))
+        # each job's trace context, read once: the batch span links them, each send span continues its own
+        contexts = {j.delivery_id: extract_trace_context(j.headers) for j in jobs}
+        links = [trace.Link(trace.get_current_span(c).get_span_context()) for c in contexts.values()]
         with tracer.start_as_current_span(
-            "dispatch.batch",
-            links=[
-                trace.Link(trace.get_current_span(extract_trace_context(j.headers)).get_span_context()) for j in jobs
-            ],
-            attributes={"messaging.batch.message_count": len(jobs)},
+            "dispatch.batch", links=links, attributes={"messaging.batch.message_count": len(jobs)}
         ):
-            await self._deliver(jobs)
+            await self._deliver(jobs, contexts)
 
-    async def _deliver(self, jobs: Sequence[Job]) -> None:
+    async def _deliver(self, jobs: Sequence[Job], contexts: dict[int, Context]) -> None:
         poison = [j for j in jobs if j.outbound_message_id is None]
         by_id: dict[int, list[Job]] = defaultdict(list)
         for job in jobs:
@@ -93,7 +93,7 @@ class Deliver:
         attempts: list[_Attempt] = []
         if claimed:
             texts = await self._render(claimed)
-            attempts = await self._send_all(claimed, texts, by_id)
+            attempts = await self._send_all(claimed, texts, {i: contexts[js[0].delivery_id] for i, js in by_id.items()})
             await self._record(attempts)
             await self._forward(attempts, by_id)
         # finished elsewhere, or held by a live worker: ack without sending (duplicate delivery)
@@ -133,18 +133,18 @@ class Deliver:
             log.warning("could not release claims", extra={"messages": len(ids)})
 
     async def _send_all(
-        self, claimed: Sequence[ClaimedMessage], texts: dict[int, str | None], by_id: dict[int, list[Job]]
+        self, claimed: Sequence[ClaimedMessage], texts: dict[int, str | None], contexts: dict[int, Context]
     ) -> list[_Attempt]:
-        return list(await asyncio.gather(*(self._send_one(m, texts[m.id], by_id[m.id][0]) for m in claimed)))
+        return list(await asyncio.gather(*(self._send_one(m, texts[m.id], contexts[m.id]) for m in claimed)))
 
-    async def _send_one(self, message: ClaimedMessage, text: str | None, job: Job) -> _Attempt:
+    async def _send_one(self, message: ClaimedMessage, text: str | None, context: Context) -> _Attempt:
         if text is None:
             return _Attempt(message, None, SendOutcome(ok=False, error="template rejected by template-svc"))
         outgoing = OutgoingMessage(id=message.id, channel=message.channel, phone=message.customer.phone, text=text)
         # the send span continues the trace of the request that created the message
         with tracer.start_as_current_span(
             "dispatch.send",
-            context=extract_trace_context(job.headers),
+            context=context,
             attributes={"dispatch.outbound_message_id": message.id, "dispatch.channel": str(message.channel)},
         ) as span:
             started = time.perf_counter()
