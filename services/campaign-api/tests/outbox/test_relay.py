@@ -8,8 +8,9 @@ from collections import Counter
 from urllib.parse import urlsplit, urlunsplit
 
 import aio_pika
-from campaign_api.outbox import OutboxRelay, RelayMetrics, RelaySettings
+from campaign_api.outbox import OutboxRelay, RelayMetrics, RelaySettings, relay_running
 from dispatch_queue import Topology
+from prometheus_client import CollectorRegistry
 from psycopg_pool import AsyncConnectionPool
 
 from .conftest import TRACEPARENT, CuttableProxy, insert_outbox_rows, unpublished
@@ -25,14 +26,15 @@ async def wait_until_published(database_url: str, ids: list[int], timeout_s: flo
         await asyncio.sleep(0.05)
 
 
-async def drain_work_queue(amqp_url: str, topology: Topology) -> list[tuple[int, dict[str, object]]]:
+async def drain_work_queue(amqp_url: str, topology: Topology) -> list[tuple[int, dict[str, str]]]:
     """Every job in the work queue: (outbound_message_id, headers)."""
-    jobs = []
+    jobs: list[tuple[int, dict[str, str]]] = []
     connection = await aio_pika.connect(amqp_url)
     async with connection:
         queue = await (await connection.channel()).declare_queue(topology.work_queue, passive=True)
         while (message := await queue.get(fail=False)) is not None:
-            jobs.append((json.loads(message.body)["outbound_message_id"], dict(message.headers)))
+            headers = {k: str(v) for k, v in message.headers.items()}
+            jobs.append((int(json.loads(message.body)["outbound_message_id"]), headers))
             await message.ack()
     return jobs
 
@@ -137,3 +139,13 @@ async def test_the_sweep_completes_a_campaign_whose_messages_are_all_terminal(
         await relay.stop()
         await running
     assert state == ("sent", True)
+
+
+async def test_the_relay_runs_for_the_app_lifetime_and_stops_after_its_batch(
+    outbox_pool: AsyncConnectionPool, database_url: str, amqp_url: str, topology: Topology
+) -> None:
+    ids = await insert_outbox_rows(database_url, 50)
+    async with relay_running(outbox_pool, amqp_url, CollectorRegistry(), topology, FAST) as relay:
+        await wait_until_published(database_url, ids)
+    assert relay.metrics.published.labels("sms")._value.get() == 50
+    assert sorted(i for i, _ in await drain_work_queue(amqp_url, topology)) == ids

@@ -24,7 +24,8 @@ TIERS = (0.2, 0.4, 0.6)
 class Harness(Protocol):
     """What the contract cases need besides the port: put jobs in, look at the tiers and the DLQ."""
 
-    queue: JobQueue
+    @property
+    def queue(self) -> JobQueue: ...
 
     async def put(self, body: bytes) -> None: ...
     async def after_retry_delay(self, tier: int) -> None: ...
@@ -68,7 +69,7 @@ class RabbitHarness:
     async def dead(self) -> list[tuple[bytes, Mapping[str, str]]]:
         channel = await self.connection.channel()
         dlq = await channel.declare_queue(self.topology.dead_letter_queue, passive=True)
-        found = []
+        found: list[tuple[bytes, Mapping[str, str]]] = []
         while (message := await dlq.get(fail=False)) is not None:
             found.append((message.body, {k: str(v) for k, v in (message.headers or {}).items()}))
             await message.ack()
