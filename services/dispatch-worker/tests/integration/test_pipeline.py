@@ -12,6 +12,7 @@ import urllib.error
 import urllib.request
 from collections.abc import AsyncIterator
 from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
 
 import pytest
 from dispatch_queue import Topology
@@ -27,6 +28,7 @@ from tests.integration.pipeline import (
     wait_campaign_done,
     wait_terminal,
 )
+from tests.integration.tcp_proxy import CuttableProxy
 
 TIERS = (0.2, 0.4, 0.6)
 
@@ -175,3 +177,46 @@ async def test_a_worker_killed_mid_batch_loses_nothing_and_resends_at_most_its_p
     assert await wait_campaign_done(pool, campaign_id) == "sent"
     duplicates = SendLog.read(log_path).delivered_twice()
     assert duplicates <= prefetch, f"{duplicates} messages were sent twice, more than the prefetch window"
+
+
+async def test_postgresql_unreachable_pauses_the_worker_without_spending_retries(
+    pool: AsyncConnectionPool,
+    database_url: str,
+    amqp_url: str,
+    template_svc_addr: str,
+    topology: Topology,
+    tmp_path: Path,
+) -> None:
+    parts = urlsplit(database_url)
+    proxy = CuttableProxy(parts.hostname or "localhost", parts.port or 5432)
+    await proxy.start()
+    via_proxy = urlunsplit(parts._replace(netloc=f"{parts.username}@127.0.0.1:{proxy.port}"))
+    campaign_id, ids = await seed_campaign(database_url, 200, published=False)
+    log_path = tmp_path / "sends.log"
+    worker = start_worker(
+        via_proxy,
+        amqp_url,
+        template_svc_addr,
+        topology,
+        log_path,
+        MOCK_SUCCESS_PROBABILITY="1.0",
+        MOCK_LATENCY_MEAN_MS="0",
+        PLATFORM_BACKOFF_MAX_S="0.5",
+    )
+    try:
+        await asyncio.sleep(2.0)  # the worker is up and consuming
+        proxy.cut()
+        async with running_relay(pool, amqp_url, topology):
+            await asyncio.sleep(2.0)  # jobs arrive while the worker cannot reach PostgreSQL
+            assert not log_path.exists() or not log_path.read_text()
+            proxy.restore()
+            counts = await wait_terminal(pool, campaign_id, timeout_s=30)
+    finally:
+        stop_worker(worker)
+        await proxy.close()
+    assert counts == {"sent": 200}
+    async with pool.connection() as conn:
+        cur = await conn.execute("SELECT max(retry_count) FROM outbound_messages WHERE id = ANY(%s)", (ids,))
+        row = await cur.fetchone()
+    assert row == (0,)  # the outage spent no send retry
+    assert SendLog.read(log_path).delivered_twice() == 0
