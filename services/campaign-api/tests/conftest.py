@@ -18,8 +18,10 @@ pytest_plugins = ["service_kit.testing", "template_svc.testing"]
 
 @pytest.fixture(scope="session")
 def settings(database_url: str, template_svc_addr: str) -> Settings:
-    """Settings pointing at this run's database and template-svc."""
-    return Settings(database_url=database_url, template_svc_addr=template_svc_addr, db_pool_max_size=8)
+    """Settings pointing at this run's database and template-svc; the relay is tested on its own (tests/outbox)."""
+    return Settings(
+        database_url=database_url, template_svc_addr=template_svc_addr, db_pool_max_size=8, relay_enabled=False
+    )
 
 
 @pytest.fixture(scope="session")

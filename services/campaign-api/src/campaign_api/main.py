@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 import psycopg
+from dispatch_queue import Topology
 from fastapi import FastAPI
 from grpc import aio
 from prometheus_client import REGISTRY, CollectorRegistry
@@ -26,6 +27,7 @@ from campaign_api.api.middleware import BodySizeLimitMiddleware, RequestMetricsM
 from campaign_api.api.routes import campaigns, customers, operations
 from campaign_api.grpc.template_client import GrpcTemplateRenderer
 from campaign_api.metrics import ApiMetrics
+from campaign_api.outbox import RelaySettings, relay_running
 from campaign_api.ports import Clock, TemplateRenderer
 from campaign_api.repositories.connection import Pool
 from campaign_api.settings import Settings
@@ -72,10 +74,17 @@ BackgroundServices = Callable[[Resources], AbstractAsyncContextManager[None]]
 async def run_background_services(resources: Resources) -> AsyncIterator[None]:
     """Start what runs beside the HTTP API for the app's lifetime, and stop it at shutdown.
 
-    This is where the outbox relay (campaign_api.outbox.relay.OutboxRelay) starts and stops: it gets the pool,
-    the settings (AMQP_URL) and the metrics registry from `resources`.
+    The outbox relay runs here: it publishes committed sends to RabbitMQ and, at shutdown, finishes the batch in
+    hand before the pool closes.
     """
-    yield
+    settings = resources.settings
+    if not settings.relay_enabled:
+        yield
+        return
+    topology = Topology(settings.queue_prefix, settings.retry_delays_s)
+    relay_settings = RelaySettings(batch_size=settings.relay_batch_size)
+    async with relay_running(resources.pool, settings.amqp_url, resources.registry, topology, relay_settings):
+        yield
 
 
 def build_usecases(settings: Settings, pool: Pool, renderer: TemplateRenderer, clock: Clock) -> UseCases:

@@ -14,6 +14,11 @@ class Settings(ServiceSettings):
     service_name: str = "campaign-api"
     database_url: str = "postgresql://postgres@localhost:5432/campaign_dispatch"  # env DATABASE_URL
     amqp_url: str = "amqp://guest:guest@localhost:5672/"  # env AMQP_URL (the outbox relay publishes there)
+    # the queue topology the relay publishes into: must match the dispatch-worker's (same env vars)
+    queue_prefix: str = "campaign_sends"  # env QUEUE_PREFIX
+    retry_delays_s: tuple[float, ...] = (5.0, 30.0, 120.0)  # env RETRY_DELAYS_S='[5,30,120]'
+    relay_enabled: bool = True  # env RELAY_ENABLED; every replica may relay (SKIP LOCKED keeps them apart)
+    relay_batch_size: int = Field(default=500, ge=1)  # env RELAY_BATCH_SIZE
     template_svc_addr: str = "localhost:50051"  # env TEMPLATE_SVC_ADDR
     http_host: str = "0.0.0.0"  # noqa: S104 - the API must answer on the pod address
     http_port: int = Field(default=8080, ge=0, le=65535)  # env HTTP_PORT
