@@ -52,7 +52,7 @@ class WorkerMetrics:
             batch_size=Histogram(
                 "dispatch_batch_size",
                 "Jobs per micro-batch",
-                buckets=(1, 2, 4, 8, 16, 32, 64, 128, 256),
+                buckets=(1, 2, 4, 8, 16, 32, 64, 128, 256, 512),
                 registry=registry,
             ),
         )
