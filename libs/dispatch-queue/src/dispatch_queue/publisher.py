@@ -26,17 +26,24 @@ class OutgoingJob:
 class JobPublisher:
     """Publishes jobs to the pipeline's exchange; returns only once the broker confirmed every one."""
 
-    def __init__(self, channel: AbstractChannel, exchange: AbstractExchange, topology: Topology) -> None:
+    def __init__(
+        self,
+        channel: AbstractChannel,
+        exchange: AbstractExchange,
+        topology: Topology,
+        confirm_timeout_s: float = 30.0,
+    ) -> None:
         """Use a channel opened with publisher confirms (aio-pika's default) and the declared exchange."""
         self.channel = channel
         self.exchange = exchange
         self.topology = topology
+        self.confirm_timeout_s = confirm_timeout_s
 
     @classmethod
-    async def open(cls, channel: AbstractChannel, topology: Topology) -> JobPublisher:
+    async def open(cls, channel: AbstractChannel, topology: Topology, confirm_timeout_s: float = 30.0) -> JobPublisher:
         """Declare the topology on `channel` (idempotent) and publish through it."""
         exchange = await declare_topology(channel, topology)
-        return cls(channel, exchange, topology)
+        return cls(channel, exchange, topology, confirm_timeout_s)
 
     async def publish_work(self, jobs: Sequence[OutgoingJob]) -> None:
         """Publish jobs to the work queue and await all their confirms together."""
@@ -52,7 +59,9 @@ class JobPublisher:
 
     async def publish_raw_dead(self, body: bytes, headers: Mapping[str, str]) -> None:
         """Publish an unparseable body to the DLQ as it came, so an operator can read it."""
-        await self.exchange.publish(self._message(body, headers), DEAD_ROUTING_KEY)
+        await asyncio.wait_for(
+            self.exchange.publish(self._message(body, headers), DEAD_ROUTING_KEY), self.confirm_timeout_s
+        )
 
     async def _publish(self, jobs: Sequence[OutgoingJob], routing_key: str) -> None:
         if not jobs:
@@ -66,7 +75,8 @@ class JobPublisher:
                 tasks.append(asyncio.ensure_future(self.exchange.publish(message, routing_key)))
             finally:
                 otel_context.detach(token)
-        results = await asyncio.gather(*tasks, return_exceptions=True)
+        # a broker that went silent (no reset, no confirm) must not hold the caller forever
+        results = await asyncio.wait_for(asyncio.gather(*tasks, return_exceptions=True), self.confirm_timeout_s)
         errors = [r for r in results if isinstance(r, BaseException)]
         if errors:
             raise errors[0]

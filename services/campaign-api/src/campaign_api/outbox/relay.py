@@ -145,7 +145,7 @@ class OutboxRelay:
                     self._wake.set()  # rows committed while nobody listened
                     async for _ in conn.notifies():
                         self._wake.set()
-            except psycopg.OperationalError:
+            except psycopg.Error:
                 await asyncio.sleep(backoff)
                 backoff = min(backoff * 2, self.settings.backoff_max_s)
 
