@@ -220,3 +220,36 @@ async def test_postgresql_unreachable_pauses_the_worker_without_spending_retries
         row = await cur.fetchone()
     assert row == (0,)  # the outage spent no send retry
     assert SendLog.read(log_path).delivered_twice() == 0
+
+
+async def test_sigterm_mid_batch_finishes_the_batches_in_hand_and_nothing_is_sent_twice(
+    pool: AsyncConnectionPool,
+    database_url: str,
+    amqp_url: str,
+    template_svc_addr: str,
+    topology: Topology,
+    tmp_path: Path,
+) -> None:
+    campaign_id, ids = await seed_campaign(database_url, 400, published=False)
+    log_path = tmp_path / "sends.log"
+    settings = {"MOCK_SUCCESS_PROBABILITY": "1.0", "MOCK_LATENCY": "uniform", "MOCK_LATENCY_MEAN_MS": "100"}
+    first = start_worker(database_url, amqp_url, template_svc_addr, topology, log_path, **settings)
+    async with running_relay(pool, amqp_url, topology):
+        for _ in range(600):
+            if log_path.exists() and len(log_path.read_text().splitlines()) >= 50:
+                break
+            await asyncio.sleep(0.01)
+        first.send_signal(signal.SIGTERM)
+        assert await asyncio.to_thread(first.wait, 20) == 0
+        async with pool.connection() as conn:
+            cur = await conn.execute(
+                "SELECT count(*) FROM outbound_messages WHERE id = ANY(%s) AND status = 'sending'", (ids,)
+            )
+            assert await cur.fetchone() == (0,)  # every batch in hand was recorded before the exit
+        second = start_worker(database_url, amqp_url, template_svc_addr, topology, log_path, **settings)
+        try:
+            counts = await wait_terminal(pool, campaign_id, timeout_s=60)
+        finally:
+            stop_worker(second)
+    assert counts == {"sent": 400}
+    assert SendLog.read(log_path).delivered_twice() == 0
