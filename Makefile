@@ -38,10 +38,13 @@ test: install ## run every test against real PostgreSQL and RabbitMQ
 		echo "== $$d"; $(UV) run --frozen pytest -q $$d; \
 	done
 
-lint: install ## ruff and mypy --strict over the whole workspace
+lint: install ## ruff, and mypy --strict over every package and each service's tests
 	$(UV) run --frozen ruff check .
 	$(UV) run --frozen ruff format --check .
 	$(UV) run --frozen mypy libs/service-kit/src libs/dispatch-queue/src $(foreach s,$(SERVICES),services/$(s)/src)
+	@set -e; for s in $(SERVICES); do \
+		echo "mypy services/$$s/tests"; (cd services/$$s && $(UV) run --frozen mypy --config-file ../../pyproject.toml tests); \
+	done
 
 bench: install ## run the benchmarks and print their figures
 	$(UV) run --frozen python -m bench
