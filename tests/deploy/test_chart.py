@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -140,6 +141,9 @@ def test_settings_reach_the_services_and_credentials_only_those_that_need_them(d
     config = named(dev_objects, "ConfigMap", component("settings"))["data"]
     assert config["TEMPLATE_SVC_ADDR"] == f"{component('template-svc')}:50051"
     assert config["CAMPAIGN_API_URL"] == f"http://{component('campaign-api')}:8080"
+    # the relay and the workers declare the same queues: one setting feeds both, as JSON pydantic reads
+    assert config["QUEUE_PREFIX"] == "campaign_sends"
+    assert json.loads(config["RETRY_DELAYS_S"]) == [5, 30, 120]
     for name in SERVICES:
         (container,) = named(dev_objects, "Deployment", component(name))["spec"]["template"]["spec"]["containers"]
         secret_vars = {e["name"] for e in container["env"] if "valueFrom" in e}
