@@ -63,8 +63,13 @@ class Deliver:
         # each job's trace context, read once: the batch span links them, each send span continues its own
         contexts = {j.delivery_id: extract_trace_context(j.headers) for j in jobs}
         links = [trace.Link(trace.get_current_span(c).get_span_context()) for c in contexts.values()]
+        # the batch continues its first job's trace, so the render, the outcome write and the completion of a send
+        # are found in the trace of the request that queued it; the links lead to every other job's trace
         with tracer.start_as_current_span(
-            "dispatch.batch", links=links, attributes={"messaging.batch.message_count": len(jobs)}
+            "dispatch.batch",
+            context=contexts[jobs[0].delivery_id],
+            links=links,
+            attributes={"messaging.batch.message_count": len(jobs)},
         ):
             await self._deliver(jobs, contexts)
 
