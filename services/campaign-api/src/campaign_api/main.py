@@ -6,10 +6,12 @@ import argparse
 import asyncio
 import contextlib
 import logging
+import signal
 from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from types import FrameType
 
 import psycopg
 from dispatch_queue import Topology
@@ -181,7 +183,8 @@ def create_app(
 
 
 def instrument(app: FastAPI) -> None:
-    """Trace HTTP requests, SQL statements and gRPC calls (process-wide; only the served app does this)."""
+    """Trace HTTP requests, SQL statements, relay publishes and gRPC calls (process-wide; only the served app)."""
+    from opentelemetry.instrumentation.aio_pika import AioPikaInstrumentor
     from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
     from opentelemetry.instrumentation.grpc import GrpcAioInstrumentorClient
     from opentelemetry.instrumentation.psycopg import PsycopgInstrumentor
@@ -189,6 +192,13 @@ def instrument(app: FastAPI) -> None:
     FastAPIInstrumentor.instrument_app(app, excluded_urls="health,ready,metrics")
     PsycopgInstrumentor().instrument()
     GrpcAioInstrumentorClient().instrument()  # type: ignore[no-untyped-call]
+    # the relay's publish span continues each row's stored traceparent and writes its own into the AMQP headers
+    AioPikaInstrumentor().instrument()
+
+
+def exit_after_graceful_stop(signum: int, frame: FrameType | None) -> None:
+    """End the process with status 0 (installed for the SIGTERM uvicorn re-raises after its shutdown)."""
+    raise SystemExit(0)
 
 
 def serve(settings: Settings) -> None:
@@ -200,6 +210,8 @@ def serve(settings: Settings) -> None:
     app = create_app(settings, registry=REGISTRY)
     instrument(app)
     log.info("campaign-api listening", extra={"host": settings.http_host, "port": settings.http_port})
+    # uvicorn drains, then raises the SIGTERM it caught again: exit 0 then, since the stop was graceful
+    signal.signal(signal.SIGTERM, exit_after_graceful_stop)
     uvicorn.run(app, host=settings.http_host, port=settings.http_port, log_config=None, access_log=False)
 
 
