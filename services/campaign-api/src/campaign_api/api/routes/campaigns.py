@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Annotated
 
 from fastapi import APIRouter, Body, Query, Response
@@ -37,6 +38,7 @@ from campaign_api.api.schemas import (
 )
 from campaign_api.domain import CampaignStatus, Channel, NewCampaign, PageRequest
 
+log = logging.getLogger(__name__)
 router = APIRouter(prefix="/campaigns", tags=["campaigns"])
 
 # set on an answer replayed for a repeated Idempotency-Key
@@ -140,6 +142,16 @@ async def send_campaign(
         response.headers[REPLAYED_HEADER] = "true"
     else:
         metrics.campaigns_dispatched.labels(channel=outcome.channel.value).inc()
+    # carries the request's trace_id: the log line an operator starts from to find the send's trace
+    log.info(
+        "campaign send accepted",
+        extra={
+            "campaign_id": outcome.campaign_id,
+            "messages_queued": outcome.messages_queued,
+            "channel": outcome.channel.value,
+            "replayed": outcome.replayed,
+        },
+    )
     return SendResponse(campaign_id=outcome.campaign_id, messages_queued=outcome.messages_queued, status=outcome.status)
 
 
