@@ -1,4 +1,7 @@
-"""A TCP proxy on 127.0.0.1 that a test can cut and restore, to make a server look unreachable without stopping it."""
+"""A TCP proxy on 127.0.0.1 that failure tests cut and restore, to make a server look unreachable without stopping it.
+
+Shared by the tests of the outbox relay (broker cut) and of the worker (database cut).
+"""
 
 from __future__ import annotations
 
@@ -10,6 +13,7 @@ class CuttableProxy:
     """A TCP proxy on 127.0.0.1 that can cut every connection and refuse new ones, then let traffic through again."""
 
     def __init__(self, target_host: str, target_port: int) -> None:
+        """Forward to target_host:target_port once start() has bound a local port."""
         self.target = (target_host, target_port)
         self.server: asyncio.Server | None = None
         self.port = 0
@@ -17,6 +21,7 @@ class CuttableProxy:
         self._writers: set[asyncio.StreamWriter] = set()
 
     async def start(self) -> None:
+        """Listen on a free local port (then in `port`)."""
         self.server = await asyncio.start_server(self._handle, "127.0.0.1", 0)
         self.port = self.server.sockets[0].getsockname()[1]
 
@@ -53,6 +58,7 @@ class CuttableProxy:
         self.open = True
 
     async def close(self) -> None:
+        """Cut everything and stop listening."""
         self.cut()
         if self.server is not None:
             self.server.close()

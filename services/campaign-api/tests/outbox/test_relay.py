@@ -12,8 +12,9 @@ from campaign_api.outbox import OutboxRelay, RelayMetrics, RelaySettings, relay_
 from dispatch_queue import Topology
 from prometheus_client import CollectorRegistry
 from psycopg_pool import AsyncConnectionPool
+from service_kit.tcp_proxy import CuttableProxy
 
-from .conftest import TRACEPARENT, CuttableProxy, insert_outbox_rows, unpublished
+from .conftest import TRACEPARENT, insert_outbox_rows, unpublished
 
 FAST = RelaySettings(batch_size=200, sweep_interval_s=0.2, backoff_initial_s=0.05, backoff_max_s=0.3)
 

@@ -17,6 +17,7 @@ from urllib.parse import urlsplit, urlunsplit
 import pytest
 from dispatch_queue import Topology
 from psycopg_pool import AsyncConnectionPool
+from service_kit.tcp_proxy import CuttableProxy
 
 from tests.db_rows import seed_campaign
 from tests.integration.pipeline import (
@@ -28,7 +29,6 @@ from tests.integration.pipeline import (
     wait_campaign_done,
     wait_terminal,
 )
-from tests.integration.tcp_proxy import CuttableProxy
 
 TIERS = (0.2, 0.4, 0.6)
 
