@@ -1,0 +1,77 @@
+"""Fixtures of the end-to-end observability check: an OTLP receiver, the four real services, Prometheus."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import subprocess
+import sys
+import uuid
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import aio_pika
+import pytest
+
+# the live PromQL check lives beside the other observability tests; import it from there, as they do
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "observability"))
+
+from dispatch_queue import Topology, delete_topology
+from otlp_receiver import RunningReceiver, otlp_receiver
+from stack import Stack, service_specs, start, wait_ready
+
+RETRY_DELAYS_S = (0.5, 1.0, 2.0)
+
+
+@pytest.fixture(scope="session")
+async def otlp() -> AsyncIterator[RunningReceiver]:
+    """An OTLP/gRPC trace receiver in this event loop; every service exports its spans to it."""
+    async with otlp_receiver() as receiver:
+        yield receiver
+
+
+@pytest.fixture(scope="session")
+def e2e_run_id() -> str:
+    """One token for the whole session: the stack is started once for every e2e test."""
+    return uuid.uuid4().hex[:10]
+
+
+@pytest.fixture(scope="session")
+async def stack(
+    database_url: str,
+    amqp_url: str,
+    otlp: RunningReceiver,
+    e2e_run_id: str,
+    repo_root: Path,
+    tmp_path_factory: pytest.TempPathFactory,
+) -> AsyncIterator[Stack]:
+    """template-svc, campaign-api (with its relay), dispatch-worker and scheduler as real processes, all ready."""
+    queue_prefix = f"e2e_{e2e_run_id}"
+    specs, api_url, grpc_address = service_specs(database_url, amqp_url, otlp.endpoint, queue_prefix, RETRY_DELAYS_S)
+    workdir = tmp_path_factory.mktemp("e2e-logs")
+    running = Stack({}, api_url, grpc_address, queue_prefix, RETRY_DELAYS_S)
+    try:
+        for spec in specs:
+            running.services[spec.name] = start(spec, workdir, repo_root)
+        await wait_ready(list(running.services.values()))
+        yield running
+    finally:
+        await asyncio.to_thread(running.stop)
+        running.kill_leftovers()
+        connection = await aio_pika.connect(amqp_url)
+        async with connection:
+            await delete_topology(await connection.channel(), Topology(queue_prefix, RETRY_DELAYS_S))
+
+
+@pytest.fixture(scope="session")
+def prometheus_binary(repo_root: Path) -> str:
+    """The prometheus server binary, installed from Debian's package by tools/ensure_prometheus.py when missing."""
+    tool = repo_root / "tools" / "ensure_prometheus.py"
+    result = subprocess.run([sys.executable, str(tool)], capture_output=True, text=True, check=False, timeout=900)
+    if result.returncode != 0:
+        pytest.fail(
+            f"prometheus is not available and could not be installed: {result.stderr.strip()}\n"
+            f"Install Debian's package (`apt-get install -y prometheus`), then rerun."
+        )
+    binary: str = json.loads(result.stdout)["prometheus"]
+    return binary
