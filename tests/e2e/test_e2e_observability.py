@@ -14,6 +14,7 @@ import json
 import re
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, Final
 
@@ -411,6 +412,56 @@ async def test_template_svc_answers_grpc_health_serving(stack: Stack) -> None:
         )
         reply = await check(health_pb2.HealthCheckRequest(service=""), timeout=2)
     assert reply.status == health_pb2.HealthCheckResponse.SERVING
+
+
+# --- scheduled dispatch by the real scheduler process (after the metric checks, before the shutdown) ----------
+
+
+async def test_the_scheduler_process_sends_a_due_campaign_and_leaves_a_future_one(
+    stack: Stack, sent: SentCampaign
+) -> None:
+    async with httpx.AsyncClient(base_url=stack.api_url, timeout=10) as client:
+        audience = []
+        for i in range(3):
+            created = await client.post("/customers", json={"phone": f"+25473300{i:04d}", "first_name": f"Due{i}"})
+            assert created.status_code == 201, created.text
+            audience.append(created.json()["id"])
+        now = datetime.now(UTC)
+        due = await client.post(
+            "/campaigns",
+            json={
+                "name": "due in two seconds",
+                "channel": "whatsapp",
+                "base_template": "Karibu {first_name}!",
+                "scheduled_at": (now + timedelta(seconds=2)).isoformat(),
+                "audience": {"customer_ids": audience},
+            },
+        )
+        later = await client.post(
+            "/campaigns",
+            json={
+                "name": "due in an hour",
+                "channel": "whatsapp",
+                "base_template": "Karibu {first_name}!",
+                "scheduled_at": (now + timedelta(hours=1)).isoformat(),
+                "audience": {"segment": {"all": True}},
+            },
+        )
+        assert due.status_code == later.status_code == 201, (due.text, later.text)
+        assert due.json()["status"] == "scheduled"
+        finished = await poll(client, f"/campaigns/{due.json()['id']}", lambda r: r.json()["status"] == "sent")
+        assert finished.json()["stats"] == {"total": 3, "pending": 0, "sending": 0, "sent": 3, "failed": 0}
+        untouched = await client.get(f"/campaigns/{later.json()['id']}")
+        assert untouched.json()["status"] == "scheduled"
+        assert untouched.json()["stats"]["total"] == 0
+        scheduler_metrics = (await client.get(f"{stack.url('scheduler')}/metrics")).text
+    dispatched = next(
+        sample.value
+        for family in text_string_to_metric_families(scheduler_metrics)
+        for sample in family.samples
+        if sample.name == "scheduler_campaigns_dispatched_total"
+    )
+    assert dispatched == 1
 
 
 # --- shutdown and logs (these stop the stack: keep them last) ----------------------------------------------------
