@@ -109,3 +109,46 @@ def test_every_index_the_queries_need_exists(conn: psycopg.Connection) -> None:
         "outbound_messages_campaign_customer_key",
         "customers_phone_key",
     } <= names
+
+
+def test_complete_campaigns_moves_only_campaigns_whose_messages_are_all_terminal(conn: psycopg.Connection) -> None:
+    customers = [
+        row[0]
+        for row in conn.execute(
+            "INSERT INTO customers (phone) SELECT '+25471900' || lpad(g::text, 4, '0') FROM generate_series(1, 2) g"
+            " RETURNING id"
+        ).fetchall()
+    ]
+
+    def campaign_with(*statuses: str) -> int:
+        row = conn.execute(
+            "INSERT INTO campaigns (name, channel, status, base_template) VALUES ('c', 'sms', 'sending', 'hi')"
+            " RETURNING id"
+        ).fetchone()
+        assert row is not None
+        for customer, status in zip(customers, statuses, strict=False):
+            conn.execute(
+                "INSERT INTO outbound_messages (campaign_id, customer_id, status, sent_at)"
+                " VALUES (%s, %s, %s, CASE WHEN %s = 'sent' THEN now() END)",
+                (row[0], customer, status, status),
+            )
+        return int(row[0])
+
+    delivered = campaign_with("sent", "failed")
+    all_failed = campaign_with("failed", "failed")
+    in_flight = campaign_with("sent", "sending")
+    empty = campaign_with()
+    assert conn.execute("SELECT complete_campaigns(%s)", ([delivered, in_flight],)).fetchone() == (1,)
+    assert conn.execute("SELECT complete_campaigns(NULL)").fetchone() == (1,)  # the sweep: all_failed
+    states = dict(
+        conn.execute(
+            "SELECT id, status || ':' || (completed_at IS NOT NULL) FROM campaigns WHERE id = ANY(%s)",
+            ([delivered, all_failed, in_flight, empty],),
+        ).fetchall()
+    )
+    assert states == {
+        delivered: "sent:true",
+        all_failed: "failed:true",
+        in_flight: "sending:false",
+        empty: "sending:false",
+    }

@@ -28,18 +28,10 @@ COUNT_BACKLOG: Final = """
     SELECT count(*) FROM outbound_messages WHERE published_at IS NULL
 """
 
-# the worker completes campaigns after each commit; this is the backstop for a worker that died in between
+# the worker completes campaigns after each commit; this sweep over every sending campaign is the backstop for a
+# worker that died in between (the rule itself is the database function of migration 0003)
 COMPLETE_FINISHED: Final = """
-    UPDATE campaigns c
-    SET status = CASE WHEN EXISTS (
-                     SELECT 1 FROM outbound_messages m WHERE m.campaign_id = c.id AND m.status = 'sent')
-                 THEN 'sent' ELSE 'failed' END,
-        completed_at = now()
-    WHERE c.status = 'sending'
-      AND EXISTS (SELECT 1 FROM outbound_messages m WHERE m.campaign_id = c.id)
-      AND NOT EXISTS (
-          SELECT 1 FROM outbound_messages m
-          WHERE m.campaign_id = c.id AND m.status IN ('pending', 'sending'))
+    SELECT complete_campaigns(NULL)
 """
 
 Conn = AsyncConnection[TupleRow]
@@ -75,4 +67,5 @@ async def count_backlog(conn: Conn) -> int:
 async def complete_finished_campaigns(conn: Conn) -> int:
     """Complete every sending campaign whose messages are all terminal; return how many moved."""
     cur = await conn.execute(COMPLETE_FINISHED)
-    return cur.rowcount
+    row = await cur.fetchone()
+    return int(row[0]) if row else 0

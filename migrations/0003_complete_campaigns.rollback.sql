@@ -1,0 +1,1 @@
+DROP FUNCTION IF EXISTS complete_campaigns(bigint[]);
