@@ -9,8 +9,11 @@ import logging
 import httpx
 import pytest
 from opentelemetry.sdk.trace import TracerProvider
+from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from service_kit.json_logs import configure_logging
 from service_kit.probe_server import serve_probes
+from service_kit.settings import ServiceSettings
+from service_kit.telemetry import configure_tracing
 
 
 async def _ok() -> None:
@@ -61,3 +64,20 @@ def test_log_lines_are_json_with_service_and_the_active_trace(capsys: pytest.Cap
     assert line["trace_id"] == expected_trace
     assert len(line["span_id"]) == 16
     assert "timestamp" in line
+
+
+def test_tracing_records_only_when_spans_have_somewhere_to_go() -> None:
+
+    settings = ServiceSettings(service_name="dispatch-worker")
+    silent = configure_tracing(settings).get_tracer("test")
+    with silent.start_as_current_span("batch") as span:
+        # nothing is recorded, yet the ids exist, so logs and propagated headers still carry the trace
+        assert not span.is_recording()
+        assert span.get_span_context().is_valid
+    exporter = InMemorySpanExporter()
+    provider = configure_tracing(settings, exporter)
+    with provider.get_tracer("test").start_as_current_span("batch") as span:
+        assert span.is_recording()
+    provider.force_flush()
+    assert [s.name for s in exporter.get_finished_spans()] == ["batch"]
+    assert exporter.get_finished_spans()[0].resource.attributes["service.name"] == "dispatch-worker"
