@@ -9,11 +9,9 @@ database, as if it had fallen due while nobody polled.
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import itertools
 import re
-import socket
 from collections import Counter
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
@@ -23,10 +21,10 @@ from typing import Any
 import httpx
 import psycopg
 import pytest
-import uvicorn
 from campaign_api.main import Resources, create_app
 from campaign_api.settings import Settings
 from prometheus_client import CollectorRegistry
+from service_kit.probe_server import serve_asgi
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from tests.integration.server_under_test import CampaignServer
@@ -76,23 +74,8 @@ async def no_background(_: Resources) -> AsyncIterator[None]:
 @contextlib.asynccontextmanager
 async def serve_with_lifespan(app: ASGIApp) -> AsyncIterator[str]:
     """Serve the app (lifespan included) on a free localhost port in this event loop; yield its base URL."""
-    # proto IPPROTO_TCP, not 0: asyncio sets TCP_NODELAY only on such sockets, and without it every answer written
-    # in two parts waits ~40 ms for a delayed ACK
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
-    sock.bind(("127.0.0.1", 0))
-    server = uvicorn.Server(uvicorn.Config(app, log_config=None, access_log=False, lifespan="on"))
-    task = asyncio.create_task(server.serve(sockets=[sock]))
-    try:
-        while not server.started:
-            if task.done():
-                await task  # surfaces the startup error
-            await asyncio.sleep(0.01)
-        host, port = sock.getsockname()
-        yield f"http://{host}:{port}"
-    finally:
-        server.should_exit = True
-        await task
-        sock.close()
+    async with serve_asgi(app, "127.0.0.1", 0, lifespan="on") as port:
+        yield f"http://127.0.0.1:{port}"
 
 
 @dataclass(frozen=True, slots=True)
