@@ -44,7 +44,7 @@ def start_worker(
 
 
 def stop_worker(process: subprocess.Popen[bytes]) -> None:
-    """SIGTERM, then wait for the graceful exit."""
+    """SIGTERM, then wait for the graceful exit (call it off the event loop: a proxy or relay there must keep going)."""
     if process.poll() is None:
         process.terminate()
         process.wait(timeout=30)

@@ -86,7 +86,7 @@ async def test_500_messages_reach_a_terminal_state_and_the_campaign_completes(
         ready = await asyncio.to_thread(http_get, probe_port, "/ready")
         metrics = await asyncio.to_thread(http_get, probe_port, "/metrics")
     finally:
-        stop_worker(worker)
+        await asyncio.to_thread(stop_worker, worker)
     assert ready[0] == 200
     assert json.loads(ready[1])["checks"] == {"database": "ok", "broker": "ok", "template-svc": "ok"}
     assert 'dispatch_messages_sent_total{channel="sms"}' in metrics[1]
@@ -132,7 +132,7 @@ async def test_retries_wait_at_least_each_tier_ttl(
         async with running_relay(pool, amqp_url, topology):
             counts = await wait_terminal(pool, campaign_id, timeout_s=60)
     finally:
-        stop_worker(worker)
+        await asyncio.to_thread(stop_worker, worker)
     log = SendLog.read(log_path)
     gaps_by_tier: dict[int, list[float]] = {1: [], 2: [], 3: []}
     for tries in log.attempts.values():
@@ -176,7 +176,7 @@ async def test_a_worker_killed_mid_batch_loses_nothing_and_resends_at_most_its_p
         try:
             counts = await wait_terminal(pool, campaign_id, timeout_s=60)
         finally:
-            stop_worker(second)
+            await asyncio.to_thread(stop_worker, second)
     assert counts == {"sent": 500}
     assert await wait_campaign_done(pool, campaign_id) == "sent"
     duplicates = SendLog.read(log_path).delivered_twice()
@@ -216,7 +216,7 @@ async def test_postgresql_unreachable_pauses_the_worker_without_spending_retries
             proxy.restore()
             counts = await wait_terminal(pool, campaign_id, timeout_s=30)
     finally:
-        stop_worker(worker)
+        await asyncio.to_thread(stop_worker, worker)
         await proxy.close()
     assert counts == {"sent": 200}
     async with pool.connection() as conn:
@@ -254,6 +254,6 @@ async def test_sigterm_mid_batch_finishes_the_batches_in_hand_and_nothing_is_sen
         try:
             counts = await wait_terminal(pool, campaign_id, timeout_s=60)
         finally:
-            stop_worker(second)
+            await asyncio.to_thread(stop_worker, second)
     assert counts == {"sent": 400}
     assert SendLog.read(log_path).delivered_twice() == 0
