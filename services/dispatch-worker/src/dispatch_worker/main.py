@@ -87,7 +87,17 @@ async def run(settings: Settings, stop: asyncio.Event | None = None) -> None:
     topology = Topology(prefix=settings.queue_prefix, retry_delays_s=settings.retry_delays_s)
     metrics = WorkerMetrics.register(REGISTRY)
     sender = build_sender(settings)
-    pool = AsyncConnectionPool(settings.database_url, min_size=2, max_size=settings.db_pool_size, open=False)
+    pool = AsyncConnectionPool(
+        settings.database_url,
+        min_size=2,
+        max_size=settings.db_pool_size,
+        # after an outage: a batch waits a bounded time for a connection (then the worker pauses, retries unspent),
+        # a connection attempt cannot hang, and a connection broken meanwhile is replaced before a batch gets it
+        timeout=settings.db_pool_timeout_s,
+        kwargs={"connect_timeout": settings.db_connect_timeout_s},
+        check=AsyncConnectionPool.check_connection,
+        open=False,
+    )
     await pool.open(wait=False)
     connection = await aio_pika.connect_robust(settings.amqp_url)
     grpc_channel = aio.insecure_channel(settings.template_svc_addr)
@@ -137,7 +147,7 @@ async def run(settings: Settings, stop: asyncio.Event | None = None) -> None:
     finally:
         await connection.close()
         await grpc_channel.close()
-        await pool.close()
+        await pool.close(timeout=settings.db_pool_close_timeout_s)
         sender.close()
     log.info("dispatch-worker stopped")
 
