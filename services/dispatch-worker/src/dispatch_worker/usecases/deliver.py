@@ -83,8 +83,11 @@ class Deliver:
 
         try:
             async with self.pool.connection() as conn, conn.transaction():
-                known = await outbound_messages.existing_ids(conn, list(by_id))
                 claimed = await outbound_messages.claim(conn, list(by_id), redelivered, self.claim_lease_s)
+                known = {m.id for m in claimed}
+                # only what could not be claimed needs a second look: finished, held elsewhere, or unknown (poison)
+                if unclaimed := [i for i in by_id if i not in known]:
+                    known |= await outbound_messages.existing_ids(conn, unclaimed)
         except psycopg.OperationalError as exc:
             raise DatabaseUnavailable(str(exc)) from exc
 
