@@ -31,20 +31,17 @@ seed: migrate ## load the seed customers and campaigns into DATABASE_URL (idempo
 up: install ## run the whole platform (compose with a Docker engine, local processes otherwise)
 	$(UV) run --frozen python tools/devstack.py
 
-TEST_DIRS := $(foreach s,$(SERVICES),services/$(s)/tests) tests
+LIBS := service-kit dispatch test-kit
+PYTEST_ARGS ?= -q
 
-test: install ## run every test against real PostgreSQL and RabbitMQ
-	@set -e; for d in $(TEST_DIRS); do \
-		echo "== $$d"; $(UV) run --frozen pytest -q $$d; \
-	done
+test: install ## run every test against real PostgreSQL and RabbitMQ, in one pytest run
+	$(UV) run --frozen pytest $(PYTEST_ARGS)
 
-lint: install ## ruff, and mypy --strict over every package and each service's tests
+lint: install ## ruff, and mypy --strict over every package and every suite
 	$(UV) run --frozen ruff check .
 	$(UV) run --frozen ruff format --check .
-	$(UV) run --frozen mypy libs/service-kit/src libs/dispatch-queue/src $(foreach s,$(SERVICES),services/$(s)/src)
-	@set -e; for s in $(SERVICES); do \
-		echo "mypy services/$$s/tests"; (cd services/$$s && $(UV) run --frozen mypy --config-file ../../pyproject.toml tests); \
-	done
+	$(UV) run --frozen mypy $(foreach l,$(LIBS),libs/$(l)/src) libs/dispatch/dispatch_tests \
+		$(foreach s,$(SERVICES),services/$(s)/src services/$(s)/$(subst -,_,$(s))_tests) conftest.py
 
 bench: install ## run the benchmarks and print their figures
 	$(UV) run --frozen python -m bench

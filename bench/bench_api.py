@@ -12,12 +12,13 @@ import uuid
 import httpx
 import psycopg
 from campaign_api.main import create_app
+from campaign_api.migrations import apply_migrations
 from campaign_api.settings import Settings
 from prometheus_client import CollectorRegistry
 from psycopg import sql
 from psycopg.conninfo import make_conninfo
-from service_kit.migrations import apply_migrations
-from service_kit.testing import ADMIN_URL, as_url, find_repo_root
+from pydantic import PostgresDsn
+from test_kit.pytest_plugin import ADMIN_URL, as_url
 
 CUSTOMERS = 100_000
 SIZES = (1_000, 10_000, 100_000)
@@ -75,7 +76,7 @@ def main() -> None:
         admin.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(dbname)))
         try:
             url = as_url(make_conninfo(ADMIN_URL, dbname=dbname))
-            apply_migrations(url, find_repo_root() / "migrations")
+            apply_migrations(PostgresDsn(url))
             started = time.perf_counter()
             load_customers(url)
             print(f"loaded {CUSTOMERS:,} customers with COPY in {time.perf_counter() - started:.2f} s")

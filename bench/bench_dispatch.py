@@ -19,12 +19,13 @@ from pathlib import Path
 
 import aio_pika
 import psycopg
-from campaign_api.outbox import OutboxRelay, RelayMetrics, RelaySettings
-from dispatch_queue import Topology, delete_topology
+from campaign_api.migrations import apply_migrations
+from dispatch.relay import OutboxRelay, RelayMetrics, RelaySettings
+from dispatch.topology import Topology, delete_topology
 from prometheus_client import CollectorRegistry
 from psycopg import sql
 from psycopg_pool import AsyncConnectionPool
-from service_kit.migrations import apply_migrations
+from pydantic import PostgresDsn
 
 ADMIN_URL = os.environ.get("BENCH_DATABASE_ADMIN_URL", "postgresql://postgres@localhost:5432/postgres")
 AMQP_URL = os.environ.get("AMQP_URL", "amqp://guest:guest@localhost:5672/")
@@ -100,7 +101,7 @@ def create_database() -> str:
     with psycopg.connect(ADMIN_URL, autocommit=True) as admin:
         admin.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
     url = ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
-    apply_migrations(url, Path(__file__).resolve().parent.parent / "migrations")
+    apply_migrations(PostgresDsn(url))
     with psycopg.connect(url) as conn:
         conn.execute(
             "INSERT INTO customers (phone, first_name, last_name, location, preferred_product)"

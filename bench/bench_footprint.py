@@ -16,7 +16,7 @@ from typing import Any
 
 import aio_pika
 import httpx
-from dispatch_queue import Topology, delete_topology
+from dispatch.topology import Topology, delete_topology
 
 from bench.bench_dispatch import (
     AMQP_URL,

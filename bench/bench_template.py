@@ -12,7 +12,7 @@ from grpc import aio
 from template.v1 import template_pb2, template_pb2_grpc
 from template_svc.domain.message_facts import Channel, measure
 from template_svc.domain.template_language import CustomerFields, compile_template
-from template_svc.testing import serve_in_background
+from template_svc_tests.background_server import serve_in_background
 
 # a typical campaign text: 60 characters once rendered for a typical customer
 TEMPLATE = "Hi {first_name|there}, your favourite {preferred_product} is 20% off in {location} today!"

@@ -16,7 +16,7 @@ import pytest
 # the live PromQL check lives beside the other observability tests; import it from there, as they do
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "observability"))
 
-from dispatch_queue import Topology, delete_topology
+from dispatch.topology import Topology, delete_topology
 from otlp_receiver import RunningReceiver, otlp_receiver
 from stack import Stack, service_specs, start, wait_ready
 

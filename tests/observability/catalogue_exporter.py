@@ -15,54 +15,22 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Final, Protocol
 
-from prometheus_client import (
-    GC_COLLECTOR,
-    CollectorRegistry,
-    Counter,
-    Gauge,
-    Histogram,
-    start_http_server,
-)
+from prometheus_client import GC_COLLECTOR, CollectorRegistry, start_http_server
 from prometheus_client.gc_collector import GCCollector
 from prometheus_client.platform_collector import PlatformCollector
 from prometheus_client.process_collector import ProcessCollector
+from service_kit import metric_catalogue as catalogue
 
-# Every name each service exposes besides the default collectors: the contract the dashboard and alerts use.
+# Every name each service exposes besides the default collectors: the contract the dashboard and alerts use,
+# read from the catalogue the services build their metrics from
 CATALOGUE: Final[Mapping[str, tuple[str, ...]]] = {
-    "campaign-api": (
-        "http_server_request_duration_seconds",
-        "campaigns_created_total",
-        "campaigns_dispatched_total",
-        "outbox_backlog_messages",
-        "dispatch_messages_published_total",
-    ),
-    "dispatch-worker": (
-        "dispatch_messages_sent_total",
-        "dispatch_messages_failed_total",
-        "dispatch_messages_retried_total",
-        "dispatch_messages_dead_lettered_total",
-        "dispatch_send_duration_seconds",
-        "dispatch_queue_depth_messages",
-        "dispatch_batch_size",
-    ),
-    "template-svc": (
-        "grpc_server_handled_total",
-        "grpc_server_handling_seconds",
-        "template_renders_total",
-    ),
-    "scheduler": (
-        "scheduler_dispatch_lag_seconds",
-        "scheduler_campaigns_dispatched_total",
-        "scheduler_errors_total",
-        "scheduler_last_tick_timestamp_seconds",
-    ),
+    service: tuple(spec.name for spec in specs) for service, specs in catalogue.BY_SERVICE.items()
 }
 CHANNELS: Final = ("sms", "whatsapp")
 QUEUE_PREFIX: Final = "campaign_sends"
 ROUTES: Final = ("/campaigns", "/campaigns/{campaign_id}", "/campaigns/{campaign_id}/send")
 GRPC_METHODS: Final = ("RenderBatch", "Render", "Validate")
 TICK_S: Final = 0.1
-LAG_BUCKETS: Final = (1.0, 5.0, 15.0, 30.0, 60.0, 120.0, 300.0, 600.0)
 
 
 class Workload(Protocol):
@@ -87,18 +55,11 @@ class CampaignApiMetrics:
 
     def __post_init__(self) -> None:
         r = self.registry
-        self.request_duration = Histogram(
-            "http_server_request_duration_seconds",
-            "HTTP request duration by route template",
-            ["route", "method", "status_code"],
-            registry=r,
-        )
-        self.created = Counter("campaigns_created_total", "Campaigns created", ["channel"], registry=r)
-        self.dispatched = Counter("campaigns_dispatched_total", "Campaigns dispatched", ["channel"], registry=r)
-        self.backlog = Gauge("outbox_backlog_messages", "Outbox rows not yet published", registry=r)
-        self.published = Counter(
-            "dispatch_messages_published_total", "Jobs published after broker confirm", ["channel"], registry=r
-        )
+        self.request_duration = catalogue.HTTP_REQUEST_DURATION.histogram(r)
+        self.created = catalogue.CAMPAIGNS_CREATED.counter(r)
+        self.dispatched = catalogue.CAMPAIGNS_DISPATCHED.counter(r)
+        self.backlog = catalogue.OUTBOX_BACKLOG.gauge(r)
+        self.published = catalogue.MESSAGES_PUBLISHED.counter(r)
 
     def tick(self, n: int) -> None:
         """One slice of API traffic: every tenth request fails with 500, the outbox keeps growing."""
@@ -110,7 +71,7 @@ class CampaignApiMetrics:
         for channel in CHANNELS:
             self.created.labels(channel).inc()
             self.dispatched.labels(channel).inc()
-            self.published.labels(channel).inc(8)
+        self.published.inc(16)
         self.backlog.inc(5)
 
 
@@ -120,21 +81,13 @@ class DispatchWorkerMetrics:
 
     def __post_init__(self) -> None:
         r = self.registry
-        self.sent = Counter("dispatch_messages_sent_total", "Messages sent", ["channel"], registry=r)
-        self.failed = Counter("dispatch_messages_failed_total", "Messages failed for good", ["channel"], registry=r)
-        self.retried = Counter(
-            "dispatch_messages_retried_total", "Attempts sent to a retry tier", ["channel"], registry=r
-        )
-        self.dead_lettered = Counter(
-            "dispatch_messages_dead_lettered_total", "Jobs sent to the DLQ", ["reason"], registry=r
-        )
-        self.send_duration = Histogram(
-            "dispatch_send_duration_seconds", "Sender call duration", ["channel"], registry=r
-        )
-        self.queue_depth = Gauge("dispatch_queue_depth_messages", "Messages ready in a queue", ["queue"], registry=r)
-        self.batch_size = Histogram(
-            "dispatch_batch_size", "Jobs per micro-batch", buckets=(1, 8, 16, 32, 64, 128), registry=r
-        )
+        self.sent = catalogue.MESSAGES_SENT.counter(r)
+        self.failed = catalogue.MESSAGES_FAILED.counter(r)
+        self.retried = catalogue.MESSAGES_RETRIED.counter(r)
+        self.dead_lettered = catalogue.MESSAGES_DEAD_LETTERED.counter(r)
+        self.send_duration = catalogue.SEND_DURATION.histogram(r)
+        self.queue_depth = catalogue.QUEUE_DEPTH.gauge(r)
+        self.batch_size = catalogue.BATCH_SIZE.histogram(r)
 
     def tick(self, n: int) -> None:
         """One slice of dispatch: 20% final failures, a growing DLQ, a work queue that only grows."""
@@ -158,11 +111,9 @@ class TemplateSvcMetrics:
 
     def __post_init__(self) -> None:
         r = self.registry
-        self.handled = Counter(
-            "grpc_server_handled_total", "gRPC calls completed", ["grpc_method", "grpc_code"], registry=r
-        )
-        self.handling = Histogram("grpc_server_handling_seconds", "gRPC call duration", ["grpc_method"], registry=r)
-        self.renders = Counter("template_renders_total", "Messages rendered", ["strategy", "channel"], registry=r)
+        self.handled = catalogue.GRPC_HANDLED.counter(r)
+        self.handling = catalogue.GRPC_HANDLING.histogram(r)
+        self.renders = catalogue.TEMPLATE_RENDERS.counter(r)
 
     def tick(self, n: int) -> None:
         """One slice of gRPC traffic: one call in ten ends INTERNAL."""
@@ -180,12 +131,10 @@ class SchedulerMetrics:
 
     def __post_init__(self) -> None:
         r = self.registry
-        self.lag = Histogram(
-            "scheduler_dispatch_lag_seconds", "now - scheduled_at at dispatch", buckets=LAG_BUCKETS, registry=r
-        )
-        self.dispatched = Counter("scheduler_campaigns_dispatched_total", "Scheduled campaigns dispatched", registry=r)
-        self.errors = Counter("scheduler_errors_total", "Scheduler errors", ["kind"], registry=r)
-        self.last_tick = Gauge("scheduler_last_tick_timestamp_seconds", "When the last tick finished", registry=r)
+        self.lag = catalogue.SCHEDULER_LAG.histogram(r)
+        self.dispatched = catalogue.SCHEDULER_DISPATCHED.counter(r)
+        self.errors = catalogue.SCHEDULER_ERRORS.counter(r)
+        self.last_tick = catalogue.SCHEDULER_LAST_TICK.gauge(r)
 
     def tick(self, n: int) -> None:
         """One slice of scheduling: campaigns start 100 s late and the last tick is five minutes old."""

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from pathlib import Path
 
 import psycopg
 import pytest
-from service_kit.migrations import apply_migrations
+from campaign_api.migrations import apply_migrations
+from pydantic import PostgresDsn
 
 
 @pytest.fixture
@@ -18,8 +18,8 @@ def conn(database_url: str) -> Iterator[psycopg.Connection]:
         connection.rollback()
 
 
-def test_applying_the_migrations_twice_is_a_no_op(database_url: str, repo_root: Path) -> None:
-    assert apply_migrations(database_url, repo_root / "migrations") == 0
+def test_applying_the_migrations_twice_is_a_no_op(database_url: str) -> None:
+    assert apply_migrations(PostgresDsn(database_url)) == 0
 
 
 def test_every_table_of_the_spec_exists_with_its_columns(conn: psycopg.Connection) -> None:

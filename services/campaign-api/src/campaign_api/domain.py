@@ -1,4 +1,4 @@
-"""Values of the campaign domain: statuses mirroring the schema's CHECK constraints, and frozen records."""
+"""The campaign domain: the Campaign aggregate and its state machine, statuses mirroring CHECKs, values."""
 
 from __future__ import annotations
 
@@ -7,17 +7,33 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from enum import Enum, StrEnum
-from typing import Final, Generic, TypeVar
+from typing import Final, Generic, Protocol, TypeVar
 
-T = TypeVar("T")
+from dispatch.lifecycle import Channel
+
+from campaign_api.errors import (
+    AudienceEmpty,
+    AudienceRequired,
+    CampaignNotCancellable,
+    CampaignNotEditable,
+    CampaignNotSendable,
+    ScheduledAtInPast,
+)
 
 
-class Channel(StrEnum):
-    SMS = "sms"
-    WHATSAPP = "whatsapp"
+class HasId(Protocol):
+    """A row with a keyset id."""
+
+    @property
+    def id(self) -> int: ...
+
+
+T = TypeVar("T", bound=HasId)
 
 
 class CampaignStatus(StrEnum):
+    """Mirrors campaigns_status_check."""
+
     DRAFT = "draft"
     SCHEDULED = "scheduled"
     SENDING = "sending"
@@ -25,16 +41,9 @@ class CampaignStatus(StrEnum):
     FAILED = "failed"
 
 
-SENDABLE = frozenset({CampaignStatus.DRAFT, CampaignStatus.SCHEDULED})
-# what PATCH /campaigns/{id} may change: nothing has been sent yet
-EDITABLE = frozenset({CampaignStatus.DRAFT, CampaignStatus.SCHEDULED})
-
-
-class MessageStatus(StrEnum):
-    PENDING = "pending"
-    SENDING = "sending"
-    SENT = "sent"
-    FAILED = "failed"
+# a campaign may be sent, and edited, only while nothing of it has gone out
+SENDABLE: Final = frozenset({CampaignStatus.DRAFT, CampaignStatus.SCHEDULED})
+EDITABLE: Final = SENDABLE
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,9 +68,13 @@ class CampaignStats:
     failed: int
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Campaign:
-    """A campaign with everything the detail view shows."""
+    """The campaign aggregate: its fields and the state machine every use case goes through.
+
+    draft ⇄ scheduled (by scheduled_at) → sending → sent | failed; a due scheduled campaign that can never be sent
+    → failed with a status_reason. Methods decide and raise the domain error; use cases load, call, save.
+    """
 
     id: int
     name: str
@@ -73,6 +86,67 @@ class Campaign:
     audience: Audience | None = None
     stats: CampaignStats | None = None
     status_reason: str | None = None
+
+    def is_due(self, now: datetime) -> bool:
+        """A scheduled campaign whose time has come."""
+        return self.status == CampaignStatus.SCHEDULED and self.scheduled_at is not None and self.scheduled_at <= now
+
+    def audience_to_send(self, customer_ids: Sequence[int] | None) -> Sequence[int] | Segment:
+        """Who a send goes to: the ids given, else the stored audience; only a draft or scheduled campaign sends."""
+        if self.status not in SENDABLE:
+            raise CampaignNotSendable(self.id, self.status)
+        if customer_ids is not None:
+            return customer_ids
+        if self.audience is None:
+            raise AudienceRequired(self.id)
+        if self.audience.segment is not None:
+            return self.audience.segment
+        assert self.audience.customer_ids is not None  # an audience is ids or a segment
+        return self.audience.customer_ids
+
+    def send(self, queued: int) -> None:
+        """Move to sending once its messages exist; with none, refuse, or it would stay sending forever."""
+        if self.status not in SENDABLE:
+            raise CampaignNotSendable(self.id, self.status)
+        if queued == 0:
+            raise AudienceEmpty(self.id)
+        self.status = CampaignStatus.SENDING
+
+    def fail_due(self, reason: str, now: datetime) -> bool:
+        """Fail a due campaign that cannot be sent, recording why, so it is not offered on every tick again."""
+        if not self.is_due(now):
+            return False
+        self.status, self.status_reason = CampaignStatus.FAILED, reason
+        return True
+
+    def cancel(self) -> None:
+        """Take a scheduled campaign off the schedule: a draft has no time, so scheduled_at is cleared."""
+        if self.status != CampaignStatus.SCHEDULED:
+            raise CampaignNotCancellable(self.id, self.status)
+        self.status, self.scheduled_at = CampaignStatus.DRAFT, None
+
+    def apply(self, changes: CampaignChanges, now: datetime) -> None:
+        """Change the fields given; a new scheduled_at (future) makes it scheduled, None makes it a draft."""
+        if self.status not in EDITABLE:
+            raise CampaignNotEditable(self.id, self.status)
+        if not isinstance(changes.scheduled_at, Keep):
+            self.status = initial_status(changes.scheduled_at, now)
+            self.scheduled_at = changes.scheduled_at
+        if not isinstance(changes.name, Keep):
+            self.name = changes.name
+        if not isinstance(changes.base_template, Keep):
+            self.base_template = changes.base_template
+        if not isinstance(changes.audience, Keep):
+            self.audience = changes.audience
+
+
+def initial_status(scheduled_at: datetime | None, now: datetime) -> CampaignStatus:
+    """A future time makes a campaign scheduled, none a draft; a past time is refused."""
+    if scheduled_at is None:
+        return CampaignStatus.DRAFT
+    if scheduled_at <= now:
+        raise ScheduledAtInPast(scheduled_at)
+    return CampaignStatus.SCHEDULED
 
 
 @dataclass(frozen=True, slots=True)
@@ -177,6 +251,12 @@ class Page(Generic[T]):
     request: PageRequest
     total_count: int
     next_cursor: int | None
+
+    @classmethod
+    def of(cls, items: Sequence[T], request: PageRequest, total_count: int) -> Page[T]:
+        """A page whose cursor continues after its last row, or None on the last page."""
+        more = bool(items) and request.offset + len(items) < total_count
+        return cls(items, request, total_count, items[-1].id if more else None)
 
     @property
     def total_pages(self) -> int:

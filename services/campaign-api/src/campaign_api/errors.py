@@ -6,31 +6,31 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 
 
-class DispatchError(Exception):
+class CampaignApiError(Exception):
     """Base of every error this service raises on purpose."""
 
     code = "INTERNAL_ERROR"
 
 
-class NotFound(DispatchError):
+class NotFound(CampaignApiError):
     """The thing asked for does not exist (404)."""
 
     code = "NOT_FOUND"
 
 
-class Conflict(DispatchError):
+class Conflict(CampaignApiError):
     """The request clashes with the current state (409)."""
 
     code = "CONFLICT"
 
 
-class InvalidInput(DispatchError):
+class InvalidInput(CampaignApiError):
     """The request is well-formed but its content is unacceptable (422)."""
 
     code = "VALIDATION_ERROR"
 
 
-class DependencyUnavailable(DispatchError):
+class DependencyUnavailable(CampaignApiError):
     """A service this one needs did not answer in time (503)."""
 
     code = "DEPENDENCY_UNAVAILABLE"

@@ -7,30 +7,29 @@ import asyncio
 import contextlib
 import logging
 import signal
-from collections.abc import AsyncIterator, Callable, Sequence
-from contextlib import AbstractAsyncContextManager
-from dataclasses import dataclass
+from collections.abc import AsyncIterator, Sequence
 from datetime import UTC, datetime
 from types import FrameType
 
 import psycopg
-from dispatch_queue import Topology
+from dispatch.relay import RelaySettings, relay_running
+from dispatch.topology import Topology
 from fastapi import FastAPI
 from grpc import aio
 from prometheus_client import REGISTRY, CollectorRegistry
 from psycopg_pool import AsyncConnectionPool
 from service_kit.json_logs import configure_logging
-from service_kit.migrations import apply_migrations
 from service_kit.readiness import Check
 
-from campaign_api.api.deps import ApiState, UseCases
+from campaign_api.api.deps import ApiState
 from campaign_api.api.errors import install_error_handlers
 from campaign_api.api.middleware import BodySizeLimitMiddleware, RequestMetricsMiddleware, UnexpectedErrorMiddleware
 from campaign_api.api.routes import campaigns, customers, operations
 from campaign_api.grpc.template_client import GrpcTemplateRenderer
 from campaign_api.metrics import ApiMetrics
-from campaign_api.outbox import RelaySettings, relay_running
+from campaign_api.migrations import apply_migrations
 from campaign_api.ports import Clock, TemplateRenderer
+from campaign_api.repositories import idempotency_keys
 from campaign_api.repositories.connection import Pool
 from campaign_api.settings import Settings
 from campaign_api.usecases.cancel_campaign import CancelCampaign
@@ -59,57 +58,50 @@ def utc_now() -> datetime:
     return datetime.now(UTC)
 
 
-@dataclass(frozen=True, slots=True)
-class Resources:
-    """What the lifespan opened, handed to the background services."""
-
-    settings: Settings
-    pool: Pool
-    renderer: TemplateRenderer
-    registry: CollectorRegistry
-
-
-BackgroundServices = Callable[[Resources], AbstractAsyncContextManager[None]]
+def build_usecases(settings: Settings, pool: Pool, renderer: TemplateRenderer, clock: Clock) -> dict[type, object]:
+    """Every use case, over one pool and one renderer, keyed by its type (routes ask for it with `use(Type)`)."""
+    built = (
+        CreateCampaign(pool, renderer, clock),
+        ListCampaigns(pool),
+        ListDueCampaigns(pool),
+        GetCampaign(pool),
+        SendCampaign(pool, clock, settings.idempotency_ttl_hours),
+        PreviewMessage(pool, renderer),
+        CreateCustomer(pool),
+        ListCustomers(pool),
+        GetCustomer(pool),
+        UpdateCampaign(pool, renderer, clock),
+        CancelCampaign(pool),
+    )
+    return {type(usecase): usecase for usecase in built}
 
 
 @contextlib.asynccontextmanager
-async def run_background_services(resources: Resources) -> AsyncIterator[None]:
-    """Start what runs beside the HTTP API for the app's lifetime, and stop it at shutdown.
+async def purging_idempotency_keys(pool: Pool, settings: Settings) -> AsyncIterator[None]:
+    """Forget expired idempotency keys on a timer, off the send's path (the lookup ignores them anyway)."""
 
-    The outbox relay runs here: it publishes committed sends to RabbitMQ and, at shutdown, finishes the batch in
-    hand before the pool closes.
-    """
-    settings = resources.settings
-    if not settings.relay_enabled:
+    async def purge_forever() -> None:
+        while True:
+            try:
+                async with pool.connection() as conn:
+                    await idempotency_keys.purge_expired(conn, settings.idempotency_ttl_hours)
+            except psycopg.Error as exc:
+                log.warning("idempotency key purge failed", extra={"error": str(exc)[:300]})
+            await asyncio.sleep(settings.idempotency_purge_interval_s)
+
+    task = asyncio.create_task(purge_forever(), name="idempotency-purge")
+    try:
         yield
-        return
-    topology = Topology(settings.queue_prefix, settings.retry_delays_s)
-    relay_settings = RelaySettings(batch_size=settings.relay_batch_size)
-    async with relay_running(resources.pool, settings.amqp_url, resources.registry, topology, relay_settings):
-        yield
-
-
-def build_usecases(settings: Settings, pool: Pool, renderer: TemplateRenderer, clock: Clock) -> UseCases:
-    """Every use case, over one pool and one renderer."""
-    return UseCases(
-        create_campaign=CreateCampaign(pool, renderer, clock),
-        list_campaigns=ListCampaigns(pool),
-        list_due_campaigns=ListDueCampaigns(pool),
-        get_campaign=GetCampaign(pool),
-        send_campaign=SendCampaign(pool, clock, settings.idempotency_ttl_hours),
-        preview_message=PreviewMessage(pool, renderer),
-        create_customer=CreateCustomer(pool),
-        list_customers=ListCustomers(pool),
-        get_customer=GetCustomer(pool),
-        update_campaign=UpdateCampaign(pool, renderer, clock),
-        cancel_campaign=CancelCampaign(pool),
-    )
+    finally:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
 
 
 def open_pool(settings: Settings) -> Pool:
     """A pool that is not open yet; every session speaks UTC so timestamps leave with +00:00."""
     return AsyncConnectionPool(
-        settings.database_url,
+        str(settings.database_url),
         min_size=settings.db_pool_min_size,
         max_size=settings.db_pool_max_size,
         timeout=settings.db_pool_timeout_s,
@@ -137,9 +129,8 @@ def create_app(
     renderer: TemplateRenderer | None = None,
     registry: CollectorRegistry | None = None,
     clock: Clock = utc_now,
-    background: BackgroundServices = run_background_services,
 ) -> FastAPI:
-    """The ASGI app. Tests inject a renderer, a private metrics registry, a clock or other background services."""
+    """The ASGI app. Tests inject a renderer, a private metrics registry or a clock."""
     metrics = ApiMetrics.register(registry if registry is not None else CollectorRegistry())
 
     @contextlib.asynccontextmanager
@@ -157,7 +148,15 @@ def create_app(
                 usecases=build_usecases(settings, pool, active, clock),
                 readiness_checks={"database": database_check(pool), "template-svc": active.check},
             )
-            async with background(Resources(settings, pool, active, metrics.registry)):
+            async with contextlib.AsyncExitStack() as background:
+                await background.enter_async_context(purging_idempotency_keys(pool, settings))
+                if settings.relay_enabled:
+                    # the relay publishes committed sends; at shutdown it finishes its batch before the pool closes
+                    topology = Topology(settings.queue_prefix, settings.retry_delays_s)
+                    relay = RelaySettings(batch_size=settings.relay_batch_size)
+                    await background.enter_async_context(
+                        relay_running(pool, str(settings.amqp_url), metrics.registry, topology, relay)
+                    )
                 yield
         finally:
             if channel is not None:
@@ -224,7 +223,7 @@ def migrate(settings: Settings) -> int:
 
 async def seed(settings: Settings, clock: Clock = utc_now) -> None:
     """Load the demo data (idempotent)."""
-    async with await psycopg.AsyncConnection.connect(settings.database_url, options="-c timezone=UTC") as conn:
+    async with await psycopg.AsyncConnection.connect(str(settings.database_url), options="-c timezone=UTC") as conn:
         report = await SeedDatabase(clock)(conn)
     log.info(
         "seed loaded",

@@ -1,13 +1,11 @@
-"""campaign-api's Prometheus metrics, registered on a registry the composition root chooses."""
+"""campaign-api's Prometheus metrics, built from the platform's metric catalogue on a registry main.py chooses."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
 from prometheus_client import CollectorRegistry, Counter, Histogram
-
-# request latencies from a millisecond to ten seconds: a 100k-id send takes seconds, a read milliseconds
-LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
+from service_kit import metric_catalogue as catalogue
 
 
 @dataclass(frozen=True, slots=True)
@@ -24,18 +22,7 @@ class ApiMetrics:
         """Create the series on the registry."""
         return cls(
             registry=registry,
-            request_duration=Histogram(
-                "http_server_request_duration_seconds",
-                "HTTP request duration by route template, method and status code",
-                ["route", "method", "status_code"],
-                buckets=LATENCY_BUCKETS,
-                registry=registry,
-            ),
-            campaigns_created=Counter("campaigns_created_total", "Campaigns created", ["channel"], registry=registry),
-            campaigns_dispatched=Counter(
-                "campaigns_dispatched_total",
-                "Campaigns moved to sending by a send (replayed answers are not counted)",
-                ["channel"],
-                registry=registry,
-            ),
+            request_duration=catalogue.HTTP_REQUEST_DURATION.histogram(registry),
+            campaigns_created=catalogue.CAMPAIGNS_CREATED.counter(registry),
+            campaigns_dispatched=catalogue.CAMPAIGNS_DISPATCHED.counter(registry),
         )

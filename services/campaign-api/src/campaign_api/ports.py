@@ -5,7 +5,9 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Protocol
 
-from campaign_api.domain import Channel, Customer, RenderedMessage, TemplateProblem
+from dispatch.lifecycle import Channel
+
+from campaign_api.domain import Customer, RenderedMessage, TemplateProblem
 
 
 class TemplateRenderer(Protocol):

@@ -5,7 +5,9 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Final
 
-from campaign_api.domain import Audience, CampaignStatus, Channel, NewCampaign, NewCustomer, Segment
+from dispatch.lifecycle import Channel
+
+from campaign_api.domain import Audience, CampaignStatus, NewCampaign, NewCustomer, Segment
 
 # valid Kenyan mobile numbers (Safaricom/Airtel ranges), several with null fields and non-ASCII names;
 # "Müller", "Émile" and "Søren" fit the GSM-7 table; "Wanjirũ", "Zoë" and "Nguyễn" need UCS-2 on SMS

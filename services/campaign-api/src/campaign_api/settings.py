@@ -5,15 +5,17 @@ from __future__ import annotations
 from pathlib import Path
 
 from pydantic import Field
-from service_kit.settings import ServiceSettings
+from service_kit.settings import DEFAULT_AMQP_URL, DEFAULT_DATABASE_URL, BrokerUrl, DatabaseUrl, ServiceSettings
+
+from campaign_api.migrations import PACKAGED
 
 
 class Settings(ServiceSettings):
     """Everything campaign-api reads from its environment."""
 
     service_name: str = "campaign-api"
-    database_url: str = "postgresql://postgres@localhost:5432/campaign_dispatch"  # env DATABASE_URL
-    amqp_url: str = "amqp://guest:guest@localhost:5672/"  # env AMQP_URL (the outbox relay publishes there)
+    database_url: DatabaseUrl = DEFAULT_DATABASE_URL  # env DATABASE_URL
+    amqp_url: BrokerUrl = DEFAULT_AMQP_URL  # env AMQP_URL: the outbox relay publishes there
     # the queue topology the relay publishes into: must match the dispatch-worker's (same env vars)
     queue_prefix: str = "campaign_sends"  # env QUEUE_PREFIX
     retry_delays_s: tuple[float, ...] = (5.0, 30.0, 120.0)  # env RETRY_DELAYS_S='[5,30,120]'
@@ -22,7 +24,7 @@ class Settings(ServiceSettings):
     template_svc_addr: str = "localhost:50051"  # env TEMPLATE_SVC_ADDR
     http_host: str = "0.0.0.0"  # noqa: S104 - the API must answer on the pod address
     http_port: int = Field(default=8080, ge=0, le=65535)  # env HTTP_PORT
-    migrations_dir: Path = Path("migrations")  # env MIGRATIONS_DIR, relative to the working directory
+    migrations_dir: Path = PACKAGED  # env MIGRATIONS_DIR; the SQL files shipped in the package by default
     db_pool_min_size: int = Field(default=1, ge=0)
     db_pool_max_size: int = Field(default=10, ge=1)
     # how long a request waits for a pooled connection: short, so a dead database answers 503 quickly
@@ -32,3 +34,5 @@ class Settings(ServiceSettings):
     # 100,000 customer ids of 7 digits take about 0.8 MB of JSON; 2 MiB leaves room and still refuses abuse
     max_body_bytes: int = Field(default=2 * 1024 * 1024, ge=1024)
     idempotency_ttl_hours: int = Field(default=24, ge=1)
+    # expired idempotency keys are purged on this timer, never inside a send
+    idempotency_purge_interval_s: float = Field(default=600.0, gt=0)

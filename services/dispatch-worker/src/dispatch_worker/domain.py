@@ -1,34 +1,14 @@
-"""Pure values of the dispatch worker: statuses, jobs, the retry policy, what is sent and its outcome."""
+"""Pure values of the dispatch worker: jobs, the retry policy, what is rendered and sent, and the sender's answer.
+
+The message lifecycle's statuses and the claimed message itself belong to the dispatch package.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from enum import StrEnum
 
-
-class MessageStatus(StrEnum):
-    """Mirrors outbound_messages_status_check."""
-
-    PENDING = "pending"
-    SENDING = "sending"
-    SENT = "sent"
-    FAILED = "failed"
-
-
-class Channel(StrEnum):
-    """Mirrors campaigns_channel_check."""
-
-    SMS = "sms"
-    WHATSAPP = "whatsapp"
-
-
-class DeadLetterReason(StrEnum):
-    """Why a job went to the DLQ: the fixed label set of dispatch_messages_dead_lettered_total."""
-
-    POISON = "poison"
-    EXHAUSTED = "exhausted"
-    INVALID_TEMPLATE = "invalid_template"
+from dispatch.lifecycle import Channel
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,27 +40,11 @@ class RetryPolicy:
 
 
 @dataclass(frozen=True, slots=True)
-class Customer:
-    """The customer fields templates may use."""
+class Rendered:
+    """One customer's text as template-svc rendered it, and the SMS segments it takes (1 on WhatsApp)."""
 
-    id: int
-    phone: str
-    first_name: str | None
-    last_name: str | None
-    location: str | None
-    preferred_product: str | None
-
-
-@dataclass(frozen=True, slots=True)
-class ClaimedMessage:
-    """A message this worker now holds (status sending), with what rendering and sending need."""
-
-    id: int
-    campaign_id: int
-    channel: Channel
-    template: str
-    retry_count: int
-    customer: Customer
+    text: str
+    segments: int
 
 
 @dataclass(frozen=True, slots=True)

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 
-class DispatchError(Exception):
+class WorkerError(Exception):
     """Base of the worker's errors."""
 
     code = "INTERNAL_ERROR"
 
 
-class PlatformUnavailable(DispatchError):
+class PlatformUnavailable(WorkerError):
     """A dependency of the platform (template-svc, PostgreSQL) did not answer: not the message's fault."""
 
     code = "PLATFORM_UNAVAILABLE"
@@ -27,7 +27,7 @@ class DatabaseUnavailable(PlatformUnavailable):
     code = "DATABASE_UNAVAILABLE"
 
 
-class InvalidTemplate(DispatchError):
+class InvalidTemplate(WorkerError):
     """template-svc refused the campaign's template: no retry can fix it."""
 
     code = "INVALID_TEMPLATE"

@@ -11,7 +11,8 @@ from pathlib import Path
 
 import aio_pika
 from aio_pika.abc import AbstractRobustConnection
-from dispatch_queue import JobPublisher, Topology
+from dispatch.publisher import JobPublisher
+from dispatch.topology import Topology
 from grpc import aio
 from opentelemetry.instrumentation.aio_pika import AioPikaInstrumentor
 from opentelemetry.instrumentation.grpc import GrpcAioInstrumentorClient
@@ -27,7 +28,7 @@ from dispatch_worker.amqp.consumer import Consumer, PlatformBackoff
 from dispatch_worker.amqp.job_queue import RabbitJobQueue
 from dispatch_worker.amqp.queue_depth import watch_queue_depth
 from dispatch_worker.domain import RetryPolicy
-from dispatch_worker.grpc.template_client import TemplateClient
+from dispatch_worker.grpc.template_client import GrpcTemplateRenderer
 from dispatch_worker.metrics import WorkerMetrics
 from dispatch_worker.senders.mock import Latency, LatencyKind, MockSender
 from dispatch_worker.settings import Settings
@@ -88,7 +89,7 @@ async def run(settings: Settings, stop: asyncio.Event | None = None) -> None:
     metrics = WorkerMetrics.register(REGISTRY)
     sender = build_sender(settings)
     pool = AsyncConnectionPool(
-        settings.database_url,
+        str(settings.database_url),
         min_size=2,
         max_size=settings.db_pool_size,
         # after an outage: a batch waits a bounded time for a connection (then the worker pauses, retries unspent),
@@ -99,7 +100,7 @@ async def run(settings: Settings, stop: asyncio.Event | None = None) -> None:
         open=False,
     )
     await pool.open(wait=False)
-    connection = await aio_pika.connect_robust(settings.amqp_url)
+    connection = await aio_pika.connect_robust(str(settings.amqp_url))
     grpc_channel = aio.insecure_channel(settings.template_svc_addr)
     try:
         publisher = await JobPublisher.open(await connection.channel(publisher_confirms=True), topology)
@@ -107,7 +108,7 @@ async def run(settings: Settings, stop: asyncio.Event | None = None) -> None:
         deliver = Deliver(
             pool=pool,
             queue=queue,
-            renderer=TemplateClient(grpc_channel, settings.render_deadline_s),
+            renderer=GrpcTemplateRenderer(grpc_channel, settings.render_deadline_s),
             sender=sender,
             policy=RetryPolicy(settings.retry_delays_s),
             metrics=metrics,

@@ -1,10 +1,11 @@
-"""The worker's Prometheus metrics, named as in the platform's metric catalogue."""
+"""The worker's Prometheus metrics, built from the platform's metric catalogue."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+from service_kit import metric_catalogue as catalogue
 
 
 @dataclass(frozen=True, slots=True)
@@ -23,36 +24,11 @@ class WorkerMetrics:
     def register(cls, registry: CollectorRegistry) -> WorkerMetrics:
         """Create every metric in `registry` (tests pass a private one)."""
         return cls(
-            sent=Counter("dispatch_messages_sent", "Messages delivered", ["channel"], registry=registry),
-            failed=Counter(
-                "dispatch_messages_failed",
-                "Messages failed for good (retries exhausted)",
-                ["channel"],
-                registry=registry,
-            ),
-            retried=Counter(
-                "dispatch_messages_retried", "Failed attempts sent to a retry tier", ["channel"], registry=registry
-            ),
-            dead_lettered=Counter(
-                "dispatch_messages_dead_lettered", "Jobs published to the DLQ", ["reason"], registry=registry
-            ),
-            send_duration=Histogram(
-                "dispatch_send_duration_seconds",
-                "Duration of one sender call",
-                ["channel"],
-                buckets=(0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0),
-                registry=registry,
-            ),
-            queue_depth=Gauge(
-                "dispatch_queue_depth_messages",
-                "Ready messages per queue of the topology",
-                ["queue"],
-                registry=registry,
-            ),
-            batch_size=Histogram(
-                "dispatch_batch_size",
-                "Jobs per micro-batch",
-                buckets=(1, 2, 4, 8, 16, 32, 64, 128, 256, 512),
-                registry=registry,
-            ),
+            sent=catalogue.MESSAGES_SENT.counter(registry),
+            failed=catalogue.MESSAGES_FAILED.counter(registry),
+            retried=catalogue.MESSAGES_RETRIED.counter(registry),
+            dead_lettered=catalogue.MESSAGES_DEAD_LETTERED.counter(registry),
+            send_duration=catalogue.SEND_DURATION.histogram(registry),
+            queue_depth=catalogue.QUEUE_DEPTH.gauge(registry),
+            batch_size=catalogue.BATCH_SIZE.histogram(registry),
         )

@@ -5,7 +5,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Protocol
 
-from dispatch_worker.domain import Channel, Customer, Job, OutgoingMessage, SendOutcome
+from dispatch.lifecycle import Channel, Recipient
+
+from dispatch_worker.domain import Job, OutgoingMessage, Rendered, SendOutcome
 
 
 class JobQueue(Protocol):
@@ -36,11 +38,11 @@ class JobQueue(Protocol):
         ...
 
 
-class Renderer(Protocol):
-    """Renders one template for many customers (template-svc RenderBatch)."""
+class TemplateRenderer(Protocol):
+    """template-svc, as the worker sees it: one template for many recipients (RenderBatch)."""
 
-    async def render_batch(self, template: str, channel: Channel, customers: Sequence[Customer]) -> list[str]:
-        """Texts in customer order; raises TemplateUnavailable or InvalidTemplate."""
+    async def render_batch(self, template: str, channel: Channel, recipients: Sequence[Recipient]) -> list[Rendered]:
+        """Texts and segments in recipient order; raises TemplateUnavailable or InvalidTemplate."""
         ...
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Literal
 
 from pydantic import Field
-from service_kit.settings import ServiceSettings
+from service_kit.settings import DEFAULT_AMQP_URL, DEFAULT_DATABASE_URL, BrokerUrl, DatabaseUrl, ServiceSettings
 
 
 class Settings(ServiceSettings):
@@ -13,8 +13,8 @@ class Settings(ServiceSettings):
 
     service_name: str = "dispatch-worker"
     probe_port: int = Field(default=8082, ge=0, le=65535)  # env PROBE_PORT
-    database_url: str = "postgresql://postgres@localhost:5432/campaign_dispatch"  # env DATABASE_URL
-    amqp_url: str = "amqp://guest:guest@localhost:5672/"  # env AMQP_URL
+    database_url: DatabaseUrl = DEFAULT_DATABASE_URL  # env DATABASE_URL
+    amqp_url: BrokerUrl = DEFAULT_AMQP_URL  # env AMQP_URL
     template_svc_addr: str = "localhost:50051"  # env TEMPLATE_SVC_ADDR
     queue_prefix: str = "campaign_sends"  # env QUEUE_PREFIX
     retry_delays_s: tuple[float, ...] = (5.0, 30.0, 120.0)  # env RETRY_DELAYS_S='[5,30,120]'; one tier each
@@ -24,7 +24,8 @@ class Settings(ServiceSettings):
     batch_wait_ms: float = Field(default=5.0, ge=0)  # how long a batch waits to fill
     render_deadline_s: float = Field(default=2.0, gt=0)
     claim_lease_s: float = Field(default=60.0, gt=0)  # a 'sending' claim older than this is taken over
-    platform_backoff_max_s: float = Field(default=30.0, gt=0)
+    # short, so the worker is back at full speed within about a second of template-svc or PostgreSQL returning
+    platform_backoff_max_s: float = Field(default=1.0, gt=0)
     queue_depth_interval_s: float = Field(default=5.0, gt=0)
     db_pool_size: int = Field(default=8, ge=1)
     db_pool_timeout_s: float = Field(default=5.0, gt=0)  # how long a batch waits for a pooled connection

@@ -5,11 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from prometheus_client import REGISTRY, CollectorRegistry, Counter, Gauge, Histogram
+from service_kit import metric_catalogue as catalogue
 
 from scheduler.domain import ErrorKind, TickReport
-
-# seconds late; on time is under a few seconds, catch-up after downtime can be hours
-LAG_BUCKETS_S = (0.5, 1.0, 2.0, 3.0, 5.0, 10.0, 30.0, 60.0, 120.0, 300.0, 900.0, 3600.0, 4 * 3600.0)
 
 
 @dataclass(frozen=True, slots=True)
@@ -24,32 +22,14 @@ class PrometheusTickRecorder:
     @classmethod
     def register(cls, registry: CollectorRegistry = REGISTRY) -> PrometheusTickRecorder:
         """Create the scheduler's metrics in the registry."""
-        errors = Counter(
-            "scheduler_errors_total",
-            "Failures in scheduler ticks, by kind; failed sends are retried on the next tick",
-            ["kind"],
-            registry=registry,
-        )
+        errors = catalogue.SCHEDULER_ERRORS.counter(registry)
         for kind in ErrorKind:  # every series exists from the start, so rate() sees the first error
             errors.labels(kind=kind)
         return cls(
-            lag=Histogram(
-                "scheduler_dispatch_lag_seconds",
-                "Time from a campaign's scheduled_at to the scheduler dispatching it",
-                buckets=LAG_BUCKETS_S,
-                registry=registry,
-            ),
-            dispatched=Counter(
-                "scheduler_campaigns_dispatched",
-                "Scheduled campaigns this scheduler moved to sending",
-                registry=registry,
-            ),
+            lag=catalogue.SCHEDULER_LAG.histogram(registry),
+            dispatched=catalogue.SCHEDULER_DISPATCHED.counter(registry),
             errors=errors,
-            last_tick=Gauge(
-                "scheduler_last_tick_timestamp_seconds",
-                "Unix time of the last tick in which campaign-api answered the due listing",
-                registry=registry,
-            ),
+            last_tick=catalogue.SCHEDULER_LAST_TICK.gauge(registry),
         )
 
     def record(self, report: TickReport) -> None:

@@ -25,7 +25,7 @@ from template_svc.usecases.render_messages import RenderMessages
 log = logging.getLogger("template_svc")
 
 
-def build_render(settings: Settings) -> RenderMessages:
+def build_render() -> RenderMessages:
     """The render use case with every registered personalisation strategy (today: the template strategy)."""
     # an AI strategy is registered here, wrapped in FallbackPersonalizer(primary=..., fallback=TemplatePersonalizer())
     return RenderMessages(PersonalizerRegistry())
@@ -62,7 +62,7 @@ async def serve(settings: Settings, stop: asyncio.Event | None = None) -> None:
             loop.add_signal_handler(signum, stop.set)
     metrics = TemplateMetrics.register(REGISTRY)
     running = await start_server(
-        build_render(settings),
+        build_render(),
         metrics,
         host=settings.grpc_host,
         port=settings.grpc_port,

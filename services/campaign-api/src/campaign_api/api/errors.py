@@ -14,17 +14,17 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from campaign_api.errors import (
+    CampaignApiError,
     Conflict,
     DatabaseUnavailable,
     DependencyUnavailable,
-    DispatchError,
     InvalidInput,
     NotFound,
 )
 
 log = logging.getLogger(__name__)
 
-STATUS_BY_KIND: Final[dict[type[DispatchError], int]] = {
+STATUS_BY_KIND: Final[dict[type[CampaignApiError], int]] = {
     NotFound: 404,
     Conflict: 409,
     InvalidInput: 422,
@@ -55,9 +55,9 @@ def describe_validation(errors: Sequence[Any]) -> str:
     return "; ".join(parts)
 
 
-async def on_dispatch_error(_: Request, exc: Exception) -> JSONResponse:
+async def on_campaign_api_error(_: Request, exc: Exception) -> JSONResponse:
     """Our own errors: the status follows the kind, the code is the error's."""
-    assert isinstance(exc, DispatchError)  # registered for DispatchError only
+    assert isinstance(exc, CampaignApiError)  # registered for CampaignApiError only
     status = next((s for kind, s in STATUS_BY_KIND.items() if isinstance(exc, kind)), 500)
     if status >= 500:
         log.warning("dependency unavailable", extra={"code": exc.code, "reason": str(exc)})
@@ -92,7 +92,7 @@ async def on_database_error(_: Request, exc: Exception) -> JSONResponse:
 
 def install_error_handlers(app: FastAPI) -> None:
     """Register every handler on the app (the catch-all for unexpected exceptions is a middleware)."""
-    app.add_exception_handler(DispatchError, on_dispatch_error)
+    app.add_exception_handler(CampaignApiError, on_campaign_api_error)
     app.add_exception_handler(RequestValidationError, on_validation_error)
     app.add_exception_handler(StarletteHTTPException, on_http_error)
     app.add_exception_handler(psycopg.OperationalError, on_database_error)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Annotated, Any, Self
 
+from dispatch.lifecycle import Channel
 from pydantic import (
     AfterValidator,
     AwareDatetime,
@@ -26,7 +27,6 @@ from campaign_api.domain import (
     CampaignStats,
     CampaignStatus,
     CampaignSummary,
-    Channel,
     Customer,
     DueCampaign,
     Page,

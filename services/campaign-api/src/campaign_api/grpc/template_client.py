@@ -6,10 +6,11 @@ from dataclasses import dataclass
 from typing import Final
 
 import grpc
+from dispatch.lifecycle import Channel
 from grpc import aio
 from template.v1 import template_pb2, template_pb2_grpc
 
-from campaign_api.domain import Channel, Customer, MessageFacts, RenderedMessage, TemplateProblem
+from campaign_api.domain import Customer, MessageFacts, RenderedMessage, TemplateProblem
 from campaign_api.errors import InvalidTemplate, TemplateServiceUnavailable
 
 CHANNELS: Final = {Channel.SMS: template_pb2.CHANNEL_SMS, Channel.WHATSAPP: template_pb2.CHANNEL_WHATSAPP}

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any, Final
 
+from dispatch.lifecycle import Channel
 from psycopg import sql
 from psycopg.types.json import Jsonb
 
@@ -14,7 +15,6 @@ from campaign_api.domain import (
     CampaignStats,
     CampaignStatus,
     CampaignSummary,
-    Channel,
     DueCampaign,
     NewCampaign,
     PageRequest,
@@ -60,23 +60,19 @@ SELECT_CAMPAIGN_WITH_STATS: Final = """
     WHERE c.id = %(id)s
 """
 
-# the send's row lock: a concurrent send of the same campaign waits here, then sees 'sending'
+# the send's row lock: a concurrent send, edit or cancel of the same campaign waits here, then sees the new state
 LOCK_CAMPAIGN: Final = f"SELECT {COLUMNS} FROM campaigns WHERE id = %(id)s FOR UPDATE"
 
-MARK_SENDING: Final = """
-    UPDATE campaigns SET status = 'sending', sending_started_at = now() WHERE id = %(id)s
-"""
-
-# a due scheduled campaign that has nobody to go to fails, so the scheduler does not retry it forever
-MARK_FAILED: Final = """
-    UPDATE campaigns SET status = 'failed', status_reason = %(reason)s, completed_at = now() WHERE id = %(id)s
-"""
-
-# PATCH and cancel: the caller holds the row lock and passes every editable column, merged from the locked row
-UPDATE_EDITABLE: Final = f"""
+# the aggregate's state after a use case changed it, written back under the row lock the caller holds; the SET's
+# right-hand `status` is the row's old value, so each timestamp is stamped by the transition that reaches it
+SAVE_CAMPAIGN: Final = f"""
     UPDATE campaigns
     SET name = %(name)s, base_template = %(base_template)s, scheduled_at = %(scheduled_at)s,
-        audience = %(audience)s, status = %(status)s
+        audience = %(audience)s, status = %(status)s, status_reason = %(status_reason)s,
+        sending_started_at = CASE WHEN %(status)s = 'sending' AND status <> 'sending'
+                                  THEN now() ELSE sending_started_at END,
+        completed_at = CASE WHEN %(status)s IN ('sent', 'failed') AND status NOT IN ('sent', 'failed')
+                            THEN now() ELSE completed_at END
     WHERE id = %(id)s
     RETURNING {COLUMNS}
 """
@@ -200,20 +196,10 @@ async def lock(conn: Connection, campaign_id: int) -> Campaign | None:
     return None if row is None else campaign_from_row(row)
 
 
-async def mark_sending(conn: Connection, campaign_id: int) -> None:
-    """Move the campaign to sending and stamp when it started."""
-    await conn.execute(MARK_SENDING, {"id": campaign_id})
-
-
-async def mark_failed(conn: Connection, campaign_id: int, reason: str) -> None:
-    """Move the campaign to failed, record why, and stamp when it ended."""
-    await conn.execute(MARK_FAILED, {"id": campaign_id, "reason": reason})
-
-
-async def update_editable(conn: Connection, campaign: Campaign) -> Campaign:
-    """Write the editable columns and the status of a campaign whose row the caller has locked."""
+async def save(conn: Connection, campaign: Campaign) -> Campaign:
+    """Write the aggregate back (the caller holds its row lock) and return it as stored."""
     cur = await conn.execute(
-        UPDATE_EDITABLE,
+        SAVE_CAMPAIGN,
         {
             "id": campaign.id,
             "name": campaign.name,
@@ -221,6 +207,7 @@ async def update_editable(conn: Connection, campaign: Campaign) -> Campaign:
             "scheduled_at": campaign.scheduled_at,
             "audience": audience_json(campaign.audience),
             "status": campaign.status.value,
+            "status_reason": campaign.status_reason,
         },
     )
     row = await cur.fetchone()

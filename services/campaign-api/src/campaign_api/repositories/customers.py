@@ -7,7 +7,7 @@ from typing import Any, Final
 
 from psycopg import sql
 
-from campaign_api.domain import Customer, NewCustomer, PageRequest
+from campaign_api.domain import Customer, NewCustomer, PageRequest, Segment
 from campaign_api.repositories.connection import Connection
 from campaign_api.repositories.where_clauses import where_clause
 
@@ -29,6 +29,14 @@ LIST_CUSTOMERS: Final = f"""
 """
 COUNT_CUSTOMERS: Final = "SELECT count(*) FROM customers {where}"
 LIST_FILTERS: Final = {"before_id": "id < %(before_id)s"}
+
+# a segment's customers as a SELECT of ids, for the dispatch package's set-based insert; served by the lower(...)
+# expression indexes
+SEGMENT_IDS: Final = "SELECT c.id FROM customers AS c {where}"
+SEGMENT_FILTERS: Final = {
+    "location": "lower(c.location) = lower(%(location)s)",
+    "preferred_product": "lower(c.preferred_product) = lower(%(preferred_product)s)",
+}
 
 
 def customer_from_row(row: Sequence[Any]) -> Customer:
@@ -74,3 +82,13 @@ async def list_page(conn: Connection, page: PageRequest) -> tuple[list[Customer]
     total = int(counted[0]) if counted else 0
     cur = await conn.execute(sql.SQL(LIST_CUSTOMERS).format(where=where), params)
     return [customer_from_row(row) for row in await cur.fetchall()], total
+
+
+def segment_ids(segment: Segment) -> tuple[sql.Composable, dict[str, Any]]:
+    """The SELECT of the segment's customer ids and its parameters (every customer for all=true)."""
+    params: dict[str, Any] = {
+        "location": None if segment.all_customers else segment.location,
+        "preferred_product": None if segment.all_customers else segment.preferred_product,
+    }
+    # no fragment at all means every customer: the API accepts a segment only with all=true or a field
+    return sql.SQL(SEGMENT_IDS).format(where=where_clause(SEGMENT_FILTERS, params)), params

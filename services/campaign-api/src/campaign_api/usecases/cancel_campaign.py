@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import dataclasses
 from dataclasses import dataclass
 
-from campaign_api.domain import Campaign, CampaignStatus
-from campaign_api.errors import CampaignNotCancellable, CampaignNotFound
+from campaign_api.domain import Campaign
+from campaign_api.errors import CampaignNotFound
 from campaign_api.repositories import campaigns
 from campaign_api.repositories.connection import Pool
 
@@ -22,8 +21,5 @@ class CancelCampaign:
             campaign = await campaigns.lock(conn, campaign_id)
             if campaign is None:
                 raise CampaignNotFound(campaign_id)
-            if campaign.status != CampaignStatus.SCHEDULED:
-                raise CampaignNotCancellable(campaign_id, campaign.status)
-            # a draft has no time: keeping the old one would read as "still going out then"
-            draft = dataclasses.replace(campaign, status=CampaignStatus.DRAFT, scheduled_at=None)
-            return await campaigns.update_editable(conn, draft)
+            campaign.cancel()
+            return await campaigns.save(conn, campaign)

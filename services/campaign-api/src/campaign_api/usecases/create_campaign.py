@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from campaign_api.domain import Campaign, CampaignStatus, NewCampaign
-from campaign_api.errors import InvalidTemplate, ScheduledAtInPast
+from campaign_api.domain import Campaign, NewCampaign, initial_status
+from campaign_api.errors import InvalidTemplate
 from campaign_api.ports import Clock, TemplateRenderer
 from campaign_api.repositories import campaigns
 from campaign_api.repositories.connection import Pool
@@ -19,11 +19,7 @@ class CreateCampaign:
 
     async def __call__(self, campaign: NewCampaign) -> Campaign:
         """A future scheduled_at makes the campaign scheduled; without one it is a draft."""
-        status = CampaignStatus.DRAFT
-        if campaign.scheduled_at is not None:
-            if campaign.scheduled_at <= self.clock():
-                raise ScheduledAtInPast(campaign.scheduled_at)
-            status = CampaignStatus.SCHEDULED
+        status = initial_status(campaign.scheduled_at, self.clock())
         # ask template-svc before touching the database, so a bad template costs no connection
         problem = await self.renderer.validate(campaign.base_template, campaign.channel)
         if problem is not None:

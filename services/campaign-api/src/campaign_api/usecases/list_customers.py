@@ -17,5 +17,4 @@ class ListCustomers:
         """One page of customers ordered by id DESC, with the total and the next cursor."""
         async with self.pool.connection() as conn:
             items, total = await customers.list_page(conn, page)
-        more = bool(items) and page.offset + len(items) < total
-        return Page(items=items, request=page, total_count=total, next_cursor=items[-1].id if more else None)
+        return Page.of(items, page, total)

@@ -5,9 +5,11 @@ from __future__ import annotations
 import dataclasses
 from dataclasses import dataclass
 
+from dispatch import outbound_messages
+
 from campaign_api.domain import CampaignStatus
 from campaign_api.ports import Clock
-from campaign_api.repositories import campaigns, customers, outbound_messages
+from campaign_api.repositories import campaigns, customers
 from campaign_api.repositories.connection import Connection
 from campaign_api.seed_data import CAMPAIGNS, CUSTOMERS, SCHEDULED_AHEAD, SENT_TO_PHONES
 

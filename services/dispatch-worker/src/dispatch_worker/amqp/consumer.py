@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
@@ -17,29 +16,41 @@ log = logging.getLogger(__name__)
 
 @dataclass
 class PlatformBackoff:
-    """Shared pause of every loop after a platform failure: doubles per failure, resets on success."""
+    """Shared pause of every loop after a platform failure: doubles per failed pause, ends at the first success.
 
-    initial_s: float = 0.5
-    max_s: float = 30.0
+    Loops that fail together during one pause count as one failure, so the pause grows with the outage's length,
+    not with the number of loops; the first batch that succeeds (the dependency is back) wakes every loop at once.
+    """
+
+    initial_s: float = 0.1
+    max_s: float = 1.0
     current_s: float = 0.0
     resume_at: float = 0.0
-    _lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+    _resumed: asyncio.Event = field(default_factory=asyncio.Event)
 
     def failed(self, now: float) -> None:
-        """Record a failure: the next pause is twice the last one."""
-        self.current_s = min(self.max_s, self.current_s * 2 if self.current_s else self.initial_s)
-        self.resume_at = max(self.resume_at, now + self.current_s)
+        """Record a failure: pause every loop; a failure after the last pause ended doubles the next one."""
+        if now >= self.resume_at:
+            self.current_s = min(self.max_s, self.current_s * 2 if self.current_s else self.initial_s)
+            self.resume_at = now + self.current_s
+            self._resumed.clear()
 
     def succeeded(self) -> None:
-        """Record a success: no pause from now on."""
-        self.current_s = 0.0
+        """Record a success: the platform is back, no loop waits any longer."""
+        self.current_s, self.resume_at = 0.0, 0.0
+        self._resumed.set()
 
     async def wait(self, stop: asyncio.Event) -> None:
-        """Sleep until the pause ends or `stop` is set."""
+        """Sleep until the pause ends, a batch succeeds, or `stop` is set."""
         delay = self.resume_at - asyncio.get_running_loop().time()
-        if delay > 0:
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(stop.wait(), timeout=delay)
+        if delay <= 0:
+            return
+        waiters = [asyncio.ensure_future(stop.wait()), asyncio.ensure_future(self._resumed.wait())]
+        try:
+            await asyncio.wait(waiters, timeout=delay, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            for waiter in waiters:
+                waiter.cancel()
 
 
 @dataclass

@@ -3,17 +3,22 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import itertools
 import logging
 from collections.abc import Mapping, Sequence
 
-from aio_pika.abc import AbstractChannel, AbstractIncomingMessage, AbstractQueue
-from dispatch_queue import JobPublisher, OutgoingJob, PoisonJob, Topology, decode_job
+from aio_pika.abc import AbstractChannel, AbstractIncomingMessage, AbstractQueueIterator
+from dispatch.codec import PoisonJob, decode_job
+from dispatch.publisher import JobPublisher, OutgoingJob
+from dispatch.topology import Topology
 
 from dispatch_worker.domain import Job
 
 log = logging.getLogger(__name__)
 
+# how long receive() waits for a first delivery before answering [] (so a stopping loop notices)
+FIRST_DELIVERY_WAIT_S = 0.5
 # headers that belong to one broker hop and must not ride along into the next publish
 _HOP_HEADERS = frozenset({"x-death", "x-first-death-exchange", "x-first-death-queue", "x-first-death-reason"})
 
@@ -29,27 +34,31 @@ class RabbitJobQueue:
         self._buffer: asyncio.Queue[AbstractIncomingMessage] = asyncio.Queue()
         self._held: dict[int, AbstractIncomingMessage] = {}
         self._ids = itertools.count(1)
-        self._queue: AbstractQueue | None = None
-        self._consumer_tag: str | None = None
+        self._deliveries: AbstractQueueIterator | None = None
+        self._pump: asyncio.Task[None] | None = None
         self._stopped = asyncio.Event()
 
     async def start(self, prefetch: int) -> None:
-        """Set the prefetch window and start consuming the work queue."""
+        """Set the prefetch window and start consuming the work queue (aio-pika's queue iterator)."""
         await self.channel.set_qos(prefetch_count=prefetch)
-        self._queue = await self.channel.declare_queue(self.topology.work_queue, passive=True)
-        self._consumer_tag = await self._queue.consume(self._on_message)
+        queue = await self.channel.declare_queue(self.topology.work_queue, passive=True)
+        self._deliveries = queue.iterator()
+        await self._deliveries.consume()
+        self._pump = asyncio.create_task(self._pump_deliveries(self._deliveries), name="job-queue-pump")
 
-    async def _on_message(self, message: AbstractIncomingMessage) -> None:
-        await self._buffer.put(message)
+    async def _pump_deliveries(self, deliveries: AbstractQueueIterator) -> None:
+        # the iterator owns consuming and cancelling; the buffer lets receive() gather micro-batches with a deadline
+        async for message in deliveries:
+            await self._buffer.put(message)
 
     async def receive(self, max_jobs: int, max_wait_s: float) -> list[Job]:
-        """Wait for one delivery (up to one second), then gather more for at most `max_wait_s`."""
+        """Wait for one delivery (up to FIRST_DELIVERY_WAIT_S), then gather more for at most `max_wait_s`."""
         messages: list[AbstractIncomingMessage] = []
         if self._stopped.is_set():
             await asyncio.sleep(0)
             return []
         try:
-            messages.append(await asyncio.wait_for(self._buffer.get(), timeout=0.5))
+            messages.append(await asyncio.wait_for(self._buffer.get(), timeout=FIRST_DELIVERY_WAIT_S))
         except TimeoutError:
             return []
         loop = asyncio.get_running_loop()
@@ -122,9 +131,13 @@ class RabbitJobQueue:
     async def stop_intake(self) -> None:
         """Cancel the consumer and requeue buffered deliveries no batch took yet; batches in hand still finish."""
         self._stopped.set()
-        if self._queue is not None and self._consumer_tag is not None:
-            await self._queue.cancel(self._consumer_tag)
-            self._consumer_tag = None
+        if self._deliveries is not None:
+            # cancels the consumer and requeues what the iterator held but had not handed over
+            await self._deliveries.close()
+        if self._pump is not None:
+            self._pump.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._pump
         while not self._buffer.empty():
             await self._buffer.get_nowait().nack(requeue=True)
 

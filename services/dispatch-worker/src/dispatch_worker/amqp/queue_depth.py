@@ -6,7 +6,7 @@ import asyncio
 import logging
 
 from aio_pika.abc import AbstractChannel
-from dispatch_queue import Topology
+from dispatch.topology import Topology
 from prometheus_client import Gauge
 
 log = logging.getLogger(__name__)

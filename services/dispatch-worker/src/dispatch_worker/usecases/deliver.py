@@ -10,24 +10,18 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import psycopg
-from dispatch_queue import extract_trace_context
+from dispatch import outbound_messages
+from dispatch.lifecycle import Channel, ClaimedMessage, DeadLetterReason, Outcome
+from dispatch.trace_headers import extract_trace_context
 from opentelemetry import trace
 from opentelemetry.context import Context
 from psycopg_pool import AsyncConnectionPool
+from tenacity import AsyncRetrying, RetryCallState, retry_if_exception_type, wait_exponential_jitter
 
-from dispatch_worker.domain import (
-    Channel,
-    ClaimedMessage,
-    DeadLetterReason,
-    Job,
-    OutgoingMessage,
-    RetryPolicy,
-    SendOutcome,
-)
+from dispatch_worker.domain import Job, OutgoingMessage, Rendered, RetryPolicy, SendOutcome
 from dispatch_worker.errors import DatabaseUnavailable, InvalidTemplate
 from dispatch_worker.metrics import WorkerMetrics
-from dispatch_worker.ports import JobQueue, Renderer, Sender
-from dispatch_worker.repositories import campaigns, outbound_messages
+from dispatch_worker.ports import JobQueue, Sender, TemplateRenderer
 
 log = logging.getLogger(__name__)
 tracer = trace.get_tracer("dispatch_worker")
@@ -38,8 +32,21 @@ MAX_ERROR_LENGTH = 500
 @dataclass(frozen=True, slots=True)
 class _Attempt:
     message: ClaimedMessage
-    text: str | None
+    rendered: Rendered | None  # None: template-svc refused the template
     outcome: SendOutcome
+
+    def recorded(self) -> Outcome:
+        """The attempt as the outcome write stores it."""
+        return Outcome(
+            self.message.id,
+            self.rendered.text if self.rendered else None,
+            self.rendered.segments if self.rendered else None,
+            None if self.outcome.ok else _error(self),
+        )
+
+
+def _log_outcome_retry(state: RetryCallState) -> None:
+    log.warning("could not record outcomes; retrying", extra={"attempt": state.attempt_number})
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,12 +55,12 @@ class Deliver:
 
     pool: AsyncConnectionPool
     queue: JobQueue
-    renderer: Renderer
+    renderer: TemplateRenderer
     sender: Sender
     policy: RetryPolicy
     metrics: WorkerMetrics
     claim_lease_s: float = 60.0
-    outcome_write_backoff_max_s: float = 5.0
+    outcome_write_backoff_max_s: float = 1.0
 
     async def __call__(self, jobs: Sequence[Job]) -> None:
         """Work `jobs` to an outcome and ack them; raises PlatformUnavailable with nothing acked or spent."""
@@ -109,19 +116,19 @@ class Deliver:
         if attempts:
             await self._complete({a.message.campaign_id for a in attempts})
 
-    async def _render(self, claimed: Sequence[ClaimedMessage]) -> dict[int, str | None]:
+    async def _render(self, claimed: Sequence[ClaimedMessage]) -> dict[int, Rendered | None]:
         """Render each (template, channel) group with one RenderBatch; None for a template template-svc refuses."""
         groups: dict[tuple[str, Channel], list[ClaimedMessage]] = defaultdict(list)
         for message in claimed:
             groups[(message.template, message.channel)].append(message)
-        texts: dict[int, str | None] = {}
+        texts: dict[int, Rendered | None] = {}
         try:
             with tracer.start_as_current_span("dispatch.render", attributes={"dispatch.render.groups": len(groups)}):
                 for (template, channel), messages in groups.items():
-                    rendered: list[str | None]
+                    rendered: list[Rendered | None]
                     try:
                         rendered = list(
-                            await self.renderer.render_batch(template, channel, [m.customer for m in messages])
+                            await self.renderer.render_batch(template, channel, [m.recipient for m in messages])
                         )
                     except InvalidTemplate:
                         rendered = [None] * len(messages)
@@ -141,14 +148,16 @@ class Deliver:
             log.warning("could not release claims", extra={"messages": len(ids)})
 
     async def _send_all(
-        self, claimed: Sequence[ClaimedMessage], texts: dict[int, str | None], contexts: dict[int, Context]
+        self, claimed: Sequence[ClaimedMessage], texts: dict[int, Rendered | None], contexts: dict[int, Context]
     ) -> list[_Attempt]:
         return list(await asyncio.gather(*(self._send_one(m, texts[m.id], contexts[m.id]) for m in claimed)))
 
-    async def _send_one(self, message: ClaimedMessage, text: str | None, context: Context) -> _Attempt:
-        if text is None:
+    async def _send_one(self, message: ClaimedMessage, rendered: Rendered | None, context: Context) -> _Attempt:
+        if rendered is None:
             return _Attempt(message, None, SendOutcome(ok=False, error="template rejected by template-svc"))
-        outgoing = OutgoingMessage(id=message.id, channel=message.channel, phone=message.customer.phone, text=text)
+        outgoing = OutgoingMessage(
+            id=message.id, channel=message.channel, phone=message.recipient.phone, text=rendered.text
+        )
         # the send span continues the trace of the request that created the message
         with tracer.start_as_current_span(
             "dispatch.send",
@@ -163,35 +172,29 @@ class Deliver:
             self.metrics.send_duration.labels(message.channel).observe(time.perf_counter() - started)
             if not outcome.ok:
                 span.set_status(trace.StatusCode.ERROR, outcome.error or "send failed")
-        return _Attempt(message, text, outcome)
+        return _Attempt(message, rendered, outcome)
 
     async def _record(self, attempts: Sequence[_Attempt]) -> None:
         """Write every outcome in one transaction; keep trying while PostgreSQL is away (the sends happened)."""
-        sent = [a for a in attempts if a.outcome.ok]
-        retry = [a for a in attempts if not a.outcome.ok and self._tier(a) is not None]
-        failed = [a for a in attempts if not a.outcome.ok and self._tier(a) is None]
-        delay = 0.1
-        while True:
-            try:
-                with tracer.start_as_current_span("dispatch.record"):
-                    async with self.pool.connection() as conn, conn.transaction():
-                        await outbound_messages.mark_sent(
-                            conn, [a.message.id for a in sent], [a.text or "" for a in sent]
-                        )
-                        await outbound_messages.mark_retry(
-                            conn, [a.message.id for a in retry], [a.text for a in retry], [_error(a) for a in retry]
-                        )
-                        await outbound_messages.mark_failed(
-                            conn, [a.message.id for a in failed], [a.text for a in failed], [_error(a) for a in failed]
-                        )
-                return
-            except psycopg.OperationalError:
-                log.warning("could not record outcomes; retrying", extra={"messages": len(attempts), "delay_s": delay})
-                await asyncio.sleep(delay)
-                delay = min(delay * 2, self.outcome_write_backoff_max_s)
+        sent = [a.recorded() for a in attempts if a.outcome.ok]
+        retry = [a.recorded() for a in attempts if not a.outcome.ok and self._tier(a) is not None]
+        failed = [a.recorded() for a in attempts if not a.outcome.ok and self._tier(a) is None]
+        # no stop: giving up would resend messages that were sent; the wait stays short so recovery is quick
+        retrying = AsyncRetrying(
+            wait=wait_exponential_jitter(multiplier=0.05, jitter=0.05, max=self.outcome_write_backoff_max_s),
+            retry=retry_if_exception_type(psycopg.OperationalError),
+            before_sleep=_log_outcome_retry,
+            reraise=True,
+        )
+        async for attempt in retrying:
+            with attempt, tracer.start_as_current_span("dispatch.record"):
+                async with self.pool.connection() as conn, conn.transaction():
+                    await outbound_messages.mark_sent(conn, sent)
+                    await outbound_messages.mark_retry(conn, retry)
+                    await outbound_messages.mark_failed(conn, failed)
 
     def _tier(self, attempt: _Attempt) -> int | None:
-        if attempt.text is None:
+        if attempt.rendered is None:
             return None  # a refused template fails the same way on every retry
         return self.policy.next_tier(attempt.message.retry_count)
 
@@ -209,7 +212,7 @@ class Deliver:
                 by_tier[tier].append(job)
                 self.metrics.retried.labels(channel).inc()
             else:
-                reason = DeadLetterReason.EXHAUSTED if a.text is not None else DeadLetterReason.INVALID_TEMPLATE
+                reason = DeadLetterReason.EXHAUSTED if a.rendered is not None else DeadLetterReason.INVALID_TEMPLATE
                 await self.queue.dead_letter([job], reason, _error(a))
                 self.metrics.failed.labels(channel).inc()
                 self.metrics.dead_lettered.labels(reason).inc()
@@ -220,7 +223,7 @@ class Deliver:
         """After the commit, so the last committer of a campaign sees all its rows terminal."""
         try:
             async with self.pool.connection() as conn, conn.transaction():
-                await campaigns.complete_finished(conn, sorted(campaign_ids))
+                await outbound_messages.complete_campaigns(conn, sorted(campaign_ids))
         except psycopg.OperationalError:
             log.warning("completion check failed; the relay's sweep completes the campaigns later")
 

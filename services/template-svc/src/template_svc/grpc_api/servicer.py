@@ -10,11 +10,10 @@ from grpc import aio
 from template.v1 import template_pb2, template_pb2_grpc
 
 from template_svc.domain.message_facts import Channel, Encoding, MessageFacts
-from template_svc.domain.template_language import CustomerFields, TemplateError
+from template_svc.domain.template_language import CustomerFields, TemplateError, parse_template
 from template_svc.errors import InvalidInput, InvalidTemplate, UnsupportedChannel
 from template_svc.metrics import TemplateMetrics
 from template_svc.usecases.render_messages import RenderedBatch, RenderMessages
-from template_svc.usecases.validate_template import validate_template
 
 CHANNELS: Final = {template_pb2.CHANNEL_SMS: Channel.SMS, template_pb2.CHANNEL_WHATSAPP: Channel.WHATSAPP}
 ENCODINGS: Final = {
@@ -99,7 +98,7 @@ class TemplateServicer(template_pb2_grpc.TemplateServiceServicer):
 
     async def Validate(self, request: template_pb2.ValidateRequest, context: Context) -> template_pb2.ValidateResponse:
         """Report the placeholders a template uses and every error in it, with positions."""
-        parsed = validate_template(request.template)
+        parsed = parse_template(request.template)
         return template_pb2.ValidateResponse(
             valid=parsed.is_valid,
             placeholders=parsed.placeholders,

@@ -5,21 +5,10 @@ from __future__ import annotations
 import logging
 from typing import Annotated
 
+from dispatch.lifecycle import Channel
 from fastapi import APIRouter, Body, Query, Response
 
-from campaign_api.api.deps import (
-    CancelCampaignDep,
-    CreateCampaignDep,
-    GetCampaignDep,
-    IdempotencyKeyHeader,
-    ListCampaignsDep,
-    ListDueCampaignsDep,
-    MetricsDep,
-    PreviewMessageDep,
-    SendCampaignDep,
-    TraceparentDep,
-    UpdateCampaignDep,
-)
+from campaign_api.api.deps import IdempotencyKeyHeader, MetricsDep, TraceparentDep, use
 from campaign_api.api.routes.responses import declare
 from campaign_api.api.schemas import (
     CampaignBody,
@@ -36,7 +25,15 @@ from campaign_api.api.schemas import (
     SendResponse,
     UpdateCampaignRequest,
 )
-from campaign_api.domain import CampaignStatus, Channel, NewCampaign, PageRequest
+from campaign_api.domain import CampaignStatus, NewCampaign, PageRequest
+from campaign_api.usecases.cancel_campaign import CancelCampaign
+from campaign_api.usecases.create_campaign import CreateCampaign
+from campaign_api.usecases.get_campaign import GetCampaign
+from campaign_api.usecases.list_campaigns import ListCampaigns
+from campaign_api.usecases.list_due_campaigns import ListDueCampaigns
+from campaign_api.usecases.preview_message import PreviewMessage
+from campaign_api.usecases.send_campaign import SendCampaign
+from campaign_api.usecases.update_campaign import UpdateCampaign
 
 log = logging.getLogger(__name__)
 router = APIRouter(prefix="/campaigns", tags=["campaigns"])
@@ -52,7 +49,9 @@ BeforeId = Annotated[
 
 
 @router.post("", status_code=201, responses=declare(400, 413, 422, 503))
-async def create_campaign(body: CreateCampaignRequest, create: CreateCampaignDep, metrics: MetricsDep) -> CampaignBody:
+async def create_campaign(
+    body: CreateCampaignRequest, create: Annotated[CreateCampaign, use(CreateCampaign)], metrics: MetricsDep
+) -> CampaignBody:
     """Create a campaign: a draft, or scheduled when scheduled_at is in the future."""
     campaign = await create(
         NewCampaign(
@@ -69,7 +68,7 @@ async def create_campaign(body: CreateCampaignRequest, create: CreateCampaignDep
 
 @router.get("", responses=declare(422, 503))
 async def list_campaigns(
-    list_page: ListCampaignsDep,
+    list_page: Annotated[ListCampaigns, use(ListCampaigns)],
     page: Page = 1,
     page_size: PageSize = 20,
     channel: Channel | None = None,
@@ -85,20 +84,22 @@ async def list_campaigns(
 
 @router.get("/due", responses=declare(422, 503))
 async def list_due_campaigns(
-    list_due: ListDueCampaignsDep, limit: Annotated[int, Query(ge=1, le=500)] = 100
+    list_due: Annotated[ListDueCampaigns, use(ListDueCampaigns)], limit: Annotated[int, Query(ge=1, le=500)] = 100
 ) -> DueCampaignListBody:
     """Scheduled campaigns whose scheduled_at has passed, the longest-waiting first (the scheduler's poll)."""
     return DueCampaignListBody(data=[DueCampaignBody.of(due) for due in await list_due(limit)])
 
 
 @router.get("/{campaign_id}", responses=declare(404, 422, 503))
-async def get_campaign(campaign_id: int, get: GetCampaignDep) -> CampaignDetailBody:
+async def get_campaign(campaign_id: int, get: Annotated[GetCampaign, use(GetCampaign)]) -> CampaignDetailBody:
     """One campaign with its message counts by status."""
     return CampaignDetailBody.with_stats(await get(campaign_id))
 
 
 @router.patch("/{campaign_id}", responses=declare(400, 404, 409, 413, 422, 503))
-async def update_campaign(campaign_id: int, body: UpdateCampaignRequest, update: UpdateCampaignDep) -> CampaignBody:
+async def update_campaign(
+    campaign_id: int, body: UpdateCampaignRequest, update: Annotated[UpdateCampaign, use(UpdateCampaign)]
+) -> CampaignBody:
     """Edit a draft or scheduled campaign; only the fields in the body change (409 CAMPAIGN_NOT_EDITABLE otherwise).
 
     A future `scheduled_at` makes it scheduled, `null` makes it a draft; `audience: null` clears the audience.
@@ -107,7 +108,7 @@ async def update_campaign(campaign_id: int, body: UpdateCampaignRequest, update:
 
 
 @router.post("/{campaign_id}/cancel", responses=declare(404, 409, 422, 503))
-async def cancel_campaign(campaign_id: int, cancel: CancelCampaignDep) -> CampaignBody:
+async def cancel_campaign(campaign_id: int, cancel: Annotated[CancelCampaign, use(CancelCampaign)]) -> CampaignBody:
     """Take a scheduled campaign off the schedule: it becomes a draft without scheduled_at (409 unless scheduled)."""
     return CampaignBody.of(await cancel(campaign_id))
 
@@ -119,7 +120,7 @@ async def cancel_campaign(campaign_id: int, cancel: CancelCampaignDep) -> Campai
 )
 async def send_campaign(
     campaign_id: int,
-    send: SendCampaignDep,
+    send: Annotated[SendCampaign, use(SendCampaign)],
     metrics: MetricsDep,
     traceparent: TraceparentDep,
     response: Response,
@@ -156,6 +157,8 @@ async def send_campaign(
 
 
 @router.post("/{campaign_id}/personalized-preview", responses=declare(400, 404, 413, 422, 503))
-async def preview_message(campaign_id: int, body: PreviewRequest, preview: PreviewMessageDep) -> PreviewResponse:
+async def preview_message(
+    campaign_id: int, body: PreviewRequest, preview: Annotated[PreviewMessage, use(PreviewMessage)]
+) -> PreviewResponse:
     """Render the campaign's template (or override_template) for one customer, with its SMS facts."""
     return PreviewResponse.of(await preview(campaign_id, body.customer_id, body.override_template))

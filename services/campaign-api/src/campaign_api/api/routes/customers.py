@@ -6,16 +6,21 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 
-from campaign_api.api.deps import CreateCustomerDep, GetCustomerDep, ListCustomersDep
+from campaign_api.api.deps import use
 from campaign_api.api.routes.responses import declare
 from campaign_api.api.schemas import CreateCustomerRequest, CustomerBody, CustomerListBody, PaginationBody
 from campaign_api.domain import NewCustomer, PageRequest
+from campaign_api.usecases.create_customer import CreateCustomer
+from campaign_api.usecases.get_customer import GetCustomer
+from campaign_api.usecases.list_customers import ListCustomers
 
 router = APIRouter(prefix="/customers", tags=["customers"])
 
 
 @router.post("", status_code=201, responses=declare(400, 409, 413, 422, 503))
-async def create_customer(body: CreateCustomerRequest, create: CreateCustomerDep) -> CustomerBody:
+async def create_customer(
+    body: CreateCustomerRequest, create: Annotated[CreateCustomer, use(CreateCustomer)]
+) -> CustomerBody:
     """Create a customer; the phone is stored in E.164 (Kenya when written without a country code)."""
     customer = await create(
         NewCustomer(
@@ -31,7 +36,7 @@ async def create_customer(body: CreateCustomerRequest, create: CreateCustomerDep
 
 @router.get("", responses=declare(422, 503))
 async def list_customers(
-    list_page: ListCustomersDep,
+    list_page: Annotated[ListCustomers, use(ListCustomers)],
     page: Annotated[int, Query(ge=1)] = 1,
     page_size: Annotated[int, Query(ge=1, le=100, description="at most 100 (larger is rejected with 422)")] = 20,
     before_id: Annotated[int | None, Query(ge=1, description="keyset bound: only ids below it")] = None,
@@ -42,6 +47,6 @@ async def list_customers(
 
 
 @router.get("/{customer_id}", responses=declare(404, 422, 503))
-async def get_customer(customer_id: int, get: GetCustomerDep) -> CustomerBody:
+async def get_customer(customer_id: int, get: Annotated[GetCustomer, use(GetCustomer)]) -> CustomerBody:
     """One customer."""
     return CustomerBody.of(await get(customer_id))

@@ -1,0 +1,78 @@
+"""The message lifecycle's vocabulary, declared once: each enum mirrors a CHECK constraint of the schema."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Final
+
+
+class Channel(StrEnum):
+    """Mirrors campaigns_channel_check."""
+
+    SMS = "sms"
+    WHATSAPP = "whatsapp"
+
+
+class MessageStatus(StrEnum):
+    """Mirrors outbound_messages_status_check: pending → sending → sent | failed (sending → pending on a retry)."""
+
+    PENDING = "pending"
+    SENDING = "sending"
+    SENT = "sent"
+    FAILED = "failed"
+
+
+# a campaign is complete when none of its messages is in one of these
+IN_FLIGHT: Final = frozenset({MessageStatus.PENDING, MessageStatus.SENDING})
+TERMINAL: Final = frozenset(MessageStatus) - IN_FLIGHT
+
+
+class DeadLetterReason(StrEnum):
+    """Why a job went to the DLQ: the fixed label set of dispatch_messages_dead_lettered_total."""
+
+    POISON = "poison"
+    EXHAUSTED = "exhausted"
+    INVALID_TEMPLATE = "invalid_template"
+
+
+@dataclass(frozen=True, slots=True)
+class Recipient:
+    """The customer fields a template may use, loaded with the message it belongs to."""
+
+    id: int
+    phone: str
+    first_name: str | None
+    last_name: str | None
+    location: str | None
+    preferred_product: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class ClaimedMessage:
+    """A message a worker now holds (status sending), with what rendering and sending need."""
+
+    id: int
+    campaign_id: int
+    channel: Channel
+    template: str
+    retry_count: int
+    recipient: Recipient
+
+
+@dataclass(frozen=True, slots=True)
+class UnpublishedMessage:
+    """An outbox row the relay is about to publish."""
+
+    id: int
+    traceparent: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    """What one attempt came to, as the worker records it: the text sent (None when never rendered)."""
+
+    message_id: int
+    text: str | None
+    segments: int | None = None
+    error: str | None = None

@@ -1,0 +1,235 @@
+"""The transactional outbox relay: unpublished outbound_messages rows become confirmed RabbitMQ jobs."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+
+import aio_pika
+import psycopg
+from aio_pika.abc import AbstractRobustConnection
+from prometheus_client import CollectorRegistry, Counter, Gauge
+from psycopg import sql
+from psycopg_pool import AsyncConnectionPool
+from service_kit import metric_catalogue
+from tenacity import (
+    AsyncRetrying,
+    RetryCallState,
+    retry_if_exception_type,
+    retry_if_not_exception_type,
+    wait_exponential_jitter,
+)
+
+from dispatch import outbound_messages
+from dispatch.publisher import JobPublisher, OutgoingJob
+from dispatch.topology import Topology
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class RelaySettings:
+    """How the relay batches, wakes and backs off."""
+
+    batch_size: int = 500
+    sweep_interval_s: float = 1.0  # a timer sweep catches rows whose NOTIFY was missed
+    completion_sweep_interval_s: float = 5.0
+    # short: the relay is back within about a second of the broker's or the database's return
+    backoff_initial_s: float = 0.1
+    backoff_max_s: float = 1.0
+    connect_timeout_s: float = 5.0
+    reconnect_interval_s: float = 0.5
+
+
+@dataclass(frozen=True, slots=True)
+class RelayMetrics:
+    """Jobs published (after the broker's confirm) and rows still waiting."""
+
+    published: Counter
+    backlog: Gauge
+
+    @classmethod
+    def register(cls, registry: CollectorRegistry) -> RelayMetrics:
+        """Create the metrics in `registry` (tests pass a private one)."""
+        return cls(
+            published=metric_catalogue.MESSAGES_PUBLISHED.counter(registry),
+            backlog=metric_catalogue.OUTBOX_BACKLOG.gauge(registry),
+        )
+
+
+class _Stopped(Exception):
+    """Raised into a backoff wait when the relay is asked to stop."""
+
+
+class OutboxRelay:
+    """Moves the transactional outbox to RabbitMQ, at least once; safe with several replicas (SKIP LOCKED).
+
+    A crash after the broker's confirm but before the commit leaves the rows unpublished, so they are published
+    again: the worker's claim (only 'pending' rows are sent) turns that duplicate job into an ack without a send.
+    """
+
+    def __init__(
+        self,
+        pool: AsyncConnectionPool,
+        amqp_url: str,
+        topology: Topology,
+        metrics: RelayMetrics,
+        settings: RelaySettings | None = None,
+    ) -> None:
+        """Relay from `pool`'s database to the broker at `amqp_url`; LISTEN on a dedicated connection."""
+        self.pool = pool
+        self.amqp_url = amqp_url
+        self.topology = topology
+        self.metrics = metrics
+        self.settings = settings or RelaySettings()
+        self._wake = asyncio.Event()
+        self._stopping = asyncio.Event()
+        self._finished = asyncio.Event()
+        self._finished.set()  # nothing runs until run() is called
+        self._connection: AbstractRobustConnection | None = None
+        self._publisher: JobPublisher | None = None
+
+    def _retrying(self, what: str) -> AsyncRetrying:
+        """Retry anything while the relay runs: a broker or database away, or a lost connection."""
+
+        def log_retry(state: RetryCallState) -> None:
+            error = state.outcome.exception() if state.outcome else None
+            log.warning(f"{what} failed; retrying", extra={"error": f"{type(error).__name__}: {error}"[:300]})
+
+        async def sleep_unless_stopping(seconds: float) -> None:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._stopping.wait(), timeout=seconds)
+            if self._stopping.is_set():
+                raise _Stopped
+
+        return AsyncRetrying(
+            wait=wait_exponential_jitter(
+                multiplier=self.settings.backoff_initial_s,
+                jitter=self.settings.backoff_initial_s,
+                max=self.settings.backoff_max_s,
+            ),
+            # never CancelledError (a BaseException): cancelling the task must end it
+            retry=retry_if_exception_type(Exception) & retry_if_not_exception_type(_Stopped),
+            sleep=sleep_unless_stopping,
+            before_sleep=log_retry,
+            reraise=True,
+        )
+
+    async def run(self) -> None:
+        """Relay until stop() is called; broker or database failures are retried with backoff, never fatal."""
+        self._stopping.clear()
+        self._finished.clear()
+        background = [asyncio.create_task(self._listen()), asyncio.create_task(self._housekeeping())]
+        try:
+            while not self._stopping.is_set():
+                published = await self._relay_batch_retrying()
+                if published < self.settings.batch_size:
+                    await self._sleep_until_woken(self.settings.sweep_interval_s)
+        except _Stopped:
+            pass
+        finally:
+            for task in background:
+                task.cancel()
+            for task in background:
+                with contextlib.suppress(asyncio.CancelledError, _Stopped):
+                    await task
+            connection, self._connection, self._publisher = self._connection, None, None
+            if connection is not None:
+                with contextlib.suppress(Exception):
+                    await asyncio.wait_for(connection.close(), timeout=2.0)
+            self._finished.set()
+
+    async def stop(self) -> None:
+        """Stop after the batch in hand is published and committed; return once run() has returned."""
+        self._stopping.set()
+        self._wake.set()
+        await self._finished.wait()
+
+    async def _relay_batch_retrying(self) -> int:
+        async for attempt in self._retrying("outbox relay"):
+            with attempt:
+                return await self.relay_batch()
+        raise AssertionError("unreachable: tenacity reraises the last error")
+
+    async def relay_batch(self) -> int:
+        """Publish one batch of unpublished rows and mark them published; return how many."""
+        publisher = await self._ensure_publisher()
+        async with self.pool.connection() as conn, conn.transaction():
+            rows = await outbound_messages.lock_unpublished(conn, self.settings.batch_size)
+            if not rows:
+                return 0
+            # each job carries its row's traceparent, so the trace of POST /send continues in the worker
+            await publisher.publish_work(
+                [OutgoingJob(r.id, {"traceparent": r.traceparent} if r.traceparent else {}) for r in rows]
+            )
+            await outbound_messages.mark_published(conn, [r.id for r in rows])
+        self.metrics.published.inc(len(rows))
+        return len(rows)
+
+    async def _ensure_publisher(self) -> JobPublisher:
+        # one robust connection for the relay's life: aio-pika reconnects it and restores its channel by itself
+        if self._publisher is None:
+            connection = self._connection
+            if connection is None:
+                connection = await aio_pika.connect_robust(
+                    self.amqp_url,
+                    timeout=self.settings.connect_timeout_s,
+                    reconnect_interval=self.settings.reconnect_interval_s,
+                )
+                self._connection = connection
+            channel = await connection.channel(publisher_confirms=True)
+            self._publisher = await JobPublisher.open(channel, self.topology)
+        return self._publisher
+
+    async def _sleep_until_woken(self, seconds: float) -> None:
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._wake.wait(), timeout=seconds)
+        self._wake.clear()
+
+    async def _listen(self) -> None:
+        """Wake the loop on every NOTIFY outbox (sent by the send transaction at commit)."""
+        conninfo = self.pool.conninfo if isinstance(self.pool.conninfo, str) else ""
+        async for attempt in self._retrying("outbox LISTEN"):
+            with attempt:
+                async with await psycopg.AsyncConnection.connect(conninfo, autocommit=True) as conn:
+                    channel = sql.Identifier(outbound_messages.OUTBOX_CHANNEL)
+                    await conn.execute(sql.SQL("LISTEN {}").format(channel))
+                    self._wake.set()  # rows committed while nobody listened
+                    async for _ in conn.notifies():
+                        self._wake.set()
+
+    async def _housekeeping(self) -> None:
+        """Keep the backlog gauge current and complete campaigns a worker left finished but open."""
+        loop = asyncio.get_running_loop()
+        next_completion = loop.time()
+        while True:
+            try:
+                async with self.pool.connection() as conn:
+                    self.metrics.backlog.set(await outbound_messages.count_backlog(conn))
+                    if loop.time() >= next_completion:
+                        next_completion = loop.time() + self.settings.completion_sweep_interval_s
+                        await outbound_messages.complete_campaigns(conn, None)
+            except psycopg.Error as exc:
+                log.warning("outbox housekeeping failed", extra={"error": str(exc)[:300]})
+            await asyncio.sleep(self.settings.sweep_interval_s)
+
+
+@contextlib.asynccontextmanager
+async def relay_running(
+    pool: AsyncConnectionPool,
+    amqp_url: str,
+    registry: CollectorRegistry,
+    topology: Topology,
+    settings: RelaySettings | None = None,
+) -> AsyncIterator[OutboxRelay]:
+    """Run an OutboxRelay in the background for the block; on exit it finishes its batch in hand and stops."""
+    relay = OutboxRelay(pool, amqp_url, topology, RelayMetrics.register(registry), settings)
+    task = asyncio.create_task(relay.run(), name="outbox-relay")
+    try:
+        yield relay
+    finally:
+        await relay.stop()
+        await task

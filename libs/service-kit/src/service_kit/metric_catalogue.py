@@ -1,0 +1,163 @@
+"""The platform's metric catalogue: every series each service exports, named once.
+
+Services build their metrics from these specs; the observability tests read the same specs to check the
+dashboard, the alert rules and a live scrape. Counters end in ``_total``; labels are small, fixed sets (no ids,
+no phones). ``service`` names the scrape job that exports the series.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Final
+
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+
+
+class Kind(StrEnum):
+    COUNTER = "counter"
+    GAUGE = "gauge"
+    HISTOGRAM = "histogram"
+
+
+@dataclass(frozen=True, slots=True)
+class MetricSpec:
+    """One series: its exposed name, kind, help text, label names and (histograms) buckets."""
+
+    service: str
+    name: str
+    kind: Kind
+    help: str
+    labels: tuple[str, ...] = ()
+    buckets: tuple[float, ...] = ()
+
+    def __post_init__(self) -> None:
+        if (self.kind is Kind.COUNTER) != self.name.endswith("_total"):
+            raise ValueError(f"{self.name}: counters, and only counters, end in _total")
+
+    def counter(self, registry: CollectorRegistry) -> Counter:
+        """Register this counter on `registry`."""
+        assert self.kind is Kind.COUNTER
+        return Counter(self.name, self.help, self.labels, registry=registry)
+
+    def gauge(self, registry: CollectorRegistry) -> Gauge:
+        """Register this gauge on `registry`."""
+        assert self.kind is Kind.GAUGE
+        return Gauge(self.name, self.help, self.labels, registry=registry)
+
+    def histogram(self, registry: CollectorRegistry) -> Histogram:
+        """Register this histogram on `registry`."""
+        assert self.kind is Kind.HISTOGRAM
+        return Histogram(self.name, self.help, self.labels, buckets=self.buckets, registry=registry)
+
+
+API, WORKER, TEMPLATE, SCHEDULER = "campaign-api", "dispatch-worker", "template-svc", "scheduler"
+# request latencies from a millisecond to ten seconds: a 100k-id send takes seconds, a read milliseconds
+HTTP_BUCKETS: Final = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
+# rendering is microseconds, a batch of thousands a few milliseconds: buckets start well below the defaults
+GRPC_BUCKETS: Final = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0)
+SEND_BUCKETS: Final = (0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0)
+BATCH_BUCKETS: Final = (1, 2, 4, 8, 16, 32, 64, 128, 256, 512)
+# seconds late; on time is under a few seconds, catch-up after downtime can be hours
+LAG_BUCKETS: Final = (0.5, 1.0, 2.0, 3.0, 5.0, 10.0, 30.0, 60.0, 120.0, 300.0, 900.0, 3600.0, 4 * 3600.0)
+
+HTTP_REQUEST_DURATION: Final = MetricSpec(
+    API,
+    "http_server_request_duration_seconds",
+    Kind.HISTOGRAM,
+    "HTTP request duration by route template, method and status code",
+    ("route", "method", "status_code"),
+    HTTP_BUCKETS,
+)
+CAMPAIGNS_CREATED: Final = MetricSpec(API, "campaigns_created_total", Kind.COUNTER, "Campaigns created", ("channel",))
+CAMPAIGNS_DISPATCHED: Final = MetricSpec(
+    API,
+    "campaigns_dispatched_total",
+    Kind.COUNTER,
+    "Campaigns moved to sending by a send (replayed answers are not counted)",
+    ("channel",),
+)
+OUTBOX_BACKLOG: Final = MetricSpec(
+    API, "outbox_backlog_messages", Kind.GAUGE, "Outbound messages not yet published (published_at IS NULL)"
+)
+MESSAGES_PUBLISHED: Final = MetricSpec(
+    API,
+    "dispatch_messages_published_total",
+    Kind.COUNTER,
+    "Jobs published to RabbitMQ by the outbox relay, counted after the broker confirmed them",
+)
+MESSAGES_SENT: Final = MetricSpec(
+    WORKER, "dispatch_messages_sent_total", Kind.COUNTER, "Messages delivered", ("channel",)
+)
+MESSAGES_FAILED: Final = MetricSpec(
+    WORKER, "dispatch_messages_failed_total", Kind.COUNTER, "Messages failed for good (retries exhausted)", ("channel",)
+)
+MESSAGES_RETRIED: Final = MetricSpec(
+    WORKER, "dispatch_messages_retried_total", Kind.COUNTER, "Failed attempts sent to a retry tier", ("channel",)
+)
+MESSAGES_DEAD_LETTERED: Final = MetricSpec(
+    WORKER, "dispatch_messages_dead_lettered_total", Kind.COUNTER, "Jobs published to the DLQ", ("reason",)
+)
+SEND_DURATION: Final = MetricSpec(
+    WORKER, "dispatch_send_duration_seconds", Kind.HISTOGRAM, "Duration of one sender call", ("channel",), SEND_BUCKETS
+)
+QUEUE_DEPTH: Final = MetricSpec(
+    WORKER, "dispatch_queue_depth_messages", Kind.GAUGE, "Ready messages per queue of the topology", ("queue",)
+)
+BATCH_SIZE: Final = MetricSpec(
+    WORKER, "dispatch_batch_size", Kind.HISTOGRAM, "Jobs per micro-batch", buckets=BATCH_BUCKETS
+)
+GRPC_HANDLED: Final = MetricSpec(
+    TEMPLATE,
+    "grpc_server_handled_total",
+    Kind.COUNTER,
+    "gRPC calls completed by the server, by method and status code",
+    ("grpc_method", "grpc_code"),
+)
+GRPC_HANDLING: Final = MetricSpec(
+    TEMPLATE,
+    "grpc_server_handling_seconds",
+    Kind.HISTOGRAM,
+    "Time the server took to handle a gRPC call",
+    ("grpc_method",),
+    GRPC_BUCKETS,
+)
+TEMPLATE_RENDERS: Final = MetricSpec(
+    TEMPLATE,
+    "template_renders_total",
+    Kind.COUNTER,
+    "Messages rendered, by the strategy that wrote them and the channel",
+    ("strategy", "channel"),
+)
+SCHEDULER_LAG: Final = MetricSpec(
+    SCHEDULER,
+    "scheduler_dispatch_lag_seconds",
+    Kind.HISTOGRAM,
+    "Time from a campaign's scheduled_at to the scheduler dispatching it",
+    buckets=LAG_BUCKETS,
+)
+SCHEDULER_DISPATCHED: Final = MetricSpec(
+    SCHEDULER,
+    "scheduler_campaigns_dispatched_total",
+    Kind.COUNTER,
+    "Scheduled campaigns this scheduler moved to sending",
+)
+SCHEDULER_ERRORS: Final = MetricSpec(
+    SCHEDULER,
+    "scheduler_errors_total",
+    Kind.COUNTER,
+    "Failures in scheduler ticks, by kind; failed sends are retried on the next tick",
+    ("kind",),
+)
+SCHEDULER_LAST_TICK: Final = MetricSpec(
+    SCHEDULER,
+    "scheduler_last_tick_timestamp_seconds",
+    Kind.GAUGE,
+    "Unix time of the last tick in which campaign-api answered the due listing",
+)
+
+ALL: Final = tuple(spec for spec in list(globals().values()) if isinstance(spec, MetricSpec))
+BY_SERVICE: Final[Mapping[str, tuple[MetricSpec, ...]]] = {
+    service: tuple(spec for spec in ALL if spec.service == service) for service in (API, WORKER, TEMPLATE, SCHEDULER)
+}

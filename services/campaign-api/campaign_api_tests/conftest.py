@@ -1,0 +1,59 @@
+"""Fixtures: the real app over a throwaway migrated database and a real template-svc."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Iterator
+from typing import Any
+
+import httpx
+import psycopg
+import pytest
+from campaign_api.main import create_app
+from campaign_api.settings import Settings
+from fastapi import FastAPI
+from prometheus_client import CollectorRegistry
+from test_kit.pytest_plugin import ApplySchema, throwaway_database
+
+
+@pytest.fixture(scope="session")
+def settings(database_url: str, template_svc_addr: str) -> Settings:
+    """Settings pointing at this run's database and template-svc; the relay is tested on its own (tests/outbox)."""
+    return Settings(
+        database_url=database_url, template_svc_addr=template_svc_addr, db_pool_max_size=8, relay_enabled=False
+    )
+
+
+@pytest.fixture(scope="session")
+async def app(settings: Settings) -> AsyncIterator[FastAPI]:
+    """The real app with its lifespan running for the whole session."""
+    application = create_app(settings, registry=CollectorRegistry())
+    async with application.router.lifespan_context(application):
+        yield application
+
+
+@pytest.fixture(scope="session")
+async def client(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
+    """An HTTP client talking to the app in-process."""
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://campaign-api") as http:
+        yield http
+
+
+@pytest.fixture
+async def db(database_url: str) -> AsyncIterator[psycopg.AsyncConnection[tuple[Any, ...]]]:
+    """A direct connection for assertions on what the API stored."""
+    async with await psycopg.AsyncConnection.connect(database_url, autocommit=True) as conn:
+        yield conn
+
+
+@pytest.fixture
+async def empty_db(db: psycopg.AsyncConnection[tuple[Any, ...]]) -> None:
+    """Start from no campaigns, customers or keys, for tests that count rows."""
+    await db.execute("TRUNCATE outbound_messages, campaigns, customers, idempotency_keys RESTART IDENTITY CASCADE")
+
+
+@pytest.fixture(scope="session")
+def database_url(apply_schema: ApplySchema) -> Iterator[str]:
+    """This suite's own database: no other suite's rows (due campaigns, counts) are seen here."""
+    with throwaway_database(apply_schema) as url:
+        yield url

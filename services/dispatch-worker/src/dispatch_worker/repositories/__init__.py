@@ -1,1 +1,0 @@
-"""SQL of the dispatch worker, one module per table."""

@@ -1,0 +1,50 @@
+"""Scenarios only the real campaign-api can play: audiences resolved by its database."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from scheduler_tests.integration.real_campaign_api import RealServer, real_campaign_server
+from scheduler_tests.integration.test_scheduling import POLL_INTERVAL_S, eventually, metric, running_scheduler
+
+ERROR_KINDS = ("unavailable", "unexpected_response", "audience_required", "internal")
+
+
+async def test_a_due_campaign_whose_segment_matches_nobody_fails_once_and_is_not_offered_again(
+    request: pytest.FixtureRequest,
+) -> None:
+    async with real_campaign_server(request) as server:
+        assert isinstance(server, RealServer)
+        created = await server.http.post(
+            "/campaigns",
+            json={
+                "name": "nobody in Atlantis",
+                "channel": "sms",
+                "base_template": "Hi {first_name|there}!",
+                "scheduled_at": (datetime.now(UTC) + timedelta(days=1)).isoformat(),
+                "audience": {"segment": {"location": "Atlantis"}},
+            },
+        )
+        campaign_id = created.json()["id"]
+        await server.db.execute(
+            "UPDATE campaigns SET scheduled_at = now() - interval '1 second' WHERE id = %s", (campaign_id,)
+        )
+
+        async with running_scheduler(server.base_url) as registry:
+            await eventually(lambda: _failed(server, campaign_id), what="failing the campaign with an empty audience")
+            await asyncio.sleep(5 * POLL_INTERVAL_S)  # later ticks do not see it any more
+
+        assert await server.dispatch_count(campaign_id) == 0
+        assert await server.failure_reason(campaign_id) == (
+            "the stored audience matched no customer when the scheduled campaign fell due"
+        )
+        assert sum(metric(registry, "scheduler_errors_total", kind=kind) for kind in ERROR_KINDS) == 1
+        assert metric(registry, "scheduler_errors_total", kind="audience_required") == 1
+        assert metric(registry, "scheduler_campaigns_dispatched_total") == 0
+
+
+async def _failed(server: RealServer, campaign_id: int) -> bool:
+    return await server.status(campaign_id) == "failed"

@@ -1,3 +1,0 @@
-"""Fixtures of the template-svc tests: the real gRPC server over a real local channel."""
-
-pytest_plugins = ["template_svc.testing"]
