@@ -131,6 +131,40 @@ async def test_a_due_campaign_whose_segment_matches_nobody_fails_with_the_reason
     assert campaign["id"] not in [item["id"] for item in due]
 
 
+async def test_a_due_campaign_whose_stored_ids_name_an_unknown_customer_fails_once_with_the_reason(
+    client: httpx.AsyncClient, db: Db
+) -> None:
+    known = (await create_customer(client))["id"]
+    campaign = await create_campaign(
+        client, scheduled_at="2099-01-01T00:00:00Z", audience={"customer_ids": [known, 987654321]}
+    )
+    await make_due(db, campaign["id"])
+
+    assert_error(await client.post(f"/campaigns/{campaign['id']}/send"), 422, "UNKNOWN_CUSTOMERS")
+
+    body = await detail(client, campaign["id"])
+    assert body["status"] == "failed", "a refusal that waiting cannot change fails the due campaign"
+    assert body["status_reason"].startswith("the stored audience was refused when the scheduled campaign fell due:")
+    assert "987654321" in body["status_reason"]
+    assert body["stats"]["total"] == 0, "nothing was queued, not even for the known customer"
+    assert_error(await client.post(f"/campaigns/{campaign['id']}/send"), 409, "CAMPAIGN_NOT_SENDABLE")
+    due = (await client.get("/campaigns/due", params={"limit": 500})).json()["data"]
+    assert campaign["id"] not in [item["id"] for item in due]
+
+
+async def test_unknown_ids_given_in_the_body_of_a_due_campaign_change_nothing(
+    client: httpx.AsyncClient, db: Db
+) -> None:
+    campaign = await create_campaign(client, scheduled_at="2099-01-01T00:00:00Z", audience={"segment": {"all": True}})
+    await make_due(db, campaign["id"])
+    assert_error(
+        await client.post(f"/campaigns/{campaign['id']}/send", json={"customer_ids": [987654322]}),
+        422,
+        "UNKNOWN_CUSTOMERS",
+    )
+    assert (await detail(client, campaign["id"]))["status"] == "scheduled"
+
+
 async def test_a_due_campaign_without_audience_fails_with_the_reason_shown(client: httpx.AsyncClient, db: Db) -> None:
     campaign = await create_campaign(client, scheduled_at="2099-01-01T00:00:00Z")
     await make_due(db, campaign["id"])

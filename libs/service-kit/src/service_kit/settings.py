@@ -8,7 +8,7 @@ from pydantic import AmqpDsn, Field, PostgresDsn, UrlConstraints, model_validato
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 # the environments where the defaults and demo credentials are acceptable
-DEV_ENVIRONMENTS: Final = frozenset({"local", "dev", "development", "test", "ci"})
+DEV_ENVIRONMENTS: Final = frozenset({"local", "dev", "development", "test", "ci", "e2e", "compose", "bench"})
 # passwords that mean "nobody set one": refused anywhere else
 PLACEHOLDER_SECRETS: Final = frozenset({"guest", "changeme", "change-me", "password", "secret", "postgres", "admin"})
 

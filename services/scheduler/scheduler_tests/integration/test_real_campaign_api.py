@@ -10,7 +10,7 @@ import pytest
 from scheduler_tests.integration.real_campaign_api import RealServer, real_campaign_server
 from scheduler_tests.integration.test_scheduling import POLL_INTERVAL_S, eventually, metric, running_scheduler
 
-ERROR_KINDS = ("unavailable", "unexpected_response", "audience_required", "internal")
+ERROR_KINDS = ("unavailable", "unexpected_response", "audience_required", "rejected", "internal")
 
 
 async def test_a_due_campaign_whose_segment_matches_nobody_fails_once_and_is_not_offered_again(
@@ -44,6 +44,38 @@ async def test_a_due_campaign_whose_segment_matches_nobody_fails_once_and_is_not
         assert sum(metric(registry, "scheduler_errors_total", kind=kind) for kind in ERROR_KINDS) == 1
         assert metric(registry, "scheduler_errors_total", kind="audience_required") == 1
         assert metric(registry, "scheduler_campaigns_dispatched_total") == 0
+
+
+async def test_a_due_campaign_the_api_refuses_is_failed_once_not_retried_every_tick(
+    request: pytest.FixtureRequest,
+) -> None:
+    async with real_campaign_server(request) as server:
+        assert isinstance(server, RealServer)
+        created = await server.http.post(
+            "/campaigns",
+            json={
+                "name": "poison",
+                "channel": "sms",
+                "base_template": "Hi {first_name|there}!",
+                "scheduled_at": (datetime.now(UTC) + timedelta(days=1)).isoformat(),
+                "audience": {"customer_ids": [server.audience[0], 987654321]},
+            },
+        )
+        campaign_id = created.json()["id"]
+        await server.db.execute(
+            "UPDATE campaigns SET scheduled_at = now() - interval '1 second' WHERE id = %s", (campaign_id,)
+        )
+
+        async with running_scheduler(server.base_url) as registry:
+            await eventually(lambda: _failed(server, campaign_id), what="failing the campaign the API refuses")
+            await asyncio.sleep(5 * POLL_INTERVAL_S)  # later ticks do not see it any more
+
+        assert await server.dispatch_count(campaign_id) == 0
+        reason = await server.failure_reason(campaign_id)
+        assert reason is not None and "987654321" in reason
+        assert metric(registry, "scheduler_errors_total", kind="rejected") == 1
+        assert metric(registry, "scheduler_errors_total", kind="unavailable") == 0
+        assert metric(registry, "scheduler_errors_total", kind="unexpected_response") == 0
 
 
 async def _failed(server: RealServer, campaign_id: int) -> bool:

@@ -15,6 +15,7 @@ class DispatchOutcome(StrEnum):
     ALREADY_DISPATCHED = "already_dispatched"  # 409: another replica sent it first, or it was cancelled
     AUDIENCE_REQUIRED = "audience_required"  # 422: no stored audience; the API marked the campaign failed
     GONE = "gone"  # 404: deleted after it was listed
+    REJECTED = "rejected"  # another 4xx: the campaign itself is bad; the API failed it, retrying cannot help
 
 
 class ErrorKind(StrEnum):
@@ -23,6 +24,7 @@ class ErrorKind(StrEnum):
     UNAVAILABLE = "unavailable"  # connection refused, timeout or 5xx: retried on the next tick
     UNEXPECTED_RESPONSE = "unexpected_response"  # an answer outside the contract: retried on the next tick
     AUDIENCE_REQUIRED = "audience_required"  # a due campaign had no audience: the API failed it
+    REJECTED = "rejected"  # the API refused a due campaign for a reason of its own (4xx): not retried as an outage
     INTERNAL = "internal"  # a bug in the scheduler itself
 
 
@@ -75,6 +77,7 @@ class TickReport:
     already_dispatched: tuple[int, ...] = ()
     audience_required: tuple[int, ...] = ()
     gone: tuple[int, ...] = ()
+    rejected: tuple[int, ...] = ()
     not_yet_due: tuple[int, ...] = ()  # listed, but in the future by this scheduler's clock
     failures: tuple[Failure, ...] = ()
 

@@ -41,5 +41,7 @@ class PrometheusTickRecorder:
             self.errors.labels(kind=failure.kind).inc()
         for _ in report.audience_required:
             self.errors.labels(kind=ErrorKind.AUDIENCE_REQUIRED).inc()
+        for _ in report.rejected:
+            self.errors.labels(kind=ErrorKind.REJECTED).inc()
         if report.listing_answered:
             self.last_tick.set(report.finished_at.timestamp())

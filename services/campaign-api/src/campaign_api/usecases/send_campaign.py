@@ -16,6 +16,7 @@ from campaign_api.errors import (
     AudienceRequired,
     CampaignNotFound,
     IdempotencyKeyReused,
+    InvalidInput,
     UnknownCustomers,
 )
 from campaign_api.ports import Clock
@@ -24,10 +25,16 @@ from campaign_api.repositories.connection import Connection, Pool
 
 UNKNOWN_SAMPLE: Final = 20
 # recorded as the campaign's status_reason when a due scheduled campaign is failed instead of sent
-FAILURE_REASONS: Final = {
+FAILURE_REASONS: Final[dict[type[InvalidInput], str]] = {
     AudienceRequired: "no audience was stored when the scheduled campaign fell due",
     AudienceEmpty: "the stored audience matched no customer when the scheduled campaign fell due",
 }
+
+
+def failure_reason(refusal: InvalidInput) -> str:
+    """Why a due campaign whose stored audience was refused is failed; the refusal will not change by waiting."""
+    known = FAILURE_REASONS.get(type(refusal))
+    return known or f"the stored audience was refused when the scheduled campaign fell due: {refusal}"[:500]
 
 
 def request_hash(campaign_id: int, customer_ids: Sequence[int] | None) -> str:
@@ -61,7 +68,7 @@ class SendCampaign:
         idempotency_key: str | None = None,
     ) -> SendOutcome:
         """Queue one message per customer (the ids given, or the stored audience) and answer without sending."""
-        failure: AudienceRequired | AudienceEmpty | None = None
+        failure: InvalidInput | None = None
         async with self.pool.connection() as conn, conn.transaction():
             # every send of this campaign, keyed or not, queues behind this lock: exactly one of two wins
             campaign = await campaigns.lock(conn, campaign_id)
@@ -85,11 +92,11 @@ class SendCampaign:
                 audience = campaign.audience_to_send(customer_ids)
                 queued = await self.queue_messages(conn, campaign, audience, traceparent)
                 campaign.send(queued)
-            except (AudienceRequired, AudienceEmpty) as exc:
-                # a send to the stored audience found nobody and the time has passed (the scheduler's case): fail
-                # the campaign for good, with the reason, and commit that. A send naming customer_ids, or of a
-                # campaign not yet due, changes nothing
-                if customer_ids is None and campaign.fail_due(FAILURE_REASONS[type(exc)], self.clock()):
+            except InvalidInput as exc:
+                # the stored audience was refused (nobody, unknown ids) and the time has passed (the scheduler's
+                # case): no later tick can change that, so fail the campaign for good, with the reason, and commit
+                # that. A send naming customer_ids, or of a campaign not yet due, changes nothing
+                if customer_ids is None and campaign.fail_due(failure_reason(exc), self.clock()):
                     await campaigns.save(conn, campaign)
                 failure = exc
             else:

@@ -68,6 +68,10 @@ class HttpCampaignApi:
             return DispatchResult(DispatchOutcome.AUDIENCE_REQUIRED)
         if status == httpx.codes.NOT_FOUND:
             return DispatchResult(DispatchOutcome.GONE)
+        if status in (httpx.codes.BAD_REQUEST, httpx.codes.UNPROCESSABLE_ENTITY):
+            # the campaign is bad, not the API down: campaign-api fails a due campaign it refuses, so it leaves the
+            # due list instead of being offered on every tick
+            return DispatchResult(DispatchOutcome.REJECTED)
         raise UnexpectedResponse(f"POST {path} answered {status}: {code}")
 
     async def check_health(self) -> None:

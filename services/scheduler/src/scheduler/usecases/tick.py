@@ -25,6 +25,7 @@ class _Tally:
     already_dispatched: list[int] = field(default_factory=list)
     audience_required: list[int] = field(default_factory=list)
     gone: list[int] = field(default_factory=list)
+    rejected: list[int] = field(default_factory=list)
     not_yet_due: list[int] = field(default_factory=list)
     failures: list[Failure] = field(default_factory=list)
 
@@ -67,6 +68,7 @@ class RunTick:
             already_dispatched=tuple(tally.already_dispatched),
             audience_required=tuple(tally.audience_required),
             gone=tuple(tally.gone),
+            rejected=tuple(tally.rejected),
             not_yet_due=tuple(tally.not_yet_due),
             failures=tuple(tally.failures),
         )
@@ -117,6 +119,9 @@ class RunTick:
             case DispatchOutcome.AUDIENCE_REQUIRED:
                 tally.audience_required.append(campaign.id)
                 log.warning("due campaign has no audience; campaign-api marked it failed", extra=fields)
+            case DispatchOutcome.REJECTED:
+                tally.rejected.append(campaign.id)
+                log.warning("campaign-api refused the due campaign; it failed it with the reason", extra=fields)
             case DispatchOutcome.GONE:
                 tally.gone.append(campaign.id)
                 log.info("due campaign was deleted before its send", extra=fields)
