@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
 
@@ -18,20 +19,7 @@ async def test_a_due_campaign_whose_segment_matches_nobody_fails_once_and_is_not
 ) -> None:
     async with real_campaign_server(request) as server:
         assert isinstance(server, RealServer)
-        created = await server.http.post(
-            "/campaigns",
-            json={
-                "name": "nobody in Atlantis",
-                "channel": "sms",
-                "base_template": "Hi {first_name|there}!",
-                "scheduled_at": (datetime.now(UTC) + timedelta(days=1)).isoformat(),
-                "audience": {"segment": {"location": "Atlantis"}},
-            },
-        )
-        campaign_id = created.json()["id"]
-        await server.db.execute(
-            "UPDATE campaigns SET scheduled_at = now() - interval '1 second' WHERE id = %s", (campaign_id,)
-        )
+        campaign_id = await create_due(server, "nobody in Atlantis", {"segment": {"location": "Atlantis"}})
 
         async with running_scheduler(server.base_url) as registry:
             await eventually(lambda: _failed(server, campaign_id), what="failing the campaign with an empty audience")
@@ -51,20 +39,7 @@ async def test_a_due_campaign_the_api_refuses_is_failed_once_not_retried_every_t
 ) -> None:
     async with real_campaign_server(request) as server:
         assert isinstance(server, RealServer)
-        created = await server.http.post(
-            "/campaigns",
-            json={
-                "name": "poison",
-                "channel": "sms",
-                "base_template": "Hi {first_name|there}!",
-                "scheduled_at": (datetime.now(UTC) + timedelta(days=1)).isoformat(),
-                "audience": {"customer_ids": [server.audience[0], 987654321]},
-            },
-        )
-        campaign_id = created.json()["id"]
-        await server.db.execute(
-            "UPDATE campaigns SET scheduled_at = now() - interval '1 second' WHERE id = %s", (campaign_id,)
-        )
+        campaign_id = await create_due(server, "poison", {"customer_ids": [server.audience[0], 987654321]})
 
         async with running_scheduler(server.base_url) as registry:
             await eventually(lambda: _failed(server, campaign_id), what="failing the campaign the API refuses")
@@ -76,6 +51,25 @@ async def test_a_due_campaign_the_api_refuses_is_failed_once_not_retried_every_t
         assert metric(registry, "scheduler_errors_total", kind="rejected") == 1
         assert metric(registry, "scheduler_errors_total", kind="unavailable") == 0
         assert metric(registry, "scheduler_errors_total", kind="unexpected_response") == 0
+
+
+async def create_due(server: RealServer, name: str, audience: dict[str, Any]) -> int:
+    """A scheduled campaign with this stored audience whose time has just come."""
+    created = await server.http.post(
+        "/campaigns",
+        json={
+            "name": name,
+            "channel": "sms",
+            "base_template": "Hi {first_name|there}!",
+            "scheduled_at": (datetime.now(UTC) + timedelta(days=1)).isoformat(),
+            "audience": audience,
+        },
+    )
+    campaign_id: int = created.json()["id"]
+    await server.db.execute(
+        "UPDATE campaigns SET scheduled_at = now() - interval '1 second' WHERE id = %s", (campaign_id,)
+    )
+    return campaign_id
 
 
 async def _failed(server: RealServer, campaign_id: int) -> bool:
