@@ -13,6 +13,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from campaign_api.api.schemas import NO_NUL
 from campaign_api.errors import (
     Conflict,
     DatabaseUnavailable,
@@ -49,10 +50,17 @@ def describe_validation(errors: Sequence[Any]) -> str:
     parts = []
     for error in errors[:MAX_LISTED_ERRORS]:
         location = ".".join(str(part) for part in error.get("loc", ()))
-        parts.append(f"{location}: {error.get('msg', 'invalid')}")
+        parts.append(f"{location}: {error_text(error)}")
     if len(errors) > MAX_LISTED_ERRORS:
         parts.append(f"and {len(errors) - MAX_LISTED_ERRORS} more")
     return "; ".join(parts)
+
+
+def error_text(error: Mapping[str, Any]) -> str:
+    """pydantic's message, except for the NUL pattern, whose regex would not tell a client what is wrong."""
+    if error.get("type") == "string_pattern_mismatch" and error.get("ctx", {}).get("pattern") == NO_NUL:
+        return "must not contain NUL (U+0000) characters"
+    return str(error.get("msg", "invalid"))
 
 
 async def on_dispatch_error(_: Request, exc: Exception) -> JSONResponse:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from typing import Annotated
 
-from fastapi import APIRouter, Body, Query, Response
+from fastapi import APIRouter, Body, Path, Query, Response
 
 from campaign_api.api.deps import (
     CancelCampaignDep,
@@ -22,6 +22,9 @@ from campaign_api.api.deps import (
 )
 from campaign_api.api.routes.responses import declare
 from campaign_api.api.schemas import (
+    BIGINT_LIMIT,
+    MAX_PAGE,
+    MAX_PAGE_SIZE,
     CampaignBody,
     CampaignDetailBody,
     CampaignListBody,
@@ -44,11 +47,15 @@ router = APIRouter(prefix="/campaigns", tags=["campaigns"])
 # set on an answer replayed for a repeated Idempotency-Key
 REPLAYED_HEADER = "Idempotent-Replayed"
 
-Page = Annotated[int, Query(ge=1, description="1-based page number")]
-PageSize = Annotated[int, Query(ge=1, le=100, description="rows per page, at most 100 (larger is rejected with 422)")]
-BeforeId = Annotated[
-    int | None, Query(ge=1, description="keyset bound: only rows with id < before_id (pass next_cursor here)")
+Page = Annotated[int, Query(ge=1, le=MAX_PAGE, description="1-based page number")]
+PageSize = Annotated[
+    int, Query(ge=1, le=MAX_PAGE_SIZE, description="rows per page, at most 100 (larger is rejected with 422)")
 ]
+BeforeId = Annotated[
+    int | None,
+    Query(ge=1, lt=BIGINT_LIMIT, description="keyset bound: only rows with id < before_id (pass next_cursor here)"),
+]
+CampaignId = Annotated[int, Path(ge=1, lt=BIGINT_LIMIT)]
 
 
 @router.post("", status_code=201, responses=declare(400, 413, 422, 503))
@@ -92,13 +99,15 @@ async def list_due_campaigns(
 
 
 @router.get("/{campaign_id}", responses=declare(404, 422, 503))
-async def get_campaign(campaign_id: int, get: GetCampaignDep) -> CampaignDetailBody:
+async def get_campaign(campaign_id: CampaignId, get: GetCampaignDep) -> CampaignDetailBody:
     """One campaign with its message counts by status."""
     return CampaignDetailBody.with_stats(await get(campaign_id))
 
 
 @router.patch("/{campaign_id}", responses=declare(400, 404, 409, 413, 422, 503))
-async def update_campaign(campaign_id: int, body: UpdateCampaignRequest, update: UpdateCampaignDep) -> CampaignBody:
+async def update_campaign(
+    campaign_id: CampaignId, body: UpdateCampaignRequest, update: UpdateCampaignDep
+) -> CampaignBody:
     """Edit a draft or scheduled campaign; only the fields in the body change (409 CAMPAIGN_NOT_EDITABLE otherwise).
 
     A future `scheduled_at` makes it scheduled, `null` makes it a draft; `audience: null` clears the audience.
@@ -107,7 +116,7 @@ async def update_campaign(campaign_id: int, body: UpdateCampaignRequest, update:
 
 
 @router.post("/{campaign_id}/cancel", responses=declare(404, 409, 422, 503))
-async def cancel_campaign(campaign_id: int, cancel: CancelCampaignDep) -> CampaignBody:
+async def cancel_campaign(campaign_id: CampaignId, cancel: CancelCampaignDep) -> CampaignBody:
     """Take a scheduled campaign off the schedule: it becomes a draft without scheduled_at (409 unless scheduled)."""
     return CampaignBody.of(await cancel(campaign_id))
 
@@ -118,7 +127,7 @@ async def cancel_campaign(campaign_id: int, cancel: CancelCampaignDep) -> Campai
     responses=declare(400, 404, 409, 413, 422, 503),
 )
 async def send_campaign(
-    campaign_id: int,
+    campaign_id: CampaignId,
     send: SendCampaignDep,
     metrics: MetricsDep,
     traceparent: TraceparentDep,
@@ -156,6 +165,6 @@ async def send_campaign(
 
 
 @router.post("/{campaign_id}/personalized-preview", responses=declare(400, 404, 413, 422, 503))
-async def preview_message(campaign_id: int, body: PreviewRequest, preview: PreviewMessageDep) -> PreviewResponse:
+async def preview_message(campaign_id: CampaignId, body: PreviewRequest, preview: PreviewMessageDep) -> PreviewResponse:
     """Render the campaign's template (or override_template) for one customer, with its SMS facts."""
     return PreviewResponse.of(await preview(campaign_id, body.customer_id, body.override_template))
