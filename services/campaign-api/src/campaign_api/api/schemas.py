@@ -104,7 +104,14 @@ class AudienceBody(BaseModel):
 
     model_config = ConfigDict(
         extra="forbid",
-        json_schema_extra={"examples": [{"customer_ids": [1, 2, 3]}, {"segment": {"location": "Nairobi"}}]},
+        json_schema_extra={
+            "examples": [{"customer_ids": [1, 2, 3]}, {"segment": {"location": "Nairobi"}}],
+            # exactly_one, declared: one of the two is given (and not null)
+            "oneOf": [
+                {"required": ["customer_ids"], "properties": {"customer_ids": {"type": "array"}}},
+                {"required": ["segment"], "properties": {"segment": {"type": "object"}}},
+            ],
+        },
     )
     customer_ids: CustomerIds | None = None
     segment: SegmentBody | None = None
@@ -173,7 +180,8 @@ class UpdateCampaignRequest(BaseModel):
                 {"scheduled_at": "2030-06-01T13:00:00+03:00", "audience": {"segment": {"location": "Nairobi"}}},
                 {"name": "Summer Sale 2025 (final)"},
                 {"scheduled_at": None},
-            ]
+            ],
+            "minProperties": 1,  # changes_something, declared
         },
     )
     name: Name | SkipJsonSchema[None] = None

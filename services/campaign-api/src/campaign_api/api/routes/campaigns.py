@@ -58,7 +58,7 @@ BeforeId = Annotated[
 CampaignId = Annotated[int, Path(ge=1, lt=BIGINT_LIMIT)]
 
 
-@router.post("", status_code=201, responses=declare(400, 413, 422, 503))
+@router.post("", status_code=201, responses=declare(400, 413, 415, 422, 503))
 async def create_campaign(body: CreateCampaignRequest, create: CreateCampaignDep, metrics: MetricsDep) -> CampaignBody:
     """Create a campaign: a draft, or scheduled when scheduled_at is in the future."""
     campaign = await create(
@@ -104,7 +104,7 @@ async def get_campaign(campaign_id: CampaignId, get: GetCampaignDep) -> Campaign
     return CampaignDetailBody.with_stats(await get(campaign_id))
 
 
-@router.patch("/{campaign_id}", responses=declare(400, 404, 409, 413, 422, 503))
+@router.patch("/{campaign_id}", responses=declare(400, 404, 409, 413, 415, 422, 503))
 async def update_campaign(
     campaign_id: CampaignId, body: UpdateCampaignRequest, update: UpdateCampaignDep
 ) -> CampaignBody:
@@ -124,7 +124,7 @@ async def cancel_campaign(campaign_id: CampaignId, cancel: CancelCampaignDep) ->
 @router.post(
     "/{campaign_id}/send",
     status_code=202,
-    responses=declare(400, 404, 409, 413, 422, 503),
+    responses=declare(400, 404, 409, 413, 415, 422, 503),
 )
 async def send_campaign(
     campaign_id: CampaignId,
@@ -164,7 +164,7 @@ async def send_campaign(
     return SendResponse(campaign_id=outcome.campaign_id, messages_queued=outcome.messages_queued, status=outcome.status)
 
 
-@router.post("/{campaign_id}/personalized-preview", responses=declare(400, 404, 413, 422, 503))
+@router.post("/{campaign_id}/personalized-preview", responses=declare(400, 404, 413, 415, 422, 503))
 async def preview_message(campaign_id: CampaignId, body: PreviewRequest, preview: PreviewMessageDep) -> PreviewResponse:
     """Render the campaign's template (or override_template) for one customer, with its SMS facts."""
     return PreviewResponse.of(await preview(campaign_id, body.customer_id, body.override_template))

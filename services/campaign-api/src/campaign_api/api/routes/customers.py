@@ -22,7 +22,7 @@ from campaign_api.domain import NewCustomer, PageRequest
 router = APIRouter(prefix="/customers", tags=["customers"])
 
 
-@router.post("", status_code=201, responses=declare(400, 409, 413, 422, 503))
+@router.post("", status_code=201, responses=declare(400, 409, 413, 415, 422, 503))
 async def create_customer(body: CreateCustomerRequest, create: CreateCustomerDep) -> CustomerBody:
     """Create a customer; the phone is stored in E.164 (Kenya when written without a country code)."""
     customer = await create(
