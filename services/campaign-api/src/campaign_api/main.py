@@ -23,6 +23,7 @@ from service_kit.json_logs import configure_logging
 from service_kit.migrations import apply_migrations
 from service_kit.readiness import Check
 
+from campaign_api.api.access_log import AccessLogMiddleware
 from campaign_api.api.deps import ApiState, UseCases
 from campaign_api.api.errors import install_error_handlers
 from campaign_api.api.middleware import (
@@ -185,6 +186,7 @@ def create_app(
     app.add_middleware(UnexpectedErrorMiddleware)
     app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_body_bytes)
     app.add_middleware(RequestMetricsMiddleware, metrics=metrics)
+    app.add_middleware(AccessLogMiddleware)
     return app
 
 
