@@ -23,17 +23,19 @@ EXAMPLES = settings(
     max_examples=150, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )
 
-short_text = st.text(max_size=40)
+# what a proto string can hold: UTF-8, so no lone surrogate
+utf8 = st.characters(codec="utf-8")
+short_text = st.text(utf8, max_size=40)
 placeholder = st.builds(
     lambda name, fallback: f"{{{name}|{fallback}}}" if fallback else f"{{{name}}}",
     st.sampled_from([*FIELDS, "shoe_size", "", " "]),
-    st.text(max_size=8),
+    st.text(utf8, max_size=8),
 )
 templates = st.one_of(
     st.lists(st.one_of(short_text, placeholder, st.sampled_from(["{{", "}}", "{", "}", "|"])), max_size=10).map(
         "".join
     ),
-    st.text(max_size=200),
+    st.text(utf8, max_size=200),
     st.integers(MAX_TEMPLATE_CHARS - 2, MAX_TEMPLATE_CHARS + 2).map(lambda size: "x" * size),
 )
 field_values = st.one_of(
