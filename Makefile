@@ -5,7 +5,7 @@ UV ?= uv
 PROTO_OUT := libs/template-proto/src
 SERVICES := template-svc campaign-api dispatch-worker scheduler
 
-.PHONY: help install proto up seed migrate test lint bench clean
+.PHONY: help install proto up seed migrate test fuzz lint bench clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -33,10 +33,14 @@ up: install ## run the whole platform (compose with a Docker engine, local proce
 
 TEST_DIRS := $(foreach s,$(SERVICES),services/$(s)/tests) tests
 
+# campaign-api's tests include its contract fuzzing (tests/fuzz) in the quick profile
 test: install ## run every test against real PostgreSQL and RabbitMQ
 	@set -e; for d in $(TEST_DIRS); do \
 		echo "== $$d"; $(UV) run --frozen pytest -q $$d; \
 	done
+
+fuzz: install ## fuzz campaign-api's contract with schemathesis, the long profile, and print its summary
+	FUZZ_PROFILE=long $(UV) run --frozen pytest -q -rP services/campaign-api/tests/fuzz
 
 lint: install ## ruff, and mypy --strict over every package and each service's tests
 	$(UV) run --frozen ruff check .

@@ -20,7 +20,7 @@ from campaign_api.api.deps import (
     TraceparentDep,
     UpdateCampaignDep,
 )
-from campaign_api.api.routes.responses import declare
+from campaign_api.api.routes.responses import CAMPAIGN_LINKS, created, declare
 from campaign_api.api.schemas import (
     BIGINT_LIMIT,
     MAX_PAGE,
@@ -58,7 +58,11 @@ BeforeId = Annotated[
 CampaignId = Annotated[int, Path(ge=1, lt=BIGINT_LIMIT)]
 
 
-@router.post("", status_code=201, responses=declare(400, 413, 415, 422, 503))
+@router.post(
+    "",
+    status_code=201,
+    responses=created("the campaign", CAMPAIGN_LINKS) | declare(400, 413, 415, 422, 503),
+)
 async def create_campaign(body: CreateCampaignRequest, create: CreateCampaignDep, metrics: MetricsDep) -> CampaignBody:
     """Create a campaign: a draft, or scheduled when scheduled_at is in the future."""
     campaign = await create(

@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Path, Query
 
 from campaign_api.api.deps import CreateCustomerDep, GetCustomerDep, ListCustomersDep
-from campaign_api.api.routes.responses import declare
+from campaign_api.api.routes.responses import CUSTOMER_LINKS, created, declare
 from campaign_api.api.schemas import (
     BIGINT_LIMIT,
     MAX_PAGE,
@@ -22,7 +22,11 @@ from campaign_api.domain import NewCustomer, PageRequest
 router = APIRouter(prefix="/customers", tags=["customers"])
 
 
-@router.post("", status_code=201, responses=declare(400, 409, 413, 415, 422, 503))
+@router.post(
+    "",
+    status_code=201,
+    responses=created("the customer", CUSTOMER_LINKS) | declare(400, 409, 413, 415, 422, 503),
+)
 async def create_customer(body: CreateCustomerRequest, create: CreateCustomerDep) -> CustomerBody:
     """Create a customer; the phone is stored in E.164 (Kenya when written without a country code)."""
     customer = await create(
