@@ -153,3 +153,30 @@ async def test_every_operation_with_a_body_declares_400_413_and_415(
     responses = (await openapi(client))["paths"][path][method]["responses"]
     assert {"400", "413", "415"} <= set(responses)
     assert "DUPLICATE_JSON_KEY" in responses["400"]["description"]
+
+
+async def test_a_created_campaign_links_to_what_can_be_done_with_it(client: httpx.AsyncClient) -> None:
+    document = await openapi(client)
+    links = document["paths"]["/campaigns"]["post"]["responses"]["201"]["links"]
+    targets = {link["operationRef"] for link in links.values()}
+    assert targets == {
+        "#/paths/~1campaigns~1{campaign_id}/get",
+        "#/paths/~1campaigns~1{campaign_id}/patch",
+        "#/paths/~1campaigns~1{campaign_id}~1send/post",
+        "#/paths/~1campaigns~1{campaign_id}~1personalized-preview/post",
+        "#/paths/~1campaigns~1{campaign_id}~1cancel/post",
+    }
+    for link in links.values():
+        assert link["parameters"] == {"campaign_id": "$response.body#/id"}
+        path, method = link["operationRef"].removeprefix("#/paths/").rsplit("/", 1)
+        assert method in document["paths"][path.replace("~1", "/")]
+
+
+async def test_a_created_customer_links_to_its_page(client: httpx.AsyncClient) -> None:
+    links = (await openapi(client))["paths"]["/customers"]["post"]["responses"]["201"]["links"]
+    assert links == {
+        "GetCustomer": {
+            "operationRef": "#/paths/~1customers~1{customer_id}/get",
+            "parameters": {"customer_id": "$response.body#/id"},
+        }
+    }
