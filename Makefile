@@ -5,7 +5,7 @@ UV ?= uv
 PROTO_OUT := libs/template-proto/src
 SERVICES := template-svc campaign-api dispatch-worker scheduler
 
-.PHONY: help install proto up seed migrate test lint bench clean
+.PHONY: help install proto up seed migrate test fuzz lint bench clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -34,8 +34,12 @@ up: install ## run the whole platform (compose with a Docker engine, local proce
 LIBS := service-kit dispatch test-kit
 PYTEST_ARGS ?= -q
 
+# one pytest run; campaign-api's suite includes its contract fuzzing (campaign_api_tests/fuzz) in the quick profile
 test: install ## run every test against real PostgreSQL and RabbitMQ, in one pytest run
 	$(UV) run --frozen pytest $(PYTEST_ARGS)
+
+fuzz: install ## fuzz campaign-api's contract with schemathesis, the long profile, and print its summary
+	FUZZ_PROFILE=long $(UV) run --frozen pytest -q -rP services/campaign-api/campaign_api_tests/fuzz
 
 lint: install ## ruff, and mypy --strict over every package and every suite
 	$(UV) run --frozen ruff check .

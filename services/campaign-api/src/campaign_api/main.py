@@ -21,9 +21,15 @@ from psycopg_pool import AsyncConnectionPool
 from service_kit.json_logs import configure_logging
 from service_kit.readiness import Check
 
+from campaign_api.api.access_log import AccessLogMiddleware
 from campaign_api.api.deps import ApiState
 from campaign_api.api.errors import install_error_handlers
-from campaign_api.api.middleware import BodySizeLimitMiddleware, RequestMetricsMiddleware, UnexpectedErrorMiddleware
+from campaign_api.api.middleware import (
+    BodySizeLimitMiddleware,
+    JsonBodyMiddleware,
+    RequestMetricsMiddleware,
+    UnexpectedErrorMiddleware,
+)
 from campaign_api.api.routes import campaigns, customers, operations
 from campaign_api.grpc.template_client import GrpcTemplateRenderer
 from campaign_api.metrics import ApiMetrics
@@ -175,9 +181,11 @@ def create_app(
     app.include_router(customers.router)
     app.include_router(operations.router)
     # outermost first at runtime: metrics see every answer, including the 413s and 500s produced inside
+    app.add_middleware(JsonBodyMiddleware)
     app.add_middleware(UnexpectedErrorMiddleware)
     app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_body_bytes)
     app.add_middleware(RequestMetricsMiddleware, metrics=metrics)
+    app.add_middleware(AccessLogMiddleware)
     return app
 
 

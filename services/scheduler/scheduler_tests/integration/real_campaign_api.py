@@ -1,7 +1,7 @@
 """The real campaign-api as a CampaignServer: its app under uvicorn on a free localhost port, in this event loop.
 
-It runs over the session's migrated database (service_kit.testing's `database_url`) and a real template-svc
-(template_svc.testing's `template_svc_addr`), without the outbox relay: the scenarios end at `sending`, which is
+It runs over the session's migrated database (test_kit's `database_url`) and a real template-svc
+(the root conftest's `template_svc_addr`), without the outbox relay: the scenarios end at `sending`, which is
 where the scheduler's responsibility ends too. Campaigns are created through POST /campaigns; one whose
 scheduled_at lies in the past (or too close to create it in time) is created for tomorrow and moved back in the
 database, as if it had fallen due while nobody polled.

@@ -7,14 +7,16 @@ from hypothesis import strategies as st
 from template_svc.domain.message_facts import Channel, measure
 from template_svc.domain.template_language import FIELDS, compile_template, parse_template
 
-field_values = st.one_of(st.none(), st.text(), st.sampled_from(["", " ", "  a  ", "{first_name}", "}{", "{{", "|"]))
+# text a proto string can carry: UTF-8, so never a lone surrogate
+proto_text = st.text(st.characters(codec="utf-8"))
+field_values = st.one_of(st.none(), proto_text, st.sampled_from(["", " ", "  a  ", "{first_name}", "}{", "{{", "|"]))
 customers = st.fixed_dictionaries({name: field_values for name in FIELDS})
 # literal text that is neither a brace nor the start of one
-plain_text = st.text(alphabet=st.characters(blacklist_characters="{}"), max_size=20)
+plain_text = st.text(alphabet=st.characters(codec="utf-8", exclude_characters="{}"), max_size=20)
 placeholder = st.builds(
     lambda name, fallback: f"{{{name}|{fallback}}}" if fallback else f"{{{name}}}",
     st.sampled_from(FIELDS),
-    st.text(alphabet=st.characters(blacklist_characters="{}|"), max_size=10),
+    st.text(alphabet=st.characters(codec="utf-8", exclude_characters="{}|"), max_size=10),
 )
 literal_brace = st.sampled_from(["{{", "}}"])
 templates = st.lists(st.one_of(plain_text, placeholder, literal_brace), max_size=12).map("".join)
@@ -45,7 +47,7 @@ def test_literal_braces_survive_rendering(parts: list[str], fields: dict[str, st
     assert text == template.replace("{{", "{").replace("}}", "}")
 
 
-@given(st.text(max_size=40))
+@given(st.text(st.characters(codec="utf-8"), max_size=40))
 def test_parsing_any_text_never_raises_and_errors_point_into_the_template(template: str) -> None:
     parsed = parse_template(template)
     for error in parsed.errors:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import functools
 import logging
+import re
 from collections.abc import Mapping, Sequence
 from http import HTTPStatus
 from typing import Any, Final
@@ -13,6 +15,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from campaign_api.api.schemas import NO_NUL
 from campaign_api.errors import (
     CampaignApiError,
     Conflict,
@@ -31,6 +34,7 @@ STATUS_BY_KIND: Final[dict[type[CampaignApiError], int]] = {
     DependencyUnavailable: 503,
 }
 CODE_BY_HTTP_STATUS: Final = {
+    400: "MALFORMED_JSON",  # FastAPI's "error parsing the body": a body json.loads could not read
     404: "NOT_FOUND",
     405: "METHOD_NOT_ALLOWED",
     413: "PAYLOAD_TOO_LARGE",
@@ -49,10 +53,17 @@ def describe_validation(errors: Sequence[Any]) -> str:
     parts = []
     for error in errors[:MAX_LISTED_ERRORS]:
         location = ".".join(str(part) for part in error.get("loc", ()))
-        parts.append(f"{location}: {error.get('msg', 'invalid')}")
+        parts.append(f"{location}: {error_text(error)}")
     if len(errors) > MAX_LISTED_ERRORS:
         parts.append(f"and {len(errors) - MAX_LISTED_ERRORS} more")
     return "; ".join(parts)
+
+
+def error_text(error: Mapping[str, Any]) -> str:
+    """pydantic's message, except for the NUL pattern, whose regex would not tell a client what is wrong."""
+    if error.get("type") == "string_pattern_mismatch" and error.get("ctx", {}).get("pattern") == NO_NUL:
+        return "must not contain NUL (U+0000) characters"
+    return str(error.get("msg", "invalid"))
 
 
 async def on_campaign_api_error(_: Request, exc: Exception) -> JSONResponse:
@@ -64,10 +75,49 @@ async def on_campaign_api_error(_: Request, exc: Exception) -> JSONResponse:
     return error_response(status, exc.code, str(exc))
 
 
-async def on_validation_error(_: Request, exc: Exception) -> JSONResponse:
+HTTP_METHODS: Final = frozenset({"get", "put", "post", "delete", "options", "head", "patch", "trace"})
+
+
+@functools.lru_cache(maxsize=64)
+def path_pattern(template: str) -> re.Pattern[str]:
+    """ "/campaigns/{campaign_id}" as a regex matching any one segment where the parameter is."""
+    return re.compile(re.sub(r"\\\{[^/]+?\\\}", "[^/]+", re.escape(template)))
+
+
+def allowed_methods(request: Request) -> tuple[set[str], bool]:
+    """The methods the OpenAPI document gives this path, and whether a path without parameters matched.
+
+    A literal path wins over a templated one: /campaigns/due is the due list, never campaign "due". HEAD comes with
+    GET, as Starlette serves it.
+    """
+    literal: set[str] = set()
+    templated: set[str] = set()
+    for template, operations in request.app.openapi()["paths"].items():
+        if path_pattern(template).fullmatch(request.scope["path"]):
+            methods = {method.upper() for method in operations if method in HTTP_METHODS}
+            (templated if "{" in template else literal).update(methods)
+    methods = literal or templated
+    if "GET" in methods:
+        methods.add("HEAD")
+    return methods, bool(literal)
+
+
+def method_not_allowed(methods: set[str]) -> JSONResponse:
+    """405 with an Allow header naming every method the path has."""
+    return error_response(
+        405, "METHOD_NOT_ALLOWED", "method not allowed on this route", headers={"Allow": ", ".join(sorted(methods))}
+    )
+
+
+async def on_validation_error(request: Request, exc: Exception) -> JSONResponse:
     """Bad input names the field; a body that is not JSON at all is its own case."""
     assert isinstance(exc, RequestValidationError)
     errors = list(exc.errors())
+    if any(error.get("loc", ("",))[0] == "path" for error in errors):
+        # PATCH /campaigns/due reached PATCH /campaigns/{campaign_id} only because no literal route has PATCH
+        methods, is_literal = allowed_methods(request)
+        if is_literal and request.method not in methods:
+            return method_not_allowed(methods)
     if any(error.get("type") == "json_invalid" for error in errors):
         return error_response(
             400, "MALFORMED_JSON", "the request body is not valid JSON: " + describe_validation(errors)
@@ -75,9 +125,14 @@ async def on_validation_error(_: Request, exc: Exception) -> JSONResponse:
     return error_response(422, "VALIDATION_ERROR", describe_validation(errors))
 
 
-async def on_http_error(_: Request, exc: Exception) -> JSONResponse:
+async def on_http_error(request: Request, exc: Exception) -> JSONResponse:
     """Routing errors (unknown route, wrong method) and any other HTTP status Starlette raises."""
     assert isinstance(exc, StarletteHTTPException)
+    if exc.status_code == 405:
+        # Starlette's Allow names the first route that matched the path; the path may have several
+        methods, _ = allowed_methods(request)
+        if methods:
+            return method_not_allowed(methods)
     code = CODE_BY_HTTP_STATUS.get(exc.status_code, HTTPStatus(exc.status_code).phrase.upper().replace(" ", "_"))
     message = {404: "no such route", 405: "method not allowed on this route"}.get(exc.status_code, str(exc.detail))
     return error_response(exc.status_code, code, message, headers=exc.headers)

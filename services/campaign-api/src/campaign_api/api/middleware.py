@@ -1,11 +1,14 @@
-"""Pure ASGI middleware: request metrics, the body size limit and the last-resort 500."""
+"""Pure ASGI middleware: request metrics, the body size limit, JSON body checks and the last-resort 500."""
 
 from __future__ import annotations
 
 import json
 import logging
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
+from email.message import Message as MimeHeader
+from typing import Any, Final
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -14,6 +17,9 @@ from campaign_api.metrics import ApiMetrics
 log = logging.getLogger(__name__)
 
 UNMATCHED_ROUTE = "<unmatched>"  # unknown paths share one label value, so scanners cannot blow up the series
+METHODS_WITH_BODY: Final = frozenset({"POST", "PUT", "PATCH"})
+# no body of the contract nests deeper than 4; the margin is wide, the bound keeps parsing far from the recursion limit
+MAX_JSON_DEPTH: Final = 32
 
 
 def error_bytes(code: str, message: str) -> bytes:
@@ -52,11 +58,15 @@ class RequestMetricsMiddleware:
         try:
             await self.app(scope, receive, send_and_record)
         finally:
-            route = scope.get("route")
-            template = getattr(route, "path", UNMATCHED_ROUTE)
+            template = route_template(scope)
             self.metrics.request_duration.labels(
                 route=template, method=scope["method"], status_code=str(status)
             ).observe(time.perf_counter() - started)
+
+
+def route_template(scope: Scope) -> str:
+    """The matched route's path template ("/campaigns/{campaign_id}"), or one label for every unknown path."""
+    return str(getattr(scope.get("route"), "path_format", UNMATCHED_ROUTE))
 
 
 @dataclass(slots=True)
@@ -111,6 +121,117 @@ def _replay(messages: list[Message], then: Receive | None = None) -> Receive:
         return {"type": "http.disconnect"}
 
     return receive
+
+
+class BodyRejected(Exception):
+    """A request body refused before the app sees it: its status, code and message."""
+
+    def __init__(self, status: int, code: str, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+        self.code = code
+
+
+def is_json_media_type(content_type: str) -> bool:
+    """application/json, with or without parameters, or any application/*+json."""
+    header = MimeHeader()
+    header["content-type"] = content_type
+    subtype = header.get_content_subtype()
+    return header.get_content_maintype() == "application" and (subtype == "json" or subtype.endswith("+json"))
+
+
+def reject_duplicate_keys(pairs: Sequence[tuple[str, Any]]) -> dict[str, Any]:
+    """An object hook for json.loads: a key given twice is an error, not "the last one wins"."""
+    obj: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in obj:
+            raise BodyRejected(400, "DUPLICATE_JSON_KEY", f"the key {key!r} appears twice in one object of the body")
+        obj[key] = value
+    return obj
+
+
+def check_strings_and_depth(document: Any) -> None:
+    """Refuse nesting deeper than MAX_JSON_DEPTH and strings (keys too) that are not Unicode text."""
+    pending: list[tuple[Any, int]] = [(document, 1)]
+    while pending:
+        value, depth = pending.pop()
+        if isinstance(value, str):
+            check_encodable(value)
+        elif isinstance(value, dict | list):
+            if depth > MAX_JSON_DEPTH:
+                raise BodyRejected(400, "MALFORMED_JSON", f"the request body is nested deeper than {MAX_JSON_DEPTH}")
+            if isinstance(value, dict):
+                for key in value:
+                    check_encodable(key)
+                pending.extend((item, depth + 1) for item in value.values())
+            else:
+                pending.extend((item, depth + 1) for item in value)
+
+
+def check_encodable(text: str) -> None:
+    """A "\\ud800" escape decodes to half a character, which no UTF-8 answer or text column can hold."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        raise BodyRejected(
+            400, "MALFORMED_JSON", "the request body has a string with an unpaired surrogate escape (\\uD800-\\uDFFF)"
+        ) from None
+
+
+def check_json_body(content_type: str | None, body: bytes) -> None:
+    """Raise BodyRejected unless the body is UTF-8 JSON without duplicate keys, unpaired surrogates or deep nesting.
+
+    Syntax errors are left to the route, whose MALFORMED_JSON names the position. A body without a Content-Type
+    is read as JSON, as it always was.
+    """
+    if content_type is not None and not is_json_media_type(content_type):
+        raise BodyRejected(
+            415, "UNSUPPORTED_MEDIA_TYPE", f"the request body must be application/json, not {content_type}"
+        )
+    try:
+        text = body.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise BodyRejected(
+            400, "MALFORMED_JSON", f"the request body is not UTF-8: {exc.reason} at byte {exc.start}"
+        ) from None
+    try:
+        document = json.loads(text, object_pairs_hook=reject_duplicate_keys)
+    except RecursionError:
+        raise BodyRejected(400, "MALFORMED_JSON", f"the request body is nested deeper than {MAX_JSON_DEPTH}") from None
+    except ValueError:
+        return
+    check_strings_and_depth(document)
+
+
+@dataclass(slots=True)
+class JsonBodyMiddleware:
+    """Check request bodies as JSON before any route parses them: media type (415), encoding, duplicate keys and
+    depth (400). Runs inside the body size limit, so the body it reads is bounded."""
+
+    app: ASGIApp
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["method"] not in METHODS_WITH_BODY:
+            await self.app(scope, receive, send)
+            return
+        messages: list[Message] = []
+        body = b""
+        more = True
+        while more:
+            message = await receive()
+            messages.append(message)
+            if message["type"] != "http.request":
+                break
+            body += message.get("body", b"")
+            more = message.get("more_body", False)
+        if body:
+            raw_type = dict(scope["headers"]).get(b"content-type")
+            try:
+                check_json_body(raw_type.decode("latin-1") if raw_type is not None else None, body)
+            except BodyRejected as exc:
+                await send_error(send, exc.status, exc.code, str(exc))
+                return
+        await self.app(scope, _replay(messages, receive), send)
 
 
 @dataclass(slots=True)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Annotated, Any, Self
+from typing import Annotated, Any, Final, Self
 
 from dispatch.lifecycle import Channel
 from pydantic import (
@@ -12,7 +12,7 @@ from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
-    PositiveInt,
+    Strict,
     StringConstraints,
     field_validator,
     model_validator,
@@ -35,10 +35,31 @@ from campaign_api.domain import (
 )
 
 MAX_SEND_IDS = 100_000
-Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
-Template = Annotated[str, StringConstraints(min_length=1, max_length=4096)]
-OptionalText = Annotated[str | None, StringConstraints(strip_whitespace=True, max_length=200)]
-CustomerIds = Annotated[list[PositiveInt], Field(min_length=1, max_length=MAX_SEND_IDS)]
+# ids are PostgreSQL bigints: a larger one could never exist, so it is a 422, not a 500. Declared as an exclusive
+# bound, 2**63, because OpenAPI numbers travel as doubles: 2**63 - 1 would be printed rounded up to 2**63
+BIGINT_LIMIT: Final = 2**63
+MAX_PAGE_SIZE: Final = 100
+MAX_PAGE: Final = 1_000_000_000  # (page - 1) * page_size stays far inside a bigint OFFSET
+# PostgreSQL text cannot hold U+0000; the pattern declares it, and api/errors.py words its failure "contains NUL"
+NO_NUL: Final = r"^[^\x00]*$"
+
+
+def stripped_not_blank(value: str) -> str:
+    """The value without surrounding whitespace; blank is refused (the length was checked on the value as sent)."""
+    stripped = value.strip()
+    if not stripped:
+        raise ValueError("must not be blank")
+    return stripped
+
+
+# strict: a JSON string "1" or a boolean true is not an id (true would otherwise read as customer 1)
+Id = Annotated[int, Strict(), Field(ge=1, lt=BIGINT_LIMIT)]
+Name = Annotated[
+    str, StringConstraints(min_length=1, max_length=200, pattern=NO_NUL), AfterValidator(stripped_not_blank)
+]
+Template = Annotated[str, StringConstraints(min_length=1, max_length=4096, pattern=NO_NUL)]
+OptionalText = Annotated[str, StringConstraints(max_length=200, pattern=NO_NUL), AfterValidator(str.strip)] | None
+CustomerIds = Annotated[list[Id], Field(min_length=1, max_length=MAX_SEND_IDS)]
 
 
 def in_utc(value: datetime) -> datetime:
@@ -83,7 +104,14 @@ class AudienceBody(BaseModel):
 
     model_config = ConfigDict(
         extra="forbid",
-        json_schema_extra={"examples": [{"customer_ids": [1, 2, 3]}, {"segment": {"location": "Nairobi"}}]},
+        json_schema_extra={
+            "examples": [{"customer_ids": [1, 2, 3]}, {"segment": {"location": "Nairobi"}}],
+            # exactly_one, declared: one of the two is given (and not null)
+            "oneOf": [
+                {"required": ["customer_ids"], "properties": {"customer_ids": {"type": "array"}}},
+                {"required": ["segment"], "properties": {"segment": {"type": "object"}}},
+            ],
+        },
     )
     customer_ids: CustomerIds | None = None
     segment: SegmentBody | None = None
@@ -152,7 +180,8 @@ class UpdateCampaignRequest(BaseModel):
                 {"scheduled_at": "2030-06-01T13:00:00+03:00", "audience": {"segment": {"location": "Nairobi"}}},
                 {"name": "Summer Sale 2025 (final)"},
                 {"scheduled_at": None},
-            ]
+            ],
+            "minProperties": 1,  # changes_something, declared
         },
     )
     name: Name | SkipJsonSchema[None] = None
@@ -329,7 +358,9 @@ class CreateCustomerRequest(BaseModel):
             ]
         },
     )
-    phone: str = Field(min_length=1, max_length=40, description="any spelling; without a country code read as Kenyan")
+    phone: str = Field(
+        min_length=1, max_length=40, pattern=NO_NUL, description="any spelling; without a country code read as Kenyan"
+    )
     first_name: OptionalText = None
     last_name: OptionalText = None
     location: OptionalText = None
@@ -363,7 +394,7 @@ class PreviewRequest(BaseModel):
             "examples": [{"customer_id": 1, "override_template": "Hi {first_name}, special offer just for you!"}]
         },
     )
-    customer_id: PositiveInt
+    customer_id: Id
     override_template: Template | None = Field(default=None, description="the campaign's base_template if omitted")
 
 

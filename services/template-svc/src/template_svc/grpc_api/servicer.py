@@ -22,6 +22,26 @@ ENCODINGS: Final = {
     Encoding.UNICODE: template_pb2.ENCODING_UNICODE,
 }
 Context = aio.ServicerContext[Any, Any]
+# far above what campaign-api stores (templates of 4,096 characters, fields of 200) and what a WhatsApp message
+# holds, low enough that no request makes the server cache or render megabytes per customer
+MAX_TEMPLATE_CHARS: Final = 8_192
+MAX_FIELD_CHARS: Final = 8_192
+MAX_STRATEGY_CHARS: Final = 64
+
+
+def check_sizes(template: str, customers: Sequence[template_pb2.Customer], strategy: str) -> None:
+    """Raise InvalidInput naming the first field past its limit."""
+    check_length("template", template, MAX_TEMPLATE_CHARS)
+    check_length("strategy", strategy, MAX_STRATEGY_CHARS)
+    for index, customer in enumerate(customers):
+        for name, value in customer_fields(customer).items():
+            check_length(f"customers[{index}].{name}", value or "", MAX_FIELD_CHARS)
+
+
+def check_length(field: str, value: str, limit: int) -> None:
+    """Raise InvalidInput when the value is longer than the limit."""
+    if len(value) > limit:
+        raise InvalidInput(f"{field} has {len(value)} characters; at most {limit} are accepted")
 
 
 def customer_fields(customer: template_pb2.Customer) -> CustomerFields:
@@ -98,6 +118,10 @@ class TemplateServicer(template_pb2_grpc.TemplateServiceServicer):
 
     async def Validate(self, request: template_pb2.ValidateRequest, context: Context) -> template_pb2.ValidateResponse:
         """Report the placeholders a template uses and every error in it, with positions."""
+        try:
+            check_length("template", request.template, MAX_TEMPLATE_CHARS)
+        except InvalidInput as exc:
+            await abort_invalid(context, exc)
         parsed = parse_template(request.template)
         return template_pb2.ValidateResponse(
             valid=parsed.is_valid,
@@ -115,6 +139,7 @@ class TemplateServicer(template_pb2_grpc.TemplateServiceServicer):
     ) -> RenderedBatch:
         """Run the render use case; turn bad input into INVALID_ARGUMENT and a passed deadline into its status."""
         try:
+            check_sizes(template, customers, strategy)
             channel = CHANNELS.get(channel_number)  # type: ignore[call-overload]  # proto enums are ints
             if channel is None:
                 raise UnsupportedChannel(f"channel must be CHANNEL_SMS or CHANNEL_WHATSAPP, got {channel_number}")

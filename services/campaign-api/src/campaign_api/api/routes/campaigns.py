@@ -6,11 +6,14 @@ import logging
 from typing import Annotated
 
 from dispatch.lifecycle import Channel
-from fastapi import APIRouter, Body, Query, Response
+from fastapi import APIRouter, Body, Path, Query, Response
 
 from campaign_api.api.deps import IdempotencyKeyHeader, MetricsDep, TraceparentDep, use
-from campaign_api.api.routes.responses import declare
+from campaign_api.api.routes.responses import CAMPAIGN_LINKS, created, declare
 from campaign_api.api.schemas import (
+    BIGINT_LIMIT,
+    MAX_PAGE,
+    MAX_PAGE_SIZE,
     CampaignBody,
     CampaignDetailBody,
     CampaignListBody,
@@ -41,14 +44,22 @@ router = APIRouter(prefix="/campaigns", tags=["campaigns"])
 # set on an answer replayed for a repeated Idempotency-Key
 REPLAYED_HEADER = "Idempotent-Replayed"
 
-Page = Annotated[int, Query(ge=1, description="1-based page number")]
-PageSize = Annotated[int, Query(ge=1, le=100, description="rows per page, at most 100 (larger is rejected with 422)")]
-BeforeId = Annotated[
-    int | None, Query(ge=1, description="keyset bound: only rows with id < before_id (pass next_cursor here)")
+Page = Annotated[int, Query(ge=1, le=MAX_PAGE, description="1-based page number")]
+PageSize = Annotated[
+    int, Query(ge=1, le=MAX_PAGE_SIZE, description="rows per page, at most 100 (larger is rejected with 422)")
 ]
+BeforeId = Annotated[
+    int | None,
+    Query(ge=1, lt=BIGINT_LIMIT, description="keyset bound: only rows with id < before_id (pass next_cursor here)"),
+]
+CampaignId = Annotated[int, Path(ge=1, lt=BIGINT_LIMIT)]
 
 
-@router.post("", status_code=201, responses=declare(400, 413, 422, 503))
+@router.post(
+    "",
+    status_code=201,
+    responses=created("the campaign", CAMPAIGN_LINKS) | declare(400, 413, 415, 422, 503),
+)
 async def create_campaign(
     body: CreateCampaignRequest, create: Annotated[CreateCampaign, use(CreateCampaign)], metrics: MetricsDep
 ) -> CampaignBody:
@@ -91,14 +102,14 @@ async def list_due_campaigns(
 
 
 @router.get("/{campaign_id}", responses=declare(404, 422, 503))
-async def get_campaign(campaign_id: int, get: Annotated[GetCampaign, use(GetCampaign)]) -> CampaignDetailBody:
+async def get_campaign(campaign_id: CampaignId, get: Annotated[GetCampaign, use(GetCampaign)]) -> CampaignDetailBody:
     """One campaign with its message counts by status."""
     return CampaignDetailBody.with_stats(await get(campaign_id))
 
 
-@router.patch("/{campaign_id}", responses=declare(400, 404, 409, 413, 422, 503))
+@router.patch("/{campaign_id}", responses=declare(400, 404, 409, 413, 415, 422, 503))
 async def update_campaign(
-    campaign_id: int, body: UpdateCampaignRequest, update: Annotated[UpdateCampaign, use(UpdateCampaign)]
+    campaign_id: CampaignId, body: UpdateCampaignRequest, update: Annotated[UpdateCampaign, use(UpdateCampaign)]
 ) -> CampaignBody:
     """Edit a draft or scheduled campaign; only the fields in the body change (409 CAMPAIGN_NOT_EDITABLE otherwise).
 
@@ -108,7 +119,9 @@ async def update_campaign(
 
 
 @router.post("/{campaign_id}/cancel", responses=declare(404, 409, 422, 503))
-async def cancel_campaign(campaign_id: int, cancel: Annotated[CancelCampaign, use(CancelCampaign)]) -> CampaignBody:
+async def cancel_campaign(
+    campaign_id: CampaignId, cancel: Annotated[CancelCampaign, use(CancelCampaign)]
+) -> CampaignBody:
     """Take a scheduled campaign off the schedule: it becomes a draft without scheduled_at (409 unless scheduled)."""
     return CampaignBody.of(await cancel(campaign_id))
 
@@ -116,10 +129,10 @@ async def cancel_campaign(campaign_id: int, cancel: Annotated[CancelCampaign, us
 @router.post(
     "/{campaign_id}/send",
     status_code=202,
-    responses=declare(400, 404, 409, 413, 422, 503),
+    responses=declare(400, 404, 409, 413, 415, 422, 503),
 )
 async def send_campaign(
-    campaign_id: int,
+    campaign_id: CampaignId,
     send: Annotated[SendCampaign, use(SendCampaign)],
     metrics: MetricsDep,
     traceparent: TraceparentDep,
@@ -156,9 +169,9 @@ async def send_campaign(
     return SendResponse(campaign_id=outcome.campaign_id, messages_queued=outcome.messages_queued, status=outcome.status)
 
 
-@router.post("/{campaign_id}/personalized-preview", responses=declare(400, 404, 413, 422, 503))
+@router.post("/{campaign_id}/personalized-preview", responses=declare(400, 404, 413, 415, 422, 503))
 async def preview_message(
-    campaign_id: int, body: PreviewRequest, preview: Annotated[PreviewMessage, use(PreviewMessage)]
+    campaign_id: CampaignId, body: PreviewRequest, preview: Annotated[PreviewMessage, use(PreviewMessage)]
 ) -> PreviewResponse:
     """Render the campaign's template (or override_template) for one customer, with its SMS facts."""
     return PreviewResponse.of(await preview(campaign_id, body.customer_id, body.override_template))

@@ -4,11 +4,19 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Path, Query
 
 from campaign_api.api.deps import use
-from campaign_api.api.routes.responses import declare
-from campaign_api.api.schemas import CreateCustomerRequest, CustomerBody, CustomerListBody, PaginationBody
+from campaign_api.api.routes.responses import CUSTOMER_LINKS, created, declare
+from campaign_api.api.schemas import (
+    BIGINT_LIMIT,
+    MAX_PAGE,
+    MAX_PAGE_SIZE,
+    CreateCustomerRequest,
+    CustomerBody,
+    CustomerListBody,
+    PaginationBody,
+)
 from campaign_api.domain import NewCustomer, PageRequest
 from campaign_api.usecases.create_customer import CreateCustomer
 from campaign_api.usecases.get_customer import GetCustomer
@@ -17,7 +25,11 @@ from campaign_api.usecases.list_customers import ListCustomers
 router = APIRouter(prefix="/customers", tags=["customers"])
 
 
-@router.post("", status_code=201, responses=declare(400, 409, 413, 422, 503))
+@router.post(
+    "",
+    status_code=201,
+    responses=created("the customer", CUSTOMER_LINKS) | declare(400, 409, 413, 415, 422, 503),
+)
 async def create_customer(
     body: CreateCustomerRequest, create: Annotated[CreateCustomer, use(CreateCustomer)]
 ) -> CustomerBody:
@@ -37,9 +49,13 @@ async def create_customer(
 @router.get("", responses=declare(422, 503))
 async def list_customers(
     list_page: Annotated[ListCustomers, use(ListCustomers)],
-    page: Annotated[int, Query(ge=1)] = 1,
-    page_size: Annotated[int, Query(ge=1, le=100, description="at most 100 (larger is rejected with 422)")] = 20,
-    before_id: Annotated[int | None, Query(ge=1, description="keyset bound: only ids below it")] = None,
+    page: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 1,
+    page_size: Annotated[
+        int, Query(ge=1, le=MAX_PAGE_SIZE, description="at most 100 (larger is rejected with 422)")
+    ] = 20,
+    before_id: Annotated[
+        int | None, Query(ge=1, lt=BIGINT_LIMIT, description="keyset bound: only ids below it")
+    ] = None,
 ) -> CustomerListBody:
     """Customers newest first (id DESC), paginated like campaigns."""
     result = await list_page(PageRequest(page, page_size, before_id))
@@ -47,6 +63,8 @@ async def list_customers(
 
 
 @router.get("/{customer_id}", responses=declare(404, 422, 503))
-async def get_customer(customer_id: int, get: Annotated[GetCustomer, use(GetCustomer)]) -> CustomerBody:
+async def get_customer(
+    customer_id: Annotated[int, Path(ge=1, lt=BIGINT_LIMIT)], get: Annotated[GetCustomer, use(GetCustomer)]
+) -> CustomerBody:
     """One customer."""
     return CustomerBody.of(await get(customer_id))

@@ -1,4 +1,4 @@
-"""Error responses declared in the OpenAPI document, per status."""
+"""Error responses declared in the OpenAPI document, per status, and the links from a created object onwards."""
 
 from __future__ import annotations
 
@@ -13,10 +13,36 @@ def declare(*statuses: int) -> dict[int | str, dict[str, Any]]:
 
 
 DESCRIPTIONS: Final = {
-    400: "MALFORMED_JSON: the body is not JSON",
+    400: "MALFORMED_JSON: the body is not UTF-8 JSON, or nests too deep / DUPLICATE_JSON_KEY: a key given twice",
     404: "CAMPAIGN_NOT_FOUND / CUSTOMER_NOT_FOUND",
     409: "CAMPAIGN_NOT_SENDABLE / CAMPAIGN_NOT_EDITABLE / CAMPAIGN_NOT_CANCELLABLE / CUSTOMER_PHONE_EXISTS",
     413: "PAYLOAD_TOO_LARGE",
+    415: "UNSUPPORTED_MEDIA_TYPE: a body whose Content-Type is not application/json",
     422: "VALIDATION_ERROR (names the field) or a domain rule's own code",
     503: "DATABASE_UNAVAILABLE / TEMPLATE_SERVICE_UNAVAILABLE",
 }
+
+
+def link(method: str, path: str, parameter: str) -> dict[str, Any]:
+    """An OpenAPI link: call `method path` with `parameter` taken from the created object's id."""
+    pointer = path.replace("~", "~0").replace("/", "~1")
+    return {
+        "operationRef": f"#/paths/{pointer}/{method}",
+        "parameters": {parameter: "$response.body#/id"},
+    }
+
+
+def created(description: str, links: dict[str, dict[str, Any]]) -> dict[int | str, dict[str, Any]]:
+    """The 201 answer with its links (what a client, or the stateful fuzzer, can do next with the new id)."""
+    return {201: {"description": description, "links": links}}
+
+
+CAMPAIGN_PATH: Final = "/campaigns/{campaign_id}"
+CAMPAIGN_LINKS: Final = {
+    "GetCampaign": link("get", CAMPAIGN_PATH, "campaign_id"),
+    "UpdateCampaign": link("patch", CAMPAIGN_PATH, "campaign_id"),
+    "SendCampaign": link("post", f"{CAMPAIGN_PATH}/send", "campaign_id"),
+    "PreviewMessage": link("post", f"{CAMPAIGN_PATH}/personalized-preview", "campaign_id"),
+    "CancelCampaign": link("post", f"{CAMPAIGN_PATH}/cancel", "campaign_id"),
+}
+CUSTOMER_LINKS: Final = {"GetCustomer": link("get", "/customers/{customer_id}", "customer_id")}
