@@ -27,6 +27,7 @@ from campaign_api.api.deps import ApiState, UseCases
 from campaign_api.api.errors import install_error_handlers
 from campaign_api.api.middleware import BodySizeLimitMiddleware, RequestMetricsMiddleware, UnexpectedErrorMiddleware
 from campaign_api.api.routes import campaigns, customers, operations
+from campaign_api.api.web_app import mount_web_app
 from campaign_api.grpc.template_client import GrpcTemplateRenderer
 from campaign_api.metrics import ApiMetrics
 from campaign_api.outbox import RelaySettings, relay_running
@@ -175,6 +176,7 @@ def create_app(
     app.include_router(campaigns.router)
     app.include_router(customers.router)
     app.include_router(operations.router)
+    mount_web_app(app, settings.web_dist_dir)
     # outermost first at runtime: metrics see every answer, including the 413s and 500s produced inside
     app.add_middleware(UnexpectedErrorMiddleware)
     app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_body_bytes)

@@ -32,3 +32,4 @@ class Settings(ServiceSettings):
     # 100,000 customer ids of 7 digits take about 0.8 MB of JSON; 2 MiB leaves room and still refuses abuse
     max_body_bytes: int = Field(default=2 * 1024 * 1024, ge=1024)
     idempotency_ttl_hours: int = Field(default=24, ge=1)
+    web_dist_dir: Path | None = Path("web/dist")  # env WEB_DIST_DIR: the built dashboard, served under /app/ if present
