@@ -117,7 +117,7 @@ function TemplateProblemView({ template, message }: { template: string; message:
     <div className="template-problem" role="alert" id="template-error">
       <p>{problem.message}</p>
       {problem.start !== null && problem.end !== null && (
-        <pre className="template" aria-label="Where in the template">
+        <pre className="template" aria-label="The error in context">
           {template.slice(0, problem.start)}
           <mark>{template.slice(problem.start, problem.end) || ' '}</mark>
           {template.slice(problem.end)}
