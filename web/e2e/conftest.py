@@ -65,9 +65,7 @@ async def web_stack(
         pytest.fail(f"no dashboard build in {DIST_DIR}: run `make web-build` (npm run build in web/) first")
     token = uuid.uuid4().hex[:10].translate(str.maketrans("0123456789", "ghijklmnop"))
     queue_prefix = f"web_{token}"
-    specs, api_url, grpc_address = service_specs(
-        seeded_database, amqp_url, otlp.endpoint, queue_prefix, RETRY_DELAYS_S
-    )
+    specs, api_url, grpc_address = service_specs(seeded_database, amqp_url, otlp.endpoint, queue_prefix, RETRY_DELAYS_S)
     extra = {"WEB_DIST_DIR": str(DIST_DIR), "DEV_API_KEY": E2E_API_KEY}
     specs = [dataclasses.replace(spec, env={**spec.env, **extra}) for spec in specs]
     workdir = tmp_path_factory.mktemp("web-e2e-logs")

@@ -15,7 +15,8 @@ CHROMIUM = Path(os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium"))
 SUITE_TIMEOUT_S = 300
 
 
-async def test_the_dashboard_flows_in_a_real_browser(web_stack: Stack) -> None:
+def required_tools() -> str:
+    """npx, after checking Chromium and the web app's packages are there; the run fails naming what is missing."""
     if not CHROMIUM.exists():
         pytest.fail(f"no Chromium at {CHROMIUM}: install Debian's package (apt-get install -y chromium)")
     npx = shutil.which("npx")
@@ -23,6 +24,11 @@ async def test_the_dashboard_flows_in_a_real_browser(web_stack: Stack) -> None:
         pytest.fail("npx is missing: install Node.js 20+ and npm, then `npm ci` in web/")
     if not (WEB_DIR / "node_modules" / "playwright-core").is_dir():
         pytest.fail("web/node_modules is missing: run `npm ci` in web/ (make web-install)")
+    return npx
+
+
+async def test_the_dashboard_flows_in_a_real_browser(web_stack: Stack) -> None:
+    npx = required_tools()
     env = {
         **os.environ,
         "E2E_BASE_URL": f"{web_stack.api_url}/app/",

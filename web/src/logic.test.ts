@@ -26,6 +26,7 @@ describe('template problems', () => {
       'body.base_template: unknown placeholder {nmae} at position 3; known fields: first_name',
     );
     expect(problem).toEqual({
+      code: null,
       message: 'unknown placeholder {nmae} at position 3; known fields: first_name',
       start: 3,
       end: 9,
@@ -37,7 +38,11 @@ describe('template problems', () => {
       start: 3,
       end: 4,
     });
+    expect(
+      locateTemplateProblem('Hi {x}', 'body.override_template: UNKNOWN_PLACEHOLDER: unknown placeholder {x} at position 3'),
+    ).toEqual({ code: 'UNKNOWN_PLACEHOLDER', message: 'unknown placeholder {x} at position 3', start: 3, end: 6 });
     expect(locateTemplateProblem('Hi', 'body.base_template: too long')).toEqual({
+      code: null,
       message: 'too long',
       start: null,
       end: null,

@@ -1,4 +1,4 @@
-import { useState } from 'react';
+import { useCallback, useState } from 'react';
 import { Link, useParams } from 'react-router-dom';
 import type { SendResult } from '../api/client';
 import { FINISHED, useCampaign, useCancelCampaign } from '../api/queries';
@@ -16,6 +16,10 @@ export function CampaignDetail() {
   const cancel = useCancelCampaign(id);
   const [sending, setSending] = useState(false);
   const [sent, setSent] = useState<SendResult | null>(null);
+  // stable, so the dialog's focus handling is set up once per opening, not at every refresh
+  const closeSend = useCallback(() => {
+    setSending(false);
+  }, []);
 
   if (campaign.isPending) return <Loading what="the campaign" />;
   if (campaign.isError)
@@ -101,7 +105,7 @@ export function CampaignDetail() {
       {sending && (
         <SendDialog
           campaign={c}
-          onClose={() => setSending(false)}
+          onClose={closeSend}
           onSent={(result) => {
             setSent(result);
             setSending(false);

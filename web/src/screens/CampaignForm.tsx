@@ -115,7 +115,9 @@ function TemplateProblemView({ template, message }: { template: string; message:
   const problem = locateTemplateProblem(template, message);
   return (
     <div className="template-problem" role="alert" id="template-error">
-      <p>{problem.message}</p>
+      <p>
+        {problem.message} {problem.code !== null && <code>{problem.code}</code>}
+      </p>
       {problem.start !== null && problem.end !== null && (
         <pre className="template" aria-label="The error in context">
           {template.slice(0, problem.start)}
@@ -390,10 +392,11 @@ function PreviewBody({
 }) {
   if (!ready) return <p className="muted">The preview starts once a campaign exists on this channel and a customer.</p>;
   if (!hasTemplate) return <p className="muted">Type a template to see it rendered.</p>;
-  if (preview.isError && !(preview.error instanceof ApiError && preview.error.code === 'INVALID_TEMPLATE'))
-    return <p className="form-error">{preview.error.message}</p>;
+  const invalid = preview.error instanceof ApiError && preview.error.code === 'INVALID_TEMPLATE';
+  if (preview.isError && !invalid) return <p className="form-error">{preview.error.message}</p>;
   const data = preview.data;
-  if (data === undefined) return <p className="muted">Rendering…</p>;
+  if (data === undefined)
+    return <p className="muted">{invalid ? 'No preview until the template is fixed.' : 'Rendering…'}</p>;
   const { facts } = data;
   return (
     <div aria-busy={stale || preview.isFetching}>
@@ -422,6 +425,7 @@ function PreviewBody({
         </ul>
       )}
       {(preview.isError || stale) && <p className="hint">Showing the last valid render.</p>}
+      <p className="hint">As {data.customer.first_name ?? 'this customer'} would receive it on this channel.</p>
     </div>
   );
 }
