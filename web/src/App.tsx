@@ -1,6 +1,6 @@
 import { QueryClient, QueryClientProvider } from '@tanstack/react-query';
 import { useState } from 'react';
-import { BrowserRouter, Navigate, Route, Routes } from 'react-router-dom';
+import { BrowserRouter, Link, Navigate, Route, Routes } from 'react-router-dom';
 import { shouldRetry } from './api/queries';
 import { SessionProvider, useSession } from './auth/session';
 import { Layout } from './components/Layout';
@@ -34,7 +34,14 @@ function Gate() {
         <Route path="/campaigns/:id/edit" element={<CampaignFormScreen />} />
         <Route path="/customers" element={<CustomerList />} />
         <Route path="/customers/:id" element={<CustomerDetail />} />
-        <Route path="*" element={<p>Nothing here. Go to the campaigns.</p>} />
+        <Route
+          path="*"
+          element={
+            <p>
+              Nothing here. <Link to="/campaigns">Go to the campaigns</Link>.
+            </p>
+          }
+        />
       </Routes>
     </Layout>
   );

@@ -53,6 +53,9 @@ export function useCampaigns(filters: CampaignFilters) {
         }),
       ),
     placeholderData: keepPreviousData,
+    // a campaign on the page is going out: its badge turns to sent without a reload
+    refetchInterval: (query) =>
+      query.state.data?.data.some((campaign) => campaign.status === 'sending') ? 2 * PROGRESS_REFRESH_MS : false,
   });
 }
 

@@ -87,3 +87,32 @@ describe('the campaign detail', () => {
     expect(await screen.findByRole('alert')).toHaveTextContent('CAMPAIGN_NOT_FOUND');
   });
 });
+
+describe('the send dialog', () => {
+  it('closes on Escape, sends nothing, and gives the focus back to the Send button', async () => {
+    const calls = stubApi({
+      'GET /campaigns/:id': () => ({ body: campaign() }),
+      'GET /customers': () => ({ body: page([]) }),
+    });
+    renderApp('/campaigns/7');
+    const open = await screen.findByRole('button', { name: 'Send…' });
+    await userEvent.click(open);
+    expect(screen.getByRole('dialog')).toBeInTheDocument();
+    expect(screen.getByRole('dialog')).toContainElement(document.activeElement as HTMLElement);
+    await userEvent.keyboard('{Escape}');
+    expect(screen.queryByRole('dialog')).not.toBeInTheDocument();
+    expect(open).toHaveFocus();
+    expect(calls.some((call) => call.method === 'POST')).toBe(false);
+  });
+
+  it('keeps Tab inside the dialog', async () => {
+    stubApi({ 'GET /campaigns/:id': () => ({ body: campaign() }), 'GET /customers': () => ({ body: page([]) }) });
+    renderApp('/campaigns/7');
+    await userEvent.click(await screen.findByRole('button', { name: 'Send…' }));
+    const dialog = screen.getByRole('dialog');
+    for (let i = 0; i < 6; i += 1) {
+      await userEvent.tab();
+      expect(dialog).toContainElement(document.activeElement as HTMLElement);
+    }
+  });
+});
