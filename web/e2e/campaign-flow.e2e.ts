@@ -81,8 +81,36 @@ describe('the campaign flow', () => {
     await page.getByRole('link', { name: '← Campaigns' }).click();
     await page.getByLabel('Status').selectOption('sent');
     await visible(page.getByRole('link', { name: NAME }));
+    await expect.poll(() => page.locator('tbody .badge:not(.badge-sent)').count()).toBe(0);
     expect(await text(page.getByRole('row').filter({ hasText: NAME }).locator('.badge'))).toBe('sent');
     await shoot(page, '08-campaigns-filtered');
+  });
+
+  it('edits a scheduled campaign, then takes it off the schedule', async () => {
+    const { page } = browser;
+    await page.getByLabel('Status').selectOption('scheduled');
+    // the previous filter's rows stay until the new page arrives: wait for the scheduled one
+    const row = page.getByRole('row').filter({ has: page.locator('.badge-scheduled') }).first();
+    await visible(row);
+    await expect.poll(() => page.locator('tbody .badge:not(.badge-scheduled)').count()).toBe(0);
+    const first = row.getByRole('link');
+    const name = await text(first);
+    await first.click();
+    await visible(page.getByRole('heading', { name }));
+    expect(await text(page.locator('.meta .badge'))).toBe('scheduled');
+    await shoot(page, '09-campaign-scheduled');
+    await page.getByRole('link', { name: 'Edit' }).click();
+    await visible(page.getByRole('heading', { name: 'Edit campaign' }));
+    await visible(page.getByLabel('Time zone'));
+    expect(await page.getByLabel('Time zone').inputValue()).toBe('Africa/Nairobi');
+    await shoot(page, '10-edit-campaign');
+    await page.getByLabel('Name').fill(`${name} (edited)`);
+    await page.getByRole('button', { name: 'Save changes' }).click();
+    await visible(page.getByRole('heading', { name: `${name} (edited)` }));
+    expect(await text(page.locator('.meta .badge'))).toBe('scheduled');
+    await page.getByRole('button', { name: 'Cancel schedule' }).click();
+    await expect.poll(() => text(page.locator('.meta .badge'))).toBe('draft');
+    await visible(page.getByText('Not scheduled: sent when you send it.'));
   });
 
   it('lists the customers and opens one', async () => {
@@ -90,13 +118,13 @@ describe('the campaign flow', () => {
     await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Customers' }).click();
     await visible(page.getByRole('heading', { name: 'Customers' }));
     await visible(page.getByRole('table'));
-    await shoot(page, '09-customers');
+    await shoot(page, '11-customers');
     const link = page.getByRole('table').getByRole('link').first();
     const name = await text(link);
     await link.click();
     await visible(page.getByRole('heading', { name }));
     await visible(page.getByText('Phone (E.164)'));
-    await shoot(page, '10-customer-detail');
+    await shoot(page, '12-customer-detail');
   });
 
   it('is keyboard reachable, with a visible focus', async () => {

@@ -26,7 +26,7 @@ describe('an invalid template', () => {
     await expect.poll(() => text(problem)).toContain('unknown placeholder {nmae} at position 6');
     expect(await text(problem.locator('mark'))).toBe('{nmae}');
     expect(await page.getByLabel('Template', { exact: true }).getAttribute('aria-invalid')).toBe('true');
-    await shoot(page, '11-invalid-template');
+    await shoot(page, '13-invalid-template');
     await page.getByRole('button', { name: 'Create campaign' }).click();
     await expect.poll(() => text(problem)).toContain('unknown placeholder {nmae}');
     expect(page.url()).toMatch(/\/campaigns\/new$/);

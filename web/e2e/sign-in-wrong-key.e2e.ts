@@ -20,7 +20,7 @@ describe('a wrong key', () => {
     await signIn(page, 'not-a-key-of-anybody');
     await expect.poll(() => text(page.getByRole('alert'))).toContain('That key was not accepted');
     await visible(page.getByLabel('API key'));
-    await shoot(page, '12-sign-in-wrong-key');
+    await shoot(page, '14-sign-in-wrong-key');
   });
 
   it('stored in the tab brings the sign-in back on the first call', async () => {
