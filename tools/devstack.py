@@ -19,6 +19,7 @@ import socket
 import subprocess
 import sys
 from dataclasses import dataclass
+from pathlib import Path
 from urllib.parse import urlsplit
 
 import psycopg
@@ -28,6 +29,7 @@ DATABASE_URL = os.environ.get("DATABASE_URL", "postgresql://postgres@localhost:5
 AMQP_URL = os.environ.get("AMQP_URL", "amqp://guest:guest@localhost:5672/")
 START_POSTGRES = "pg_ctlcluster --skip-systemctl-redirect $(ls /etc/postgresql) main start"
 START_RABBITMQ = "rabbitmq-server -detached"
+WEB_DIST = Path(__file__).resolve().parents[1] / "web" / "dist"
 
 
 @dataclass(frozen=True)
@@ -54,6 +56,15 @@ PROCESSES = (
     Process("dispatch-worker", ("dispatch-worker",), {"PROBE_PORT": "8082"}, "probes http://localhost:8082/health"),
     Process("scheduler", ("scheduler",), {"PROBE_PORT": "8083"}, "probes http://localhost:8083/health"),
 )
+
+
+def web_app_line() -> str:
+    """Where the dashboard is (campaign-api serves web/dist under /app/) and which key signs in."""
+    if not (WEB_DIST / "index.html").is_file():
+        return f"  {'web app':16} not built: run `make web-build`, then restart"
+    key = os.environ.get("DEV_API_KEY")
+    sign_in = f"sign in with the key {key}" if key else "sign in with an API key (any, while keys are not checked)"
+    return f"  {'web app':16} http://localhost:8080/app/ ({sign_in})"
 
 
 def docker_engine_answers() -> bool:
@@ -95,6 +106,7 @@ async def run_local() -> int:
     print("\nCampaign Dispatch is up:", flush=True)
     for proc in PROCESSES:
         print(f"  {proc.name:16} {proc.listens}", flush=True)
+    print(web_app_line(), flush=True)
     print("Ctrl-C stops everything.\n", flush=True)
 
     stop = asyncio.Event()

@@ -31,6 +31,7 @@ from campaign_api.api.middleware import (
     UnexpectedErrorMiddleware,
 )
 from campaign_api.api.routes import campaigns, customers, operations
+from campaign_api.api.web_app import mount_web_app
 from campaign_api.grpc.template_client import GrpcTemplateRenderer
 from campaign_api.metrics import ApiMetrics
 from campaign_api.migrations import apply_migrations
@@ -180,6 +181,7 @@ def create_app(
     app.include_router(campaigns.router)
     app.include_router(customers.router)
     app.include_router(operations.router)
+    mount_web_app(app, settings.web_dist_dir)
     # outermost first at runtime: metrics see every answer, including the 413s and 500s produced inside
     app.add_middleware(JsonBodyMiddleware)
     app.add_middleware(UnexpectedErrorMiddleware)

@@ -36,3 +36,4 @@ class Settings(ServiceSettings):
     idempotency_ttl_hours: int = Field(default=24, ge=1)
     # expired idempotency keys are purged on this timer, never inside a send
     idempotency_purge_interval_s: float = Field(default=600.0, gt=0)
+    web_dist_dir: Path | None = Path("web/dist")  # env WEB_DIST_DIR: the built dashboard, served under /app/ if present

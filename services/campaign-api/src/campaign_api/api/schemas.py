@@ -108,8 +108,11 @@ class AudienceBody(BaseModel):
             "examples": [{"customer_ids": [1, 2, 3]}, {"segment": {"location": "Nairobi"}}],
             # exactly_one, declared: one of the two is given (and not null)
             "oneOf": [
-                {"required": ["customer_ids"], "properties": {"customer_ids": {"type": "array"}}},
-                {"required": ["segment"], "properties": {"segment": {"type": "object"}}},
+                {
+                    "required": ["customer_ids"],
+                    "properties": {"customer_ids": {"type": "array", "items": {"type": "integer"}}},
+                },
+                {"required": ["segment"], "properties": {"segment": {"type": "object", "additionalProperties": True}}},
             ],
         },
     )

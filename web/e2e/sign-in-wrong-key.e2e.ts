@@ -1,0 +1,37 @@
+// A wrong key shows the sign-in. Needs the API to check keys (issue 12): included with E2E_AUTH=1 (vitest.e2e.config.ts).
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { BASE_URL, launch, shoot, signIn, text, visible, type Browser } from './browser';
+
+let browser: Browser;
+
+beforeAll(async () => {
+  browser = await launch();
+});
+
+afterAll(async () => {
+  const errors = browser.errors;
+  await browser.close();
+  expect(errors, 'the browser console had errors').toEqual([]);
+});
+
+describe('a wrong key', () => {
+  it('is refused at the sign-in', async () => {
+    const { page } = browser;
+    await signIn(page, 'not-a-key-of-anybody');
+    await expect.poll(() => text(page.getByRole('alert'))).toContain('That key was not accepted');
+    await visible(page.getByLabel('API key'));
+    await shoot(page, '14-sign-in-wrong-key');
+  });
+
+  it('stored in the tab brings the sign-in back on the first call', async () => {
+    const { page } = browser;
+    await page.goto(BASE_URL);
+    await page.evaluate(() => {
+      sessionStorage.setItem('campaign-dispatch.api-key', 'revoked-or-unknown');
+    });
+    await page.goto(new URL('campaigns', BASE_URL).toString());
+    await visible(page.getByLabel('API key'));
+    expect(await text(page.getByRole('alert'))).toContain('did not accept your key');
+    expect(await page.evaluate(() => sessionStorage.getItem('campaign-dispatch.api-key'))).toBeNull();
+  });
+});

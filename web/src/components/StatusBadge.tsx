@@ -1,0 +1,5 @@
+import type { CampaignStatus } from '../api/client';
+
+export function StatusBadge({ status }: { status: CampaignStatus }) {
+  return <span className={`badge badge-${status}`}>{status}</span>;
+}

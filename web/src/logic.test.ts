@@ -1,0 +1,86 @@
+import { describe, expect, it } from 'vitest';
+import { describeAudience, parseIds } from './audience';
+import { progressOf } from './components/ProgressBar';
+import { locateTemplateProblem } from './templateError';
+import { utcToZoned, zonedToUtc } from './time';
+
+describe('time zones', () => {
+  it('turns a wall clock in a zone into the UTC instant', () => {
+    expect(zonedToUtc('2030-06-01T13:00', 'Africa/Nairobi')).toBe('2030-06-01T10:00:00Z');
+    expect(zonedToUtc('2030-01-15T09:30', 'America/New_York')).toBe('2030-01-15T14:30:00Z');
+    expect(zonedToUtc('2030-07-15T09:30', 'America/New_York')).toBe('2030-07-15T13:30:00Z');
+    expect(zonedToUtc('2030-06-01T13:00', 'UTC')).toBe('2030-06-01T13:00:00Z');
+    expect(zonedToUtc('2030-06-01', 'UTC')).toBeNull();
+  });
+
+  it('round-trips through the zone', () => {
+    expect(utcToZoned('2030-06-01T10:00:00Z', 'Africa/Nairobi')).toBe('2030-06-01T13:00');
+    expect(utcToZoned('2030-07-15T13:30:00Z', 'America/New_York')).toBe('2030-07-15T09:30');
+  });
+});
+
+describe('template problems', () => {
+  it('finds the placeholder the message names', () => {
+    const problem = locateTemplateProblem(
+      'Hi {nmae}!',
+      'body.base_template: unknown placeholder {nmae} at position 3; known fields: first_name',
+    );
+    expect(problem).toEqual({
+      code: null,
+      message: 'unknown placeholder {nmae} at position 3; known fields: first_name',
+      start: 3,
+      end: 9,
+    });
+  });
+
+  it('marks one character for a stray brace, and nothing when no position is given', () => {
+    expect(locateTemplateProblem('Hi } there', "template: '}' at position 3 has no opening '{'")).toMatchObject({
+      start: 3,
+      end: 4,
+    });
+    expect(
+      locateTemplateProblem('Hi {x}', 'body.override_template: UNKNOWN_PLACEHOLDER: unknown placeholder {x} at position 3'),
+    ).toEqual({ code: 'UNKNOWN_PLACEHOLDER', message: 'unknown placeholder {x} at position 3', start: 3, end: 6 });
+    expect(locateTemplateProblem('Hi', 'body.base_template: too long')).toEqual({
+      code: null,
+      message: 'too long',
+      start: null,
+      end: null,
+    });
+  });
+});
+
+describe('progress', () => {
+  it('counts everything that is neither pending nor sending as done, including counts added later', () => {
+    const stats = { total: 10, pending: 2, sending: 1, sent: 4, failed: 1, delivered: 1, suppressed: 1 };
+    const progress = progressOf(stats);
+    expect(progress.done).toBe(7);
+    expect(progress.percent).toBe(70);
+    expect(progress.parts.map(([name]) => name)).toEqual([
+      'sent',
+      'delivered',
+      'failed',
+      'suppressed',
+      'sending',
+      'pending',
+    ]);
+  });
+});
+
+describe('audiences', () => {
+  it('parses typed ids', () => {
+    expect(parseIds('1, 2 3,,3')).toEqual([1, 2, 3]);
+    expect(parseIds('1, x')).toBeNull();
+    expect(parseIds('0')).toBeNull();
+    expect(parseIds('')).toBeNull();
+  });
+
+  it('describes who an audience reaches', () => {
+    expect(describeAudience(null)).toMatch(/none stored/);
+    expect(describeAudience({ customer_ids: [1, 1, 2] })).toBe('2 customers by id');
+    expect(describeAudience({ segment: { all: true } })).toBe('every customer');
+    expect(describeAudience({ segment: { all: false, location: 'Nairobi', preferred_product: 'Shoes' } })).toBe(
+      'customers whose location is Nairobi and preferred product is Shoes',
+    );
+  });
+});
