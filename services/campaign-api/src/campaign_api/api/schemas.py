@@ -11,12 +11,13 @@ from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
+    JsonValue,
     Strict,
     StringConstraints,
     field_validator,
     model_validator,
 )
-from pydantic.json_schema import JsonDict, SkipJsonSchema
+from pydantic.json_schema import SkipJsonSchema
 
 from campaign_api.domain import (
     KEEP,
@@ -44,7 +45,7 @@ MAX_PAGE: Final = 1_000_000_000  # (page - 1) * page_size stays far inside a big
 NO_NUL: Final = r"^[^\x00]*$"
 # a character str.strip() keeps, spelled out: regex engines disagree on what \s covers, Python's strip does not
 NOT_WHITESPACE: Final = r"[^\u0009-\u000d\u001c-\u0020\u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]"
-NOT_BLANK: Final[JsonDict] = {"type": "string", "pattern": NOT_WHITESPACE}  # a value that survives the trim
+NOT_BLANK: Final[dict[str, JsonValue]] = {"type": "string", "pattern": NOT_WHITESPACE}  # a value that survives the trim
 
 
 def stripped_not_blank(value: str) -> str:
