@@ -35,6 +35,19 @@ async def test_a_deeply_nested_body_is_400_malformed_json(client: httpx.AsyncCli
     assert "nested" in assert_error(response, 400, "MALFORMED_JSON")
 
 
+async def test_nesting_past_32_levels_is_400_malformed_json(client: httpx.AsyncClient) -> None:
+    body = b'{"name": "n", "channel": "sms", "base_template": "Hi", "x": ' + b"[" * 40 + b"]" * 40 + b"}"
+    response = await client.post("/campaigns", content=body, headers=JSON)
+    assert "nested deeper than 32" in assert_error(response, 400, "MALFORMED_JSON")
+
+
+async def test_an_unpaired_surrogate_deep_in_a_list_is_400(client: httpx.AsyncClient) -> None:
+    campaign = await create_campaign(client)
+    body = b'{"audience": {"segment": {"location": ["ok", "\\uDFFF"]}}}'
+    response = await client.patch(f"/campaigns/{campaign['id']}", content=body, headers=JSON)
+    assert "surrogate" in assert_error(response, 400, "MALFORMED_JSON")
+
+
 async def test_moderate_nesting_is_still_a_validation_error(client: httpx.AsyncClient) -> None:
     body = b'{"name": ' + b"[" * 20 + b"]" * 20 + b', "channel": "sms", "base_template": "Hi"}'
     response = await client.post("/campaigns", content=body, headers=JSON)
