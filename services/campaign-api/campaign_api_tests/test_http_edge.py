@@ -3,10 +3,12 @@ declares exactly as the API enforces them."""
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import httpx
 import pytest
+from campaign_api.api.schemas import NOT_WHITESPACE
 
 from campaign_api_tests.factories import assert_error, create_campaign
 
@@ -31,6 +33,19 @@ async def test_a_deeply_nested_body_is_400_malformed_json(client: httpx.AsyncCli
     body = b'{"name": ' + b"[" * 5000 + b"]" * 5000 + b"}"
     response = await client.post("/campaigns", content=body, headers=JSON)
     assert "nested" in assert_error(response, 400, "MALFORMED_JSON")
+
+
+async def test_nesting_past_32_levels_is_400_malformed_json(client: httpx.AsyncClient) -> None:
+    body = b'{"name": "n", "channel": "sms", "base_template": "Hi", "x": ' + b"[" * 40 + b"]" * 40 + b"}"
+    response = await client.post("/campaigns", content=body, headers=JSON)
+    assert "nested deeper than 32" in assert_error(response, 400, "MALFORMED_JSON")
+
+
+async def test_an_unpaired_surrogate_deep_in_a_list_is_400(client: httpx.AsyncClient) -> None:
+    campaign = await create_campaign(client)
+    body = b'{"audience": {"segment": {"location": ["ok", "\\uDFFF"]}}}'
+    response = await client.patch(f"/campaigns/{campaign['id']}", content=body, headers=JSON)
+    assert "surrogate" in assert_error(response, 400, "MALFORMED_JSON")
 
 
 async def test_moderate_nesting_is_still_a_validation_error(client: httpx.AsyncClient) -> None:
@@ -180,3 +195,55 @@ async def test_a_created_customer_links_to_its_page(client: httpx.AsyncClient) -
             "parameters": {"customer_id": "$response.body#/id"},
         }
     }
+
+
+@pytest.mark.parametrize(
+    ("segment", "valid"),
+    [
+        ({"all": True}, True),
+        ({"all": True, "location": None}, True),
+        ({"all": True, "location": "  "}, True),
+        ({"all": True, "location": "\u00a0\u3000"}, True),
+        ({"location": "\ufeff"}, True),
+        ({"location": "Nairobi"}, True),
+        ({"all": False, "preferred_product": "tea"}, True),
+        ({}, False),
+        ({"all": False}, False),
+        ({"location": "   "}, False),
+        ({"all": True, "location": "Nairobi"}, False),
+    ],
+)
+async def test_the_schema_of_a_segment_admits_what_the_api_accepts(
+    client: httpx.AsyncClient, segment: dict[str, Any], valid: bool
+) -> None:
+    schema = (await openapi(client))["components"]["schemas"]["SegmentBody"]
+    matching = [branch for branch in schema["oneOf"] if admits(branch, segment)]
+    assert (len(matching) == 1) is valid
+    body = {"name": "n", "channel": "sms", "base_template": "Hi", "audience": {"segment": segment}}
+    response = await client.post("/campaigns", json=body)
+    assert (response.status_code == 201) is valid, response.text
+
+
+def test_the_not_blank_pattern_is_exactly_what_strip_keeps() -> None:
+    pattern = re.compile(NOT_WHITESPACE)
+    # every character str.isspace() knows is in the Basic Multilingual Plane
+    for char in map(chr, range(0x10000)):
+        assert (pattern.fullmatch(char) is None) == char.isspace(), hex(ord(char))
+
+
+def admits(branch: dict[str, Any], value: dict[str, Any]) -> bool:
+    """Whether a oneOf branch (properties, required, anyOf) admits the object."""
+    if any(name not in value for name in branch.get("required", ())):
+        return False
+    if not all(rule_admits(rule, value[name]) for name, rule in branch.get("properties", {}).items() if name in value):
+        return False
+    return "anyOf" not in branch or any(admits(option, value) for option in branch["anyOf"])
+
+
+def rule_admits(rule: dict[str, Any], given: object) -> bool:
+    """Whether one property rule (const, not, or a string type with a pattern) admits the value."""
+    if "const" in rule:
+        return bool(given == rule["const"])
+    if "not" in rule:
+        return not rule_admits(rule["not"], given)
+    return isinstance(given, str) and re.search(rule["pattern"], given) is not None

@@ -12,6 +12,7 @@ from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
+    JsonValue,
     Strict,
     StringConstraints,
     field_validator,
@@ -42,6 +43,9 @@ MAX_PAGE_SIZE: Final = 100
 MAX_PAGE: Final = 1_000_000_000  # (page - 1) * page_size stays far inside a bigint OFFSET
 # PostgreSQL text cannot hold U+0000; the pattern declares it, and api/errors.py words its failure "contains NUL"
 NO_NUL: Final = r"^[^\x00]*$"
+# a character str.strip() keeps, spelled out: regex engines disagree on what \s covers, Python's strip does not
+NOT_WHITESPACE: Final = r"[^\u0009-\u000d\u001c-\u0020\u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]"
+NOT_BLANK: Final[dict[str, JsonValue]] = {"type": "string", "pattern": NOT_WHITESPACE}  # a value that survives the trim
 
 
 def stripped_not_blank(value: str) -> str:
@@ -85,7 +89,29 @@ class ErrorResponse(BaseModel):
 class SegmentBody(BaseModel):
     """Customers chosen by fields (ANDed, case-insensitive), or everybody with all=true."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            # one_way_of_choosing, declared: all=true and no field (null or blank), or a field that is not blank
+            "oneOf": [
+                {
+                    "required": ["all"],
+                    "properties": {
+                        "all": {"const": True},
+                        "location": {"not": NOT_BLANK},
+                        "preferred_product": {"not": NOT_BLANK},
+                    },
+                },
+                {
+                    "properties": {"all": {"const": False}},
+                    "anyOf": [
+                        {"required": [name], "properties": {name: NOT_BLANK}}
+                        for name in ("location", "preferred_product")
+                    ],
+                },
+            ]
+        },
+    )
     all: bool = False
     location: OptionalText = None
     preferred_product: OptionalText = None
