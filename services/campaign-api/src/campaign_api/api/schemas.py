@@ -23,13 +23,8 @@ from pydantic.json_schema import SkipJsonSchema
 from campaign_api.domain import (
     KEEP,
     Audience,
-    Campaign,
     CampaignChanges,
-    CampaignStats,
     CampaignStatus,
-    CampaignSummary,
-    Customer,
-    DueCampaign,
     Page,
     Preview,
     Segment,
@@ -249,8 +244,9 @@ class UpdateCampaignRequest(BaseModel):
 
 
 class CampaignBody(BaseModel):
-    """A campaign as created or fetched."""
+    """A campaign as created or fetched (read from the domain campaign's attributes)."""
 
+    model_config = ConfigDict(from_attributes=True)
     id: int
     name: str
     channel: Channel
@@ -263,23 +259,15 @@ class CampaignBody(BaseModel):
         default=None, description="why the API failed the campaign (e.g. it fell due without an audience); else null"
     )
 
+    @field_validator("audience", mode="before")
     @classmethod
-    def of(cls, campaign: Campaign) -> CampaignBody:
-        """The body of a domain campaign."""
-        return cls(
-            id=campaign.id,
-            name=campaign.name,
-            channel=campaign.channel,
-            status=campaign.status,
-            base_template=campaign.base_template,
-            scheduled_at=campaign.scheduled_at,
-            created_at=campaign.created_at,
-            audience=AudienceBody.of(campaign.audience),
-            status_reason=campaign.status_reason,
-        )
+    def audience_body(cls, value: object) -> object:
+        """A stored audience in its body form (the domain spells a segment's "all" differently)."""
+        return AudienceBody.of(value) if isinstance(value, Audience) else value
 
 
 class StatsBody(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
     total: int
     pending: int
     sending: int
@@ -292,25 +280,14 @@ class CampaignDetailBody(CampaignBody):
 
     stats: StatsBody
 
-    @classmethod
-    def with_stats(cls, campaign: Campaign) -> CampaignDetailBody:
-        """The body of a domain campaign carrying stats."""
-        stats = campaign.stats or CampaignStats(0, 0, 0, 0, 0)
-        base = CampaignBody.of(campaign).model_dump()
-        return cls(**base, stats=StatsBody(**_fields(stats)))
-
 
 class CampaignSummaryBody(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
     id: int
     name: str
     channel: Channel
     status: CampaignStatus
     created_at: UtcDatetime
-
-    @classmethod
-    def of(cls, summary: CampaignSummary) -> CampaignSummaryBody:
-        """The listing form."""
-        return cls(**_fields(summary))
 
 
 class PaginationBody(BaseModel):
@@ -340,14 +317,10 @@ class CampaignListBody(BaseModel):
 
 
 class DueCampaignBody(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
     id: int
     name: str
     scheduled_at: UtcDatetime
-
-    @classmethod
-    def of(cls, due: DueCampaign) -> DueCampaignBody:
-        """The due listing form."""
-        return cls(id=due.id, name=due.name, scheduled_at=due.scheduled_at)
 
 
 class DueCampaignListBody(BaseModel):
@@ -397,6 +370,7 @@ class CreateCustomerRequest(BaseModel):
 
 
 class CustomerBody(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
     id: int
     phone: str = Field(description="E.164")
     first_name: str | None
@@ -404,11 +378,6 @@ class CustomerBody(BaseModel):
     location: str | None
     preferred_product: str | None
     created_at: UtcDatetime
-
-    @classmethod
-    def of(cls, customer: Customer) -> CustomerBody:
-        """The body of a domain customer."""
-        return cls(**_fields(customer))
 
 
 class CustomerListBody(BaseModel):
@@ -481,8 +450,3 @@ class HealthBody(BaseModel):
 class ReadyBody(BaseModel):
     status: str = Field(examples=["ok"])
     checks: dict[str, str] = Field(examples=[{"database": "ok", "template-svc": "ok"}])
-
-
-def _fields(value: Any) -> dict[str, Any]:
-    """A slotted dataclass's fields by name."""
-    return {name: getattr(value, name) for name in value.__dataclass_fields__}

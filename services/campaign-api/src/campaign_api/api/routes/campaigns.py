@@ -74,7 +74,7 @@ async def create_campaign(
         )
     )
     metrics.campaigns_created.labels(channel=campaign.channel.value).inc()
-    return CampaignBody.of(campaign)
+    return CampaignBody.model_validate(campaign)
 
 
 @router.get("", responses=declare(422, 503))
@@ -89,7 +89,7 @@ async def list_campaigns(
     """Campaigns newest first (id DESC), filtered; offset pages inside an optional before_id keyset bound."""
     result = await list_page(PageRequest(page, page_size, before_id), channel, status)
     return CampaignListBody(
-        data=[CampaignSummaryBody.of(item) for item in result.items], pagination=PaginationBody.of(result)
+        data=[CampaignSummaryBody.model_validate(item) for item in result.items], pagination=PaginationBody.of(result)
     )
 
 
@@ -98,13 +98,13 @@ async def list_due_campaigns(
     list_due: Annotated[ListDueCampaigns, use(ListDueCampaigns)], limit: Annotated[int, Query(ge=1, le=500)] = 100
 ) -> DueCampaignListBody:
     """Scheduled campaigns whose scheduled_at has passed, the longest-waiting first (the scheduler's poll)."""
-    return DueCampaignListBody(data=[DueCampaignBody.of(due) for due in await list_due(limit)])
+    return DueCampaignListBody(data=[DueCampaignBody.model_validate(due) for due in await list_due(limit)])
 
 
 @router.get("/{campaign_id}", responses=declare(404, 422, 503))
 async def get_campaign(campaign_id: CampaignId, get: Annotated[GetCampaign, use(GetCampaign)]) -> CampaignDetailBody:
     """One campaign with its message counts by status."""
-    return CampaignDetailBody.with_stats(await get(campaign_id))
+    return CampaignDetailBody.model_validate(await get(campaign_id))
 
 
 @router.patch("/{campaign_id}", responses=declare(400, 404, 409, 413, 415, 422, 503))
@@ -115,7 +115,7 @@ async def update_campaign(
 
     A future `scheduled_at` makes it scheduled, `null` makes it a draft; `audience: null` clears the audience.
     """
-    return CampaignBody.of(await update(campaign_id, body.to_domain()))
+    return CampaignBody.model_validate(await update(campaign_id, body.to_domain()))
 
 
 @router.post("/{campaign_id}/cancel", responses=declare(404, 409, 422, 503))
@@ -123,7 +123,7 @@ async def cancel_campaign(
     campaign_id: CampaignId, cancel: Annotated[CancelCampaign, use(CancelCampaign)]
 ) -> CampaignBody:
     """Take a scheduled campaign off the schedule: it becomes a draft without scheduled_at (409 unless scheduled)."""
-    return CampaignBody.of(await cancel(campaign_id))
+    return CampaignBody.model_validate(await cancel(campaign_id))
 
 
 @router.post(

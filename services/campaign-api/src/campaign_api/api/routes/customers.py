@@ -43,7 +43,7 @@ async def create_customer(
             preferred_product=body.preferred_product or None,
         )
     )
-    return CustomerBody.of(customer)
+    return CustomerBody.model_validate(customer)
 
 
 @router.get("", responses=declare(422, 503))
@@ -59,7 +59,9 @@ async def list_customers(
 ) -> CustomerListBody:
     """Customers newest first (id DESC), paginated like campaigns."""
     result = await list_page(PageRequest(page, page_size, before_id))
-    return CustomerListBody(data=[CustomerBody.of(c) for c in result.items], pagination=PaginationBody.of(result))
+    return CustomerListBody(
+        data=[CustomerBody.model_validate(c) for c in result.items], pagination=PaginationBody.of(result)
+    )
 
 
 @router.get("/{customer_id}", responses=declare(404, 422, 503))
@@ -67,4 +69,4 @@ async def get_customer(
     customer_id: Annotated[int, Path(ge=1, lt=BIGINT_LIMIT)], get: Annotated[GetCustomer, use(GetCustomer)]
 ) -> CustomerBody:
     """One customer."""
-    return CustomerBody.of(await get(customer_id))
+    return CustomerBody.model_validate(await get(customer_id))
