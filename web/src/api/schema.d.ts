@@ -601,7 +601,19 @@ export interface components {
             location?: string | null;
             /** Preferred Product */
             preferred_product?: string | null;
-        };
+        } & ({
+            /** @constant */
+            all: true;
+            location?: unknown;
+            preferred_product?: unknown;
+        } | ({
+            /** @constant */
+            all?: false;
+        } | {
+            location: string;
+        } | {
+            preferred_product: string;
+        }));
         /**
          * SendRequest
          * @example {

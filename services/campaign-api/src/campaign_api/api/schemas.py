@@ -244,7 +244,7 @@ class UpdateCampaignRequest(BaseModel):
 
 
 class CampaignBody(BaseModel):
-    """A campaign as created or fetched (read from the domain campaign's attributes)."""
+    """A campaign as created or fetched."""
 
     model_config = ConfigDict(from_attributes=True)
     id: int
