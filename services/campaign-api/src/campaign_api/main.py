@@ -149,7 +149,14 @@ def create_app(
         try:
             active = renderer
             if active is None:
-                channel = aio.insecure_channel(settings.template_svc_addr)
+                channel = aio.insecure_channel(
+                    settings.template_svc_addr,
+                    options=[
+                        ("grpc.initial_reconnect_backoff_ms", 100),
+                        ("grpc.min_reconnect_backoff_ms", 100),
+                        ("grpc.max_reconnect_backoff_ms", settings.template_svc_reconnect_max_ms),
+                    ],
+                )
                 active = GrpcTemplateRenderer.over(channel, settings.template_svc_deadline_s)
             app.state.api = ApiState(
                 usecases=build_usecases(settings, pool, active, clock),

@@ -31,6 +31,8 @@ class Settings(ServiceSettings):
     db_pool_timeout_s: float = Field(default=3.0, gt=0)
     db_connect_timeout_s: int = Field(default=2, ge=1)
     template_svc_deadline_s: float = Field(default=2.0, gt=0)  # every gRPC call to template-svc
+    # gRPC's own reconnect backoff grows to two minutes; capped, the channel is back within a second of template-svc
+    template_svc_reconnect_max_ms: int = Field(default=1000, ge=100)  # env TEMPLATE_SVC_RECONNECT_MAX_MS
     # 100,000 customer ids of 7 digits take about 0.8 MB of JSON; 2 MiB leaves room and still refuses abuse
     max_body_bytes: int = Field(default=2 * 1024 * 1024, ge=1024)
     idempotency_ttl_hours: int = Field(default=24, ge=1)

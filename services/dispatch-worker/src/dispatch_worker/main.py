@@ -101,7 +101,14 @@ async def run(settings: Settings, stop: asyncio.Event | None = None) -> None:
     )
     await pool.open(wait=False)
     connection = await aio_pika.connect_robust(str(settings.amqp_url))
-    grpc_channel = aio.insecure_channel(settings.template_svc_addr)
+    grpc_channel = aio.insecure_channel(
+        settings.template_svc_addr,
+        options=[
+            ("grpc.initial_reconnect_backoff_ms", 100),
+            ("grpc.min_reconnect_backoff_ms", 100),
+            ("grpc.max_reconnect_backoff_ms", settings.template_svc_reconnect_max_ms),
+        ],
+    )
     try:
         publisher = await JobPublisher.open(await connection.channel(publisher_confirms=True), topology)
         queue = RabbitJobQueue(await connection.channel(), publisher, topology)

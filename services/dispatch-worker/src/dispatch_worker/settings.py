@@ -23,6 +23,8 @@ class Settings(ServiceSettings):
     batch_size: int = Field(default=128, ge=1)  # jobs per micro-batch (128 measured best on 2 cores)
     batch_wait_ms: float = Field(default=5.0, ge=0)  # how long a batch waits to fill
     render_deadline_s: float = Field(default=2.0, gt=0)
+    # gRPC's own reconnect backoff grows to two minutes; capped, the channel is back within a second of template-svc
+    template_svc_reconnect_max_ms: int = Field(default=1000, ge=100)  # env TEMPLATE_SVC_RECONNECT_MAX_MS
     claim_lease_s: float = Field(default=60.0, gt=0)  # a 'sending' claim older than this is taken over
     # short, so the worker is back at full speed within about a second of template-svc or PostgreSQL returning
     platform_backoff_max_s: float = Field(default=1.0, gt=0)

@@ -1,0 +1,132 @@
+"""Recovery after an outage: how soon the worker is back at full speed once template-svc returns.
+
+One worker process drains a campaign through the relay; template-svc is stopped for OUTAGE_S in the middle of the
+drain and started again on the same port. Prints the drain rate before the outage and the time from template-svc's
+return until the rate over a RATE_WINDOW_S window is back to RECOVERED_SHARE of it (target: 2 s). Own database and
+queue prefix, both removed at the end.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import time
+import uuid
+
+import aio_pika
+from dispatch.relay import OutboxRelay, RelayMetrics, RelaySettings
+from dispatch.topology import Topology, delete_topology
+from prometheus_client import CollectorRegistry
+from psycopg_pool import AsyncConnectionPool
+
+from bench.bench_dispatch import (
+    AMQP_URL,
+    create_database,
+    drop_database,
+    end,
+    free_port,
+    send_campaign,
+    spawn,
+    verdict,
+    wait_ready,
+)
+
+MESSAGES = 20_000
+OUTAGE_S = 10.0
+RATE_WINDOW_S = 0.5
+RECOVERED_SHARE = 0.8
+TARGET_RECOVERY_S = 2.0
+LATENCY_MS = 20
+
+
+async def sent_count(pool: AsyncConnectionPool, campaign_id: int) -> int:
+    async with pool.connection() as conn:
+        cur = await conn.execute(
+            "SELECT count(*) FROM outbound_messages WHERE campaign_id = %s AND status = 'sent'", (campaign_id,)
+        )
+        row = await cur.fetchone()
+    return int(row[0]) if row else 0
+
+
+async def rate_over(pool: AsyncConnectionPool, campaign_id: int, window_s: float) -> float:
+    before = await sent_count(pool, campaign_id)
+    await asyncio.sleep(window_s)
+    return (await sent_count(pool, campaign_id) - before) / window_s
+
+
+def start_template_svc(grpc_port: int) -> tuple[object, int]:
+    probe = free_port()
+    process = spawn(
+        "template_svc.main",
+        {**os.environ, "GRPC_PORT": str(grpc_port), "PROBE_PORT": str(probe), "LOG_LEVEL": "WARNING"},
+    )
+    wait_ready(probe, process)
+    return process, probe
+
+
+async def run() -> None:
+    url = create_database()
+    grpc_port = free_port()
+    template, _ = start_template_svc(grpc_port)
+    topology = Topology(prefix=f"bench_recovery_{uuid.uuid4().hex[:8]}", retry_delays_s=(1.0, 2.0, 4.0))
+    probe_port = free_port()
+    worker = spawn(
+        "dispatch_worker.main",
+        {
+            **os.environ,
+            "DATABASE_URL": url,
+            "AMQP_URL": AMQP_URL,
+            "TEMPLATE_SVC_ADDR": f"127.0.0.1:{grpc_port}",
+            "QUEUE_PREFIX": topology.prefix,
+            "RETRY_DELAYS_S": "[1.0,2.0,4.0]",
+            "PROBE_PORT": str(probe_port),
+            "MOCK_SUCCESS_PROBABILITY": "1.0",
+            "MOCK_LATENCY": "fixed",
+            "MOCK_LATENCY_MEAN_MS": str(LATENCY_MS),
+            "LOG_LEVEL": "ERROR",
+        },
+    )
+    try:
+        wait_ready(probe_port, worker)
+        async with AsyncConnectionPool(url, min_size=1, max_size=4, open=False) as pool:
+            relay = OutboxRelay(
+                pool, AMQP_URL, topology, RelayMetrics.register(CollectorRegistry()), RelaySettings(batch_size=1000)
+            )
+            relay_task = asyncio.create_task(relay.run())
+            campaign_id = send_campaign(url, MESSAGES)
+            while await sent_count(pool, campaign_id) < MESSAGES // 10:
+                await asyncio.sleep(0.1)
+            before = await rate_over(pool, campaign_id, 2.0)
+            end(template)  # type: ignore[arg-type]
+            await asyncio.sleep(OUTAGE_S)
+            template, _ = start_template_svc(grpc_port)
+            returned = time.perf_counter()
+            recovery_s = float("nan")
+            while time.perf_counter() - returned < 60:
+                if await rate_over(pool, campaign_id, RATE_WINDOW_S) >= RECOVERED_SHARE * before:
+                    # the window that reached full speed started RATE_WINDOW_S ago
+                    recovery_s = max(0.0, time.perf_counter() - returned - RATE_WINDOW_S)
+                    break
+            await relay.stop()
+            await relay_task
+        print(f"drain rate before the outage: {before:8.0f} msg/s ({LATENCY_MS} ms mock latency)")
+        print(
+            f"template-svc down {OUTAGE_S:.0f} s; back to {RECOVERED_SHARE:.0%} of that rate {recovery_s:5.1f} s after"
+            f" it returned (target <= {TARGET_RECOVERY_S:.0f} s)  {verdict(recovery_s <= TARGET_RECOVERY_S)}"
+        )
+    finally:
+        end(worker)
+        end(template)  # type: ignore[arg-type]
+        connection = await aio_pika.connect(AMQP_URL)
+        async with connection:
+            await delete_topology(await connection.channel(), topology)
+        drop_database(url)
+
+
+def main() -> None:
+    """Run the recovery benchmark and print its figures."""
+    asyncio.run(run())
+
+
+if __name__ == "__main__":
+    main()
