@@ -115,6 +115,9 @@ def open_pool(settings: Settings) -> Pool:
         kwargs={"connect_timeout": settings.db_connect_timeout_s, "options": "-c timezone=UTC"},
         # a connection broken by a database restart is replaced before a request gets it
         check=AsyncConnectionPool.check_connection,
+        # end the pool's own reconnect backoff (1 s doubling) quickly: the next request then connects at once, so
+        # the API and the relay are back within about a second of the database's return
+        reconnect_timeout=settings.db_reconnect_timeout_s,
         name="campaign-api",
         open=False,
     )

@@ -30,6 +30,7 @@ class Settings(ServiceSettings):
     # how long a request waits for a pooled connection: short, so a dead database answers 503 quickly
     db_pool_timeout_s: float = Field(default=3.0, gt=0)
     db_connect_timeout_s: int = Field(default=2, ge=1)
+    db_reconnect_timeout_s: float = Field(default=1.0, gt=0)  # how long the pool keeps backing off before a fresh try
     template_svc_deadline_s: float = Field(default=2.0, gt=0)  # every gRPC call to template-svc
     # gRPC's own reconnect backoff grows to two minutes; capped, the channel is back within a second of template-svc
     template_svc_reconnect_max_ms: int = Field(default=1000, ge=100)  # env TEMPLATE_SVC_RECONNECT_MAX_MS

@@ -97,6 +97,9 @@ async def run(settings: Settings, stop: asyncio.Event | None = None) -> None:
         timeout=settings.db_pool_timeout_s,
         kwargs={"connect_timeout": settings.db_connect_timeout_s},
         check=AsyncConnectionPool.check_connection,
+        # end the pool's own reconnect backoff (1 s doubling) quickly, so the batch after the database's return
+        # connects at once instead of waiting for a late retry
+        reconnect_timeout=settings.db_reconnect_timeout_s,
         open=False,
     )
     await pool.open(wait=False)

@@ -32,6 +32,7 @@ class Settings(ServiceSettings):
     db_pool_size: int = Field(default=8, ge=1)
     db_pool_timeout_s: float = Field(default=5.0, gt=0)  # how long a batch waits for a pooled connection
     db_connect_timeout_s: int = Field(default=2, ge=1)
+    db_reconnect_timeout_s: float = Field(default=1.0, gt=0)  # how long the pool keeps backing off before a fresh try
     db_pool_close_timeout_s: float = Field(default=1.0, gt=0)  # at shutdown, for reconnection attempts to end
     # the mock sender (the only sender today)
     mock_success_probability: float = Field(default=0.92, ge=0, le=1)
