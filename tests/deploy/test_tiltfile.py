@@ -41,6 +41,13 @@ def test_one_image_build_per_service_from_its_dockerfile(calls: list[dict[str, A
             assert exists(path), f"{build['args'][0]}: `only` names missing {path}"
 
 
+def test_every_image_is_built_from_the_one_dockerfile(calls: list[dict[str, Any]]) -> None:
+    builds = called(calls, "docker_build_with_restart")
+    for build, service in zip(builds, SERVICES, strict=True):
+        assert build["kwargs"]["dockerfile"] == "Dockerfile"
+        assert build["kwargs"]["build_args"]["SERVICE"] == service
+
+
 def test_live_update_syncs_existing_sources_into_the_installed_packages(calls: list[dict[str, Any]]) -> None:
     for build in called(calls, "docker_build_with_restart"):
         steps = build["kwargs"]["live_update"]
