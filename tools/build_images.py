@@ -44,6 +44,7 @@ BASE_PACKAGES = ("python3.11", "ca-certificates", "tzdata")
 PYTHON_BASE = f"{IMAGE_PREFIX}-base/python:3.11-{DEBIAN_SUITE}"
 UV_VERSION = "0.13.9"
 UV_BASE = f"{IMAGE_PREFIX}-base/uv:{UV_VERSION}"
+DEBIAN_CA_BUNDLE = "/etc/ssl/certs/ca-certificates.crt"
 INSTALL_HINT = "install Docker, or buildah and debootstrap (apt-get install -y buildah debootstrap), then rerun"
 # what the minbase root filesystem does not need at run time
 PRUNED = ("var/cache/apt/archives", "var/lib/apt/lists", "usr/share/doc", "usr/share/man", "usr/share/info")
@@ -58,7 +59,9 @@ def run(argv: Sequence[str], **kwargs: object) -> subprocess.CompletedProcess[st
     """Run a command, failing with its output when it fails."""
     result = subprocess.run(list(argv), text=True, capture_output=True, check=False, **kwargs)  # type: ignore[call-overload]  # noqa: S603
     if result.returncode != 0:
-        sys.exit(f"`{' '.join(argv)}` failed (exit {result.returncode}):\n{result.stdout[-3000:]}\n{result.stderr[-3000:]}")
+        sys.exit(
+            f"`{' '.join(argv)}` failed (exit {result.returncode}):\n{result.stdout[-3000:]}\n{result.stderr[-3000:]}"
+        )
     return result
 
 
@@ -114,7 +117,9 @@ class Buildah:
 
 def debootstrap_rootfs(target: Path) -> None:
     """A tarball of a minimal bookworm root filesystem with Python 3.11, made once with debootstrap."""
-    debootstrap = shutil.which("debootstrap") or ("/usr/sbin/debootstrap" if Path("/usr/sbin/debootstrap").exists() else None)
+    debootstrap = shutil.which("debootstrap") or (
+        "/usr/sbin/debootstrap" if Path("/usr/sbin/debootstrap").exists() else None
+    )
     if debootstrap is None:
         sys.exit(f"debootstrap is missing to assemble the Python base image: {INSTALL_HINT}")
     target.parent.mkdir(parents=True, exist_ok=True)
@@ -206,7 +211,11 @@ def ensure_bases(buildah: Buildah) -> None:
 
 def ca_bundle() -> Path | None:
     """The CA bundle this machine trusts, handed to the build's downloads (a TLS-inspecting proxy needs it)."""
-    for candidate in (os.environ.get("SSL_CERT_FILE"), os.environ.get("REQUESTS_CA_BUNDLE"), "/etc/ssl/certs/ca-certificates.crt"):
+    for candidate in (
+        os.environ.get("SSL_CERT_FILE"),
+        os.environ.get("REQUESTS_CA_BUNDLE"),
+        "/etc/ssl/certs/ca-certificates.crt",
+    ):
         if candidate and Path(candidate).is_file():
             return Path(candidate)
     return None
@@ -272,7 +281,18 @@ def build_with_docker(services: Sequence[str], tag: str, out: Path) -> list[Path
         name = image_name(service, tag)
         log(f"docker build {name}")
         run(
-            [docker, "build", "--file", "Dockerfile", "--build-arg", f"SERVICE={service}", *secret_args(), "--tag", name, "."],
+            [
+                docker,
+                "build",
+                "--file",
+                "Dockerfile",
+                "--build-arg",
+                f"SERVICE={service}",
+                *secret_args(),
+                "--tag",
+                name,
+                ".",
+            ],
             cwd=REPO_ROOT,
         )
         archive = out / f"{service}.tar"
