@@ -43,7 +43,8 @@ IMAGE_PREFIX = "localhost/campaign-dispatch"
 # anywhere (IMAGES_STORAGE_DRIVER=vfs, e.g. inside a container without overlay support)
 STORAGE_DRIVER = os.environ.get("IMAGES_STORAGE_DRIVER", "overlay")
 DEBIAN_SUITE = "bookworm"
-DEBIAN_MIRROR = os.environ.get("DEBIAN_MIRROR", "http://deb.debian.org/debian")
+# debootstrap's own default mirror unless DEBIAN_MIRROR names another
+DEBIAN_MIRROR = os.environ.get("DEBIAN_MIRROR", "")
 BASE_PACKAGES = ("python3.11", "ca-certificates", "tzdata")
 PYTHON_BASE = f"{IMAGE_PREFIX}-base/python:3.11-{DEBIAN_SUITE}"
 UV_VERSION = "0.13.9"
@@ -146,7 +147,7 @@ def debootstrap_rootfs(target: Path) -> None:
                 f"--include={','.join(BASE_PACKAGES)}",
                 DEBIAN_SUITE,
                 str(root),
-                DEBIAN_MIRROR,
+                *([DEBIAN_MIRROR] if DEBIAN_MIRROR else []),
             ]
         )
         for relative in PRUNED:

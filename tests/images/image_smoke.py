@@ -18,6 +18,7 @@ import socket
 import subprocess
 import sys
 import tarfile
+import tempfile
 import time
 import urllib.error
 import urllib.request
@@ -26,7 +27,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
-from typing import Any
+from typing import IO, Any
 
 import psycopg
 import pytest
@@ -119,31 +120,42 @@ class Image:
         """The image's Env, as a dict."""
         return dict(item.split("=", 1) for item in self.config.get("Env", []))
 
-    def start(self, argv: list[str], env: dict[str, str]) -> subprocess.Popen[str]:
-        """Run argv in the image as its user on a read-only root (a process group of its own)."""
+    def start(self, argv: list[str], env: dict[str, str]) -> Running:
+        """Run argv in the image as its user on a read-only root (a process group of its own, output to a file)."""
         user = self.config["User"]
         workdir = self.config.get("WorkingDir") or "/"
-        return subprocess.Popen(
+        log = tempfile.TemporaryFile(mode="w+")  # noqa: SIM115 - closed by stop()
+        process = subprocess.Popen(
             [*NAMESPACES, "/bin/sh", "-c", RUNNER, "runner", str(self.root), user, workdir, *argv],
             env={**self.env, **env},
-            stdout=subprocess.PIPE,
+            stdout=log,
             stderr=subprocess.STDOUT,
             text=True,
             start_new_session=True,
         )
+        return Running(process, log)
 
     def run(self, argv: list[str], env: dict[str, str], timeout: float = 120) -> subprocess.CompletedProcess[str]:
         """Run argv to completion in the image; its output and exit code."""
-        process = self.start(argv, env)
+        running = self.start(argv, env)
         try:
-            output, _ = process.communicate(timeout=timeout)
+            running.process.wait(timeout=timeout)
         finally:
-            stop(process)
-        return subprocess.CompletedProcess(argv, process.returncode, output, "")
+            output = stop(running)
+        return subprocess.CompletedProcess(argv, running.process.returncode, output, "")
 
 
-def stop(process: subprocess.Popen[str]) -> str:
+@dataclass(frozen=True, slots=True)
+class Running:
+    """A process started in an image, and the file its output goes to."""
+
+    process: subprocess.Popen[str]
+    log: IO[str]
+
+
+def stop(running: Running) -> str:
     """Stop a started image process (SIGTERM, then SIGKILL) and return what it printed."""
+    process = running.process
     if process.poll() is None:
         os.killpg(process.pid, signal.SIGTERM)
         try:
@@ -151,7 +163,12 @@ def stop(process: subprocess.Popen[str]) -> str:
         except subprocess.TimeoutExpired:
             os.killpg(process.pid, signal.SIGKILL)
             process.wait(timeout=15)
-    return process.stdout.read() if process.stdout else ""
+    if running.log.closed:
+        return ""
+    running.log.seek(0)
+    output = running.log.read()
+    running.log.close()
+    return output
 
 
 @pytest.fixture(scope="session")
@@ -230,19 +247,19 @@ def amqp_url() -> Iterator[str]:
         subprocess.run([ctl, "-q", "delete_vhost", vhost], capture_output=True, check=False, timeout=60)
 
 
-def wait_for_health(process: subprocess.Popen[str], port: int, timeout: float = 60) -> int:
+def wait_for_health(running: Running, port: int, timeout: float = 60) -> int:
     """Poll http://127.0.0.1:port/health until it answers; the HTTP status (fails if the process exits first)."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        if process.poll() is not None:
-            pytest.fail(f"the entry point exited with {process.returncode}:\n{stop(process)[-3000:]}")
+        if running.process.poll() is not None:
+            pytest.fail(f"the entry point exited with {running.process.returncode}:\n{stop(running)[-3000:]}")
         try:
             with urllib.request.urlopen(f"http://127.0.0.1:{port}/health", timeout=2) as response:
                 status: int = response.status
                 return status
         except (urllib.error.URLError, ConnectionError, TimeoutError):
             time.sleep(0.5)
-    pytest.fail(f"no answer on /health (port {port}) within {timeout:.0f}s:\n{stop(process)[-3000:]}")
+    pytest.fail(f"no answer on /health (port {port}) within {timeout:.0f}s:\n{stop(running)[-3000:]}")
 
 
 @pytest.mark.parametrize("service", SERVICES)
@@ -323,12 +340,12 @@ def test_every_entry_point_starts_and_answers_health(
             {"PROBE_PORT": str(scheduler_probe), "CAMPAIGN_API_URL": f"http://127.0.0.1:{api_port}"},
         ),
     )
-    running: list[subprocess.Popen[str]] = []
+    started: list[Running] = []
     try:
         for service, port, env in plan:
-            process = images[service].start(["/app/entrypoint"], {**common, **env})
-            running.append(process)
-            assert wait_for_health(process, port) == 200, service
+            running = images[service].start(["/app/entrypoint"], {**common, **env})
+            started.append(running)
+            assert wait_for_health(running, port) == 200, service
     finally:
-        for process in reversed(running):
-            stop(process)
+        for running in reversed(started):
+            stop(running)
