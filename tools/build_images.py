@@ -48,6 +48,7 @@ DEBIAN_MIRROR = os.environ.get("DEBIAN_MIRROR", "")
 BASE_PACKAGES = ("python3.11", "ca-certificates", "tzdata")
 PYTHON_BASE = f"{IMAGE_PREFIX}-base/python:3.11-{DEBIAN_SUITE}"
 UV_VERSION = "0.13.9"
+FIND_UV = "import uv; print(uv.find_uv_bin())"
 UV_BASE = f"{IMAGE_PREFIX}-base/uv:{UV_VERSION}"
 DEBIAN_CA_BUNDLE = "/etc/ssl/certs/ca-certificates.crt"
 INSTALL_HINT = "install Docker, or buildah and debootstrap (apt-get install -y buildah debootstrap), then rerun"
@@ -165,33 +166,38 @@ def debootstrap_rootfs(target: Path) -> None:
 
 
 def uv_binary(target: Path) -> None:
-    """The uv binary of the pinned version, from its PyPI wheel (pip download; cached)."""
+    """The uv binary of the pinned version, from PyPI's `uv` package (through uv itself, or pip; cached)."""
     target.parent.mkdir(parents=True, exist_ok=True)
-    with tempfile.TemporaryDirectory(prefix="uv-", dir=target.parent) as scratch:
-        log(f"fetching uv {UV_VERSION} from PyPI (once)")
-        run(
-            [
-                sys.executable,
-                "-m",
-                "pip",
-                "download",
-                "--quiet",
-                "--no-deps",
-                "--only-binary=:all:",
-                "--platform",
-                "manylinux_2_17_x86_64",
-                "--dest",
-                scratch,
-                f"uv=={UV_VERSION}",
-            ]
-        )
-        (wheel,) = Path(scratch).glob("uv-*.whl")
-        with zipfile.ZipFile(wheel) as archive:
-            member = f"uv-{UV_VERSION}.data/scripts/uv"
-            partial = target.with_suffix(".partial")
-            partial.write_bytes(archive.read(member))
-        partial.chmod(0o755)
-        partial.replace(target)
+    log(f"fetching uv {UV_VERSION} from PyPI (once)")
+    partial = target.with_suffix(".partial")
+    uv = shutil.which("uv")
+    if uv is not None:
+        # the `uv` package's module knows where its wheel put the binary
+        found = run([uv, "run", "--no-project", "--quiet", "--with", f"uv=={UV_VERSION}", "python", "-c", FIND_UV])
+        shutil.copyfile(found.stdout.strip(), partial)
+    else:
+        with tempfile.TemporaryDirectory(prefix="uv-", dir=target.parent) as scratch:
+            run(
+                [
+                    sys.executable,
+                    "-m",
+                    "pip",
+                    "download",
+                    "--quiet",
+                    "--no-deps",
+                    "--only-binary=:all:",
+                    "--platform",
+                    "manylinux_2_17_x86_64",
+                    "--dest",
+                    scratch,
+                    f"uv=={UV_VERSION}",
+                ]
+            )
+            (wheel,) = Path(scratch).glob("uv-*.whl")
+            with zipfile.ZipFile(wheel) as archive:
+                partial.write_bytes(archive.read(f"uv-{UV_VERSION}.data/scripts/uv"))
+    partial.chmod(0o755)
+    partial.replace(target)
 
 
 def ensure_bases(buildah: Buildah) -> None:

