@@ -4,6 +4,7 @@ cluster enforces, CRDs that may be missing, Secrets Helm owns properly, and imag
 from __future__ import annotations
 
 import importlib.util
+import json
 import re
 import sys
 from dataclasses import dataclass
@@ -357,3 +358,67 @@ def test_an_http_route_can_replace_the_ingress(helm: Helm) -> None:
     )
     assert result.returncode != 0
     assert "parentRefs" in result.stderr
+
+
+# ---- 9. observability on kind, and two releases in one Prometheus -------------------------------------------------
+AGGREGATION = re.compile(r"\b(sum|max|min|avg|count)\s*(by\s*\(([^)]*)\))?\s*\(")
+
+
+def test_every_alert_and_dashboard_aggregation_keeps_the_namespace() -> None:
+    rules = yaml.safe_load((CHART / "files" / "prometheus" / "alerts.yml").read_text())
+    exprs = [rule["expr"] for group in rules["groups"] for rule in group["rules"]]
+    dashboard = json.loads((CHART / "files" / "grafana" / "campaign-dispatch.json").read_text())
+    exprs += [target["expr"] for panel in dashboard["panels"] for target in panel.get("targets", [])]
+    aggregations = 0
+    for expr in exprs:
+        for match in AGGREGATION.finditer(expr):
+            aggregations += 1
+            grouping = [label.strip() for label in (match.group(3) or "").split(",")]
+            assert "namespace" in grouping, f"two releases add up in `{match.group(0)}` of: {expr.strip()}"
+        assert "vector(0)" not in expr, f"a label-less fallback cannot match a namespace: {expr.strip()}"
+    assert aggregations > 30
+
+
+def test_observability_values_wire_the_chart_to_kube_prometheus_stack_and_the_collector(helm: Helm) -> None:
+    objects = helm.template(*DEV, "values-dev-observability.yaml", apis=OPERATOR_APIS)
+    stack = yaml.safe_load((CHART / "examples" / "kube-prometheus-stack.values.yaml").read_text())
+    collector = yaml.safe_load((CHART / "examples" / "opentelemetry-collector.values.yaml").read_text())
+    monitors = of_kind(objects, "ServiceMonitor")
+    assert len(monitors) == 4
+    assert all(m["metadata"]["labels"]["release"] == "kube-prometheus-stack" for m in monitors)
+    assert stack["prometheus"]["prometheusSpec"]["serviceMonitorSelectorNilUsesHelmValues"] is False
+    assert stack["prometheus"]["prometheusSpec"]["ruleSelectorNilUsesHelmValues"] is False
+    assert of_kind(objects, "PrometheusRule")
+    sidecar = stack["grafana"]["sidecar"]["dashboards"]
+    dashboard = named(objects, "ConfigMap", component("dashboard"))
+    assert dashboard["metadata"]["labels"][sidecar["label"]] == sidecar["labelValue"]
+    endpoint = named(objects, "ConfigMap", component("settings"))["data"]["OTEL_EXPORTER_OTLP_ENDPOINT"]
+    assert endpoint == "http://opentelemetry-collector.observability.svc:4317"
+    assert collector["config"]["receivers"]["otlp"]["protocols"]["grpc"]["endpoint"].endswith(":4317")
+    specs = policies(objects)
+    scheduler = specs[component("scheduler")]["egress"]
+    otlp = [r for r in scheduler if {"port": 4317, "protocol": "TCP"} in r["ports"]]
+    assert otlp[0]["to"] == [{"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "observability"}}}]
+    monitoring = {"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "monitoring"}}}
+    for name, port in (("campaign-api", 8080), ("template-svc", 8081), ("dispatch-worker", 8082), ("scheduler", 8083)):
+        rules = specs[component(name)]["ingress"]
+        assert any({"port": port, "protocol": "TCP"} in r["ports"] and monitoring in r.get("from", []) for r in rules)
+
+
+# ---- the walk-through names only what exists ----------------------------------------------------------------------
+def test_the_deploy_walkthrough_names_only_files_and_targets_that_exist() -> None:
+    text = (REPO_ROOT / "docs" / "deploy.md").read_text()
+    paths = set(re.findall(r"\b((?:charts|tests|tools|services|libs|observability)/[\w./-]*\w)", text))
+    assert len(paths) > 10
+    for path in sorted(paths):
+        assert (REPO_ROOT / path).exists(), f"docs/deploy.md names {path}, which does not exist"
+    makefile = (REPO_ROOT / "Makefile").read_text()
+    for target in sorted(set(re.findall(r"`make ([a-z-]+)`|^\s+make ([a-z-]+)", text, flags=re.MULTILINE))):
+        name = next(t for t in target if t)
+        assert re.search(rf"^{name}:", makefile, flags=re.MULTILINE), f"docs/deploy.md runs `make {name}`"
+    # the archives the kind and minikube steps load are the ones `make images` writes
+    for service in SERVICES:
+        assert f"dist/images/{service}.tar" in text or "dist/images/$s.tar" in text
+    build_tool = (REPO_ROOT / "tools" / "build_images.py").read_text()
+    assert 'ARCHIVES = REPO_ROOT / "dist" / "images"' in build_tool
+    assert 'archive = out / f"{service}.tar"' in build_tool
