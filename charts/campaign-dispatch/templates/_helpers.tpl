@@ -189,7 +189,12 @@ chart-made Secret's name (the migration hook reads its own copy).
 {{- fail "production: devDependencies.enabled must be false (use an operated PostgreSQL and RabbitMQ)" -}}
 {{- end -}}
 {{- end -}}
-{{- range $k, $v := dict "databaseUrl" .Values.secrets.databaseUrl "amqpUrl" .Values.secrets.amqpUrl -}}
+{{- $s := .Values.secrets -}}
+{{- /* a URL read from an operator's Secret needs no value here */ -}}
+{{- $fromValues := dict -}}
+{{- if not $s.database.secretName }}{{- $_ := set $fromValues "databaseUrl" $s.databaseUrl -}}{{- end -}}
+{{- if not $s.rabbitmq.secretName }}{{- $_ := set $fromValues "amqpUrl" $s.amqpUrl -}}{{- end -}}
+{{- range $k, $v := $fromValues -}}
 {{- if and (include "cd.chartMakesSecret" $) (not $.Values.devDependencies.enabled) (or (not $v) (contains "CHANGE_ME" $v)) -}}
 {{- fail (printf "secrets.%s is a placeholder: set secrets.existingSecret, or the URL, or enable devDependencies" $k) -}}
 {{- end -}}
@@ -224,8 +229,15 @@ chart-made Secret's name (the migration hook reads its own copy).
 {{- $databaseUrl = $databaseUrl | default (printf "postgresql://%s:%s@%s:5432/%s" $dev.postgresql.username $dev.postgresql.password (include "cd.componentName" (dict "root" . "component" "postgresql" "max" 52)) $dev.postgresql.database) -}}
 {{- $amqpUrl = $amqpUrl | default (printf "amqp://%s:%s@%s:5672/" $dev.rabbitmq.username $dev.rabbitmq.password (include "cd.componentName" (dict "root" . "component" "rabbitmq" "max" 52))) -}}
 {{- end -}}
-{{ .Values.secrets.keys.databaseUrl }}: {{ $databaseUrl | quote }}
-{{ .Values.secrets.keys.amqpUrl }}: {{ $amqpUrl | quote }}
+{{- /* a URL an operator's Secret holds is not copied here */ -}}
+{{- $urls := dict -}}
+{{- if not .Values.secrets.database.secretName -}}
+{{- $_ := set $urls .Values.secrets.keys.databaseUrl $databaseUrl -}}
+{{- end -}}
+{{- if not .Values.secrets.rabbitmq.secretName -}}
+{{- $_ := set $urls .Values.secrets.keys.amqpUrl $amqpUrl -}}
+{{- end -}}
+{{- toYaml $urls -}}
 {{- end -}}
 
 
