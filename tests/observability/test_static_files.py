@@ -76,8 +76,8 @@ def test_dashboard_shows_what_operators_watch(dashboard: dict[str, Any]) -> None
     exprs = " ".join(t["expr"] for p in panels_of(dashboard) for t in p["targets"])
     for quantile in ("0.5", "0.95", "0.99"):
         assert (
-            f"histogram_quantile({quantile}, sum by (le, route) (rate(http_server_request_duration_seconds_bucket"
-            in exprs
+            f"histogram_quantile({quantile}, sum by (namespace, le, route) "
+            "(rate(http_server_request_duration_seconds_bucket" in exprs
         )
     assert 'up{job=~"$job"}' in exprs
     used = {name for names in CATALOGUE.values() for name in names if name in exprs}
