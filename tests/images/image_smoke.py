@@ -322,7 +322,7 @@ def test_every_entry_point_starts_and_answers_health(
     grpc_port, template_probe, api_port, worker_probe, scheduler_probe = (free_port() for _ in range(5))
     common = {
         "LOG_LEVEL": "INFO",
-        "DEPLOYMENT_ENVIRONMENT": "image-smoke",
+        "DEPLOYMENT_ENVIRONMENT": "test",  # where the local broker's guest login is accepted (production refuses it)
         "QUEUE_PREFIX": f"smoke_{uuid.uuid4().hex[:8]}",
         "TEMPLATE_SVC_ADDR": f"127.0.0.1:{grpc_port}",
     }
