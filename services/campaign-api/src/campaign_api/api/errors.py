@@ -111,7 +111,7 @@ async def on_validation_error(request: Request, exc: Exception) -> JSONResponse:
     """Bad input names the field; a body that is not JSON at all is its own case."""
     assert isinstance(exc, RequestValidationError)
     errors = list(exc.errors())
-    if any(tuple(error.get("loc") or ("",))[0] == "path" for error in errors):
+    if any(tuple(error.get("loc", ()))[:1] == ("path",) for error in errors):
         # PATCH /campaigns/due reached PATCH /campaigns/{campaign_id} only because no literal route has PATCH
         methods, is_literal = allowed_methods(request)
         if is_literal and request.method not in methods:
