@@ -173,3 +173,49 @@ def test_a_batch_over_the_limit_is_invalid_argument(stub: template_pb2_grpc.Temp
     with pytest.raises(grpc.RpcError) as raised:
         stub.RenderBatch(request, timeout=10)
     assert raised.value.code() is grpc.StatusCode.INVALID_ARGUMENT
+
+
+@pytest.fixture(scope="module")
+def raw_channel(template_svc_addr: str) -> Iterator[grpc.Channel]:
+    """A channel to send any bytes as a request, bypassing the client's own serialisation."""
+    with grpc.insecure_channel(template_svc_addr) as channel:
+        yield channel
+
+
+def raw_call(channel: grpc.Channel, method: str, payload: bytes) -> tuple[grpc.StatusCode, str]:
+    """Send the bytes as the method's request; its status and details."""
+    call = channel.unary_unary(
+        f"/template.v1.TemplateService/{method}",
+        request_serializer=lambda data: data,
+        response_deserializer=lambda data: data,
+    )
+    return status_of(lambda: call(payload, timeout=10))
+
+
+METHODS = ("Render", "RenderBatch", "Validate")
+
+
+@pytest.mark.parametrize("method", METHODS)
+@pytest.mark.parametrize(
+    "payload",
+    [
+        b"\xff\xff\xff",  # not the wire format at all
+        b"\x0a\x05ab",  # a length running past the end
+        b"\x0a\x03\xed\xa0\x80",  # template = an encoded lone surrogate: a proto string must be UTF-8
+        b"\x0a\x02\xc3\x28",  # template = invalid UTF-8
+    ],
+    ids=["garbage", "truncated", "surrogate", "invalid utf-8"],
+)
+def test_bytes_that_are_not_the_request_message_are_invalid_argument(
+    raw_channel: grpc.Channel, method: str, payload: bytes
+) -> None:
+    code, details = raw_call(raw_channel, method, payload)
+    assert code is grpc.StatusCode.INVALID_ARGUMENT, (code, details)
+    assert "is not a valid template.v1." in details
+
+
+@EXAMPLES
+@given(method=st.sampled_from(METHODS), payload=st.binary(max_size=200))
+def test_any_bytes_get_an_answer_or_invalid_argument(raw_channel: grpc.Channel, method: str, payload: bytes) -> None:
+    code, details = raw_call(raw_channel, method, payload)
+    assert code in (grpc.StatusCode.OK, grpc.StatusCode.INVALID_ARGUMENT), (code, details)

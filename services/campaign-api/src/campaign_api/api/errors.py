@@ -41,6 +41,7 @@ CODE_BY_HTTP_STATUS: Final = {
     415: "UNSUPPORTED_MEDIA_TYPE",
 }
 MAX_LISTED_ERRORS: Final = 5
+HTTP_METHODS: Final = frozenset({"get", "put", "post", "delete", "options", "head", "patch", "trace"})
 
 
 def error_response(status: int, code: str, message: str, headers: Mapping[str, str] | None = None) -> JSONResponse:
@@ -75,12 +76,9 @@ async def on_campaign_api_error(_: Request, exc: Exception) -> JSONResponse:
     return error_response(status, exc.code, str(exc))
 
 
-HTTP_METHODS: Final = frozenset({"get", "put", "post", "delete", "options", "head", "patch", "trace"})
-
-
 @functools.lru_cache(maxsize=64)
 def path_pattern(template: str) -> re.Pattern[str]:
-    """ "/campaigns/{campaign_id}" as a regex matching any one segment where the parameter is."""
+    """A path template such as /campaigns/{campaign_id} as a regex: one segment where each parameter is."""
     return re.compile(re.sub(r"\\\{[^/]+?\\\}", "[^/]+", re.escape(template)))
 
 
@@ -113,7 +111,7 @@ async def on_validation_error(request: Request, exc: Exception) -> JSONResponse:
     """Bad input names the field; a body that is not JSON at all is its own case."""
     assert isinstance(exc, RequestValidationError)
     errors = list(exc.errors())
-    if any(error.get("loc", ("",))[0] == "path" for error in errors):
+    if any(tuple(error.get("loc", ()))[:1] == ("path",) for error in errors):
         # PATCH /campaigns/due reached PATCH /campaigns/{campaign_id} only because no literal route has PATCH
         methods, is_literal = allowed_methods(request)
         if is_literal and request.method not in methods:

@@ -11,10 +11,10 @@ from grpc import aio
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 from grpc_health.v1.health import aio as health_aio
 from grpc_reflection.v1alpha import reflection
-from template.v1 import template_pb2, template_pb2_grpc
+from template.v1 import template_pb2
 
 from template_svc.grpc_api.metrics_interceptor import MetricsInterceptor
-from template_svc.grpc_api.servicer import TemplateServicer
+from template_svc.grpc_api.servicer import TemplateServicer, add_to_server
 from template_svc.metrics import TemplateMetrics
 from template_svc.usecases.render_messages import RenderMessages
 
@@ -48,7 +48,7 @@ async def start_server(
     """Build the server with every service registered, bind host:port (0 = a free port) and start it."""
     # grpc.aio.server is looked up at call time so tracing instrumentation installed by main.py applies
     server = grpc.aio.server(interceptors=[MetricsInterceptor(metrics), *interceptors])
-    template_pb2_grpc.add_TemplateServiceServicer_to_server(TemplateServicer(render, metrics, max_batch_size), server)
+    add_to_server(TemplateServicer(render, metrics, max_batch_size), server)
     health = health_aio.HealthServicer()
     health_pb2_grpc.add_HealthServicer_to_server(health, server)
     reflection.enable_server_reflection(
