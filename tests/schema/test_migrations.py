@@ -8,12 +8,14 @@ import psycopg
 import pytest
 from campaign_api.migrations import apply_migrations
 from pydantic import PostgresDsn
+from test_kit.accounts import USE_TEST_ACCOUNT
 
 
 @pytest.fixture
 def conn(database_url: str) -> Iterator[psycopg.Connection]:
     """A connection whose work is rolled back after each test."""
     with psycopg.connect(database_url) as connection:
+        connection.execute(USE_TEST_ACCOUNT)
         yield connection
         connection.rollback()
 
@@ -101,13 +103,17 @@ def test_one_message_per_customer_per_campaign_and_updated_at_kept_by_the_databa
 def test_every_index_the_queries_need_exists(conn: psycopg.Connection) -> None:
     names = {row[0] for row in conn.execute("SELECT indexname FROM pg_indexes WHERE schemaname = 'public'")}
     assert {
-        "campaigns_status_id_idx",
-        "campaigns_channel_id_idx",
+        "campaigns_account_status_id_idx",
+        "campaigns_account_channel_id_idx",
         "campaigns_due_idx",
         "outbound_messages_outbox_idx",
         "outbound_messages_campaign_status_idx",
         "outbound_messages_campaign_customer_key",
-        "customers_phone_key",
+        "customers_account_phone_key",
+        "customers_account_id_key",
+        "campaigns_account_id_key",
+        "api_keys_secret_hash_key",
+        "audit_events_account_id_idx",
     } <= names
 
 

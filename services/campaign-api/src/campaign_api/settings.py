@@ -27,6 +27,8 @@ class Settings(ServiceSettings):
     migrations_dir: Path = PACKAGED  # env MIGRATIONS_DIR; the SQL files shipped in the package by default
     db_pool_min_size: int = Field(default=1, ge=0)
     db_pool_max_size: int = Field(default=10, ge=1)
+    # the owner-role pool of the relay, the purge and the scheduler's cross-account questions
+    db_system_pool_max_size: int = Field(default=3, ge=1)
     # how long a request waits for a pooled connection: short, so a dead database answers 503 quickly
     db_pool_timeout_s: float = Field(default=3.0, gt=0)
     db_connect_timeout_s: int = Field(default=2, ge=1)

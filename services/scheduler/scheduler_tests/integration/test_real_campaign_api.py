@@ -33,7 +33,7 @@ async def test_a_due_campaign_whose_segment_matches_nobody_fails_once_and_is_not
             "UPDATE campaigns SET scheduled_at = now() - interval '1 second' WHERE id = %s", (campaign_id,)
         )
 
-        async with running_scheduler(server.base_url) as registry:
+        async with running_scheduler(server.base_url, server.api_key) as registry:
             await eventually(lambda: _failed(server, campaign_id), what="failing the campaign with an empty audience")
             await asyncio.sleep(5 * POLL_INTERVAL_S)  # later ticks do not see it any more
 
@@ -66,7 +66,7 @@ async def test_a_due_campaign_the_api_refuses_is_failed_once_not_retried_every_t
             "UPDATE campaigns SET scheduled_at = now() - interval '1 second' WHERE id = %s", (campaign_id,)
         )
 
-        async with running_scheduler(server.base_url) as registry:
+        async with running_scheduler(server.base_url, server.api_key) as registry:
             await eventually(lambda: _failed(server, campaign_id), what="failing the campaign the API refuses")
             await asyncio.sleep(5 * POLL_INTERVAL_S)  # later ticks do not see it any more
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pydantic import Field
+from pydantic import Field, SecretStr, model_validator
 from service_kit.settings import ServiceSettings
 
 
@@ -20,3 +20,16 @@ class Settings(ServiceSettings):
     request_timeout_s: float = Field(default=30.0, gt=0)  # env REQUEST_TIMEOUT_S
     batch_limit: int = Field(default=100, ge=1, le=500)  # env BATCH_LIMIT; the API caps the due listing at 500
     max_concurrent_dispatches: int = Field(default=4, ge=1, le=64)  # env MAX_CONCURRENT_DISPATCHES
+    # env SCHEDULER_API_KEY (from a Secret in Kubernetes): the system key `campaign-api keys create --system` prints;
+    # it may list every account's due campaigns and send a campaign only when it is due, nothing else
+    scheduler_api_key: SecretStr | None = None
+
+    @model_validator(mode="after")
+    def require_api_key(self) -> Settings:
+        """campaign-api refuses every call without a key: outside development a missing one is a deployment mistake."""
+        if self.scheduler_api_key is None and not self.is_dev:
+            raise ValueError(
+                "SCHEDULER_API_KEY: required in environment"
+                f" {self.deployment_environment!r} (create it with `campaign-api keys create --system`)"
+            )
+        return self

@@ -10,18 +10,20 @@ from typing import Any, Final
 
 from dispatch import outbound_messages
 
-from campaign_api.domain import Campaign, CampaignStatus, Segment, SendOutcome
+from campaign_api.accounts import Caller
+from campaign_api.domain import SENDABLE, Campaign, CampaignStatus, Segment, SendOutcome
 from campaign_api.errors import (
     AudienceEmpty,
     AudienceRequired,
+    CampaignNotDue,
     CampaignNotFound,
     IdempotencyKeyReused,
     InvalidInput,
     UnknownCustomers,
 )
 from campaign_api.ports import Clock
-from campaign_api.repositories import campaigns, customers, idempotency_keys
-from campaign_api.repositories.connection import Connection, Pool
+from campaign_api.repositories import audit_events, campaigns, customers, idempotency_keys
+from campaign_api.repositories.connection import Connection, Pool, account_transaction
 
 UNKNOWN_SAMPLE: Final = 20
 # recorded as the campaign's status_reason when a due scheduled campaign is failed instead of sent
@@ -56,11 +58,24 @@ def answer_body(outcome: SendOutcome) -> dict[str, Any]:
 @dataclass(frozen=True, slots=True)
 class SendCampaign:
     pool: Pool
+    # the owner's cross-account pool: finds the account of a campaign the scheduler's system key sends
+    system_pool: Pool
     clock: Clock
     idempotency_ttl_hours: int = 24
 
+    async def account_for(self, caller: Caller, campaign_id: int) -> int:
+        """The account the send runs in: the caller's, or for the system key the campaign's own."""
+        if not caller.is_system:
+            return caller.account
+        async with self.system_pool.connection() as conn:
+            account_id = await campaigns.account_of(conn, campaign_id)
+        if account_id is None:
+            raise CampaignNotFound(campaign_id)
+        return account_id
+
     async def __call__(
         self,
+        caller: Caller,
         campaign_id: int,
         customer_ids: Sequence[int] | None,
         *,
@@ -69,7 +84,8 @@ class SendCampaign:
     ) -> SendOutcome:
         """Queue one message per customer (the ids given, or the stored audience) and answer without sending."""
         failure: InvalidInput | None = None
-        async with self.pool.connection() as conn, conn.transaction():
+        account_id = await self.account_for(caller, campaign_id)
+        async with account_transaction(self.pool, account_id) as conn:
             # every send of this campaign, keyed or not, queues behind this lock: exactly one of two wins
             campaign = await campaigns.lock(conn, campaign_id)
             if campaign is None:
@@ -88,6 +104,9 @@ class SendCampaign:
                         campaign.channel,
                         replayed=True,
                     )
+            if caller.is_system and campaign.status in SENDABLE and not campaign.is_due(self.clock()):
+                # the system key may send a campaign only when its schedule says so
+                raise CampaignNotDue(campaign_id)
             try:
                 audience = campaign.audience_to_send(customer_ids)
                 queued = await self.queue_messages(conn, campaign, audience, traceparent)
@@ -103,6 +122,8 @@ class SendCampaign:
                 await campaigns.save(conn, campaign)
                 await outbound_messages.notify_outbox(conn, campaign_id)
                 outcome = SendOutcome(campaign_id, queued, campaign.status, campaign.channel)
+                sent = {"messages_queued": queued, "audience": "stored" if customer_ids is None else "customer_ids"}
+                await audit_events.record(conn, caller, "campaign.sent", "campaign", campaign_id, sent)
                 if idempotency_key is not None:
                     await idempotency_keys.store(conn, scope, idempotency_key, fingerprint, answer_body(outcome))
         if failure is not None:

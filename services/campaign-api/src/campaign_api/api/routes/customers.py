@@ -6,7 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 
-from campaign_api.api.deps import use
+from campaign_api.api.deps import CustomersReader, CustomersWriter, use
 from campaign_api.api.routes.responses import declare
 from campaign_api.api.schemas import CreateCustomerRequest, CustomerBody, CustomerListBody, PaginationBody
 from campaign_api.domain import NewCustomer, PageRequest
@@ -17,36 +17,40 @@ from campaign_api.usecases.list_customers import ListCustomers
 router = APIRouter(prefix="/customers", tags=["customers"])
 
 
-@router.post("", status_code=201, responses=declare(400, 409, 413, 422, 503))
+@router.post("", status_code=201, responses=declare(401, 403, 400, 409, 413, 422, 503))
 async def create_customer(
-    body: CreateCustomerRequest, create: Annotated[CreateCustomer, use(CreateCustomer)]
+    body: CreateCustomerRequest, caller: CustomersWriter, create: Annotated[CreateCustomer, use(CreateCustomer)]
 ) -> CustomerBody:
     """Create a customer; the phone is stored in E.164 (Kenya when written without a country code)."""
     customer = await create(
+        caller,
         NewCustomer(
             phone=body.phone,
             first_name=body.first_name or None,
             last_name=body.last_name or None,
             location=body.location or None,
             preferred_product=body.preferred_product or None,
-        )
+        ),
     )
     return CustomerBody.of(customer)
 
 
-@router.get("", responses=declare(422, 503))
+@router.get("", responses=declare(401, 403, 422, 503))
 async def list_customers(
+    caller: CustomersReader,
     list_page: Annotated[ListCustomers, use(ListCustomers)],
     page: Annotated[int, Query(ge=1)] = 1,
     page_size: Annotated[int, Query(ge=1, le=100, description="at most 100 (larger is rejected with 422)")] = 20,
     before_id: Annotated[int | None, Query(ge=1, description="keyset bound: only ids below it")] = None,
 ) -> CustomerListBody:
     """Customers newest first (id DESC), paginated like campaigns."""
-    result = await list_page(PageRequest(page, page_size, before_id))
+    result = await list_page(caller, PageRequest(page, page_size, before_id))
     return CustomerListBody(data=[CustomerBody.of(c) for c in result.items], pagination=PaginationBody.of(result))
 
 
-@router.get("/{customer_id}", responses=declare(404, 422, 503))
-async def get_customer(customer_id: int, get: Annotated[GetCustomer, use(GetCustomer)]) -> CustomerBody:
+@router.get("/{customer_id}", responses=declare(401, 403, 404, 422, 503))
+async def get_customer(
+    customer_id: int, caller: CustomersReader, get: Annotated[GetCustomer, use(GetCustomer)]
+) -> CustomerBody:
     """One customer."""
-    return CustomerBody.of(await get(customer_id))
+    return CustomerBody.of(await get(caller, customer_id))
