@@ -21,7 +21,13 @@ from campaign_api_tests.factories import KeyedAccount, new_account
 def settings(database_url: str, template_svc_addr: str) -> Settings:
     """Settings pointing at this run's database and template-svc; the relay is tested on its own (tests/outbox)."""
     return Settings(
-        database_url=database_url, template_svc_addr=template_svc_addr, db_pool_max_size=8, relay_enabled=False
+        database_url=database_url,
+        template_svc_addr=template_svc_addr,
+        db_pool_max_size=8,
+        relay_enabled=False,
+        # the suite's one key makes every request: the limits have their own tests (test_rate_limits.py)
+        rate_limit_requests=1_000_000,
+        rate_limit_sends=1_000_000,
     )
 
 

@@ -11,7 +11,7 @@ import signal
 import sys
 from collections.abc import AsyncIterator, Sequence
 from datetime import UTC, datetime
-from types import FrameType
+from types import FrameType, MappingProxyType
 
 import psycopg
 from dispatch.relay import RelaySettings, relay_running
@@ -37,7 +37,7 @@ from campaign_api.ports import Clock, TemplateRenderer
 from campaign_api.repositories import accounts, audit_events, idempotency_keys
 from campaign_api.repositories.connection import Connection, Pool, enter_account, use_app_role
 from campaign_api.settings import Settings
-from campaign_api.usecases.authenticate import Authenticate
+from campaign_api.usecases.authenticate import Authenticate, RateLimits
 from campaign_api.usecases.cancel_campaign import CancelCampaign
 from campaign_api.usecases.create_campaign import CreateCampaign
 from campaign_api.usecases.create_customer import CreateCustomer
@@ -80,7 +80,13 @@ def build_usecases(
     sets); `system_pool` keeps the owner's role for the scheduler's cross-account questions.
     """
     built = (
-        Authenticate(pool),
+        Authenticate(
+            pool,
+            RateLimits(
+                settings.rate_limit_window_s,
+                MappingProxyType({"api": settings.rate_limit_requests, "send": settings.rate_limit_sends}),
+            ),
+        ),
         CreateCampaign(pool, renderer, clock),
         ListCampaigns(pool),
         ListDueCampaigns(pool, system_pool),
@@ -102,13 +108,16 @@ def build_usecases(
 
 @contextlib.asynccontextmanager
 async def purging_idempotency_keys(pool: Pool, settings: Settings) -> AsyncIterator[None]:
-    """Forget expired idempotency keys on a timer, off the send's path (the lookup ignores them anyway)."""
+    """Forget expired idempotency keys and old rate-limit windows on a timer, off the request path (the lookups
+    ignore them anyway); over the owner's pool, since both cross accounts."""
 
     async def purge_forever() -> None:
         while True:
             try:
                 async with pool.connection() as conn:
                     await idempotency_keys.purge_expired(conn, settings.idempotency_ttl_hours)
+                    # rate-limit windows that ended a window ago count nothing any more
+                    await accounts.purge_rate_limit_windows(conn, 2 * settings.rate_limit_window_s)
             except psycopg.Error as exc:
                 log.warning("idempotency key purge failed", extra={"error": str(exc)[:300]})
             await asyncio.sleep(settings.idempotency_purge_interval_s)

@@ -36,5 +36,9 @@ class Settings(ServiceSettings):
     # 100,000 customer ids of 7 digits take about 0.8 MB of JSON; 2 MiB leaves room and still refuses abuse
     max_body_bytes: int = Field(default=2 * 1024 * 1024, ge=1024)
     idempotency_ttl_hours: int = Field(default=24, ge=1)
+    # per API key, counted in PostgreSQL so every replica shares them: requests of any kind, and sends, per window
+    rate_limit_requests: int = Field(default=600, ge=1)  # env RATE_LIMIT_REQUESTS
+    rate_limit_sends: int = Field(default=30, ge=1)  # env RATE_LIMIT_SENDS
+    rate_limit_window_s: int = Field(default=60, ge=1)  # env RATE_LIMIT_WINDOW_S
     # expired idempotency keys are purged on this timer, never inside a send
     idempotency_purge_interval_s: float = Field(default=600.0, gt=0)

@@ -48,14 +48,15 @@ bearer_scheme = HTTPBearer(
 BearerCredentials = Annotated[HTTPAuthorizationCredentials | None, Depends(bearer_scheme)]
 
 
-def require(*scopes: Scope) -> Any:
-    """The authenticated caller, holding at least one of `scopes`: 401 without a valid key, 403 without the scope."""
+def require(*scopes: Scope, buckets: tuple[str, ...] = ("api",)) -> Any:
+    """The authenticated caller, holding at least one of `scopes`: 401 without a valid key, 403 without the scope,
+    429 past the key's rate limit in any of `buckets`."""
 
     async def authenticate(request: Request, credentials: BearerCredentials) -> Caller:
         if credentials is None:
             raise Unauthenticated("an API key is required: send Authorization: Bearer <key>")
         authenticate_key = cast(Authenticate, api_state(request).usecases[Authenticate])
-        caller = await authenticate_key(credentials.credentials)
+        caller = await authenticate_key(credentials.credentials, buckets)
         if caller is None:
             raise Unauthenticated("the API key is unknown or revoked")
         if not caller.has_any(*scopes):
@@ -83,7 +84,7 @@ CampaignsWriter = Annotated[Caller, require(Scope.CAMPAIGNS_WRITE)]
 # an account's own due list, or (the scheduler's system key) every account's
 DueReader = Annotated[Caller, require(Scope.CAMPAIGNS_READ, Scope.CAMPAIGNS_SCHEDULE)]
 # an account's send, or the scheduler's send of a campaign that is due
-Sender = Annotated[Caller, require(Scope.CAMPAIGNS_SEND, Scope.CAMPAIGNS_SCHEDULE)]
+Sender = Annotated[Caller, require(Scope.CAMPAIGNS_SEND, Scope.CAMPAIGNS_SCHEDULE, buckets=("api", "send"))]
 CustomersReader = Annotated[Caller, require(Scope.CUSTOMERS_READ)]
 CustomersWriter = Annotated[Caller, require(Scope.CUSTOMERS_WRITE)]
 KeysAdmin = Annotated[Caller, require(Scope.KEYS_ADMIN)]

@@ -31,6 +31,21 @@ REVOKE_KEY: Final = f"""
     WHERE id = %(id)s AND account_id = %(account_id)s
     RETURNING {KEY_COLUMNS}
 """
+# one request counted in the key's current fixed window (migration 0006): (hits so far, seconds until it ends)
+HIT_RATE_LIMIT: Final = "SELECT hits, retry_after_s FROM hit_rate_limit(%(key_id)s, %(bucket)s, %(window_s)s)"
+PURGE_RATE_LIMIT_WINDOWS: Final = (
+    "DELETE FROM rate_limit_windows WHERE window_start < now() - make_interval(secs => %(keep_s)s)"
+)
+
+# the recipient quota: the transaction's account's limit, after taking the account's quota lock, so concurrent
+# sends of one account count and compare one at a time (the lock ends with the transaction)
+LOCK_QUOTA: Final = """
+    SELECT a.recipients_per_day
+    FROM (SELECT pg_advisory_xact_lock(hashtext('recipient_quota'), %(account_id)s::integer)) AS locked,
+         accounts AS a
+    WHERE a.id = %(account_id)s
+"""
+
 # the demo key of `make up`: inserted once with a known secret, found again by its hash on the next start
 SELECT_KEY_ID_BY_HASH: Final = "SELECT id FROM api_keys WHERE secret_hash = %(hash)s"
 
@@ -113,3 +128,25 @@ async def revoke_key(conn: Connection, account_id: int, key_id: int) -> ApiKey |
     cur = await conn.execute(REVOKE_KEY, {"id": key_id, "account_id": account_id})
     row = await cur.fetchone()
     return None if row is None else key_from_row(row)
+
+
+async def hit_rate_limit(conn: Connection, key_id: int, bucket: str, window_s: int) -> tuple[int, int]:
+    """Count one request of the key in the bucket's current window: (hits in the window, seconds until it ends)."""
+    cur = await conn.execute(HIT_RATE_LIMIT, {"key_id": key_id, "bucket": bucket, "window_s": window_s})
+    row = await cur.fetchone()
+    assert row is not None  # the upsert always returns its row
+    return int(row[0]), int(row[1])
+
+
+async def purge_rate_limit_windows(conn: Connection, keep_s: int) -> int:
+    """Forget windows that ended long ago (owner role)."""
+    cur = await conn.execute(PURGE_RATE_LIMIT_WINDOWS, {"keep_s": keep_s})
+    return cur.rowcount
+
+
+async def lock_recipient_quota(conn: Connection, account_id: int) -> int:
+    """Take the account's quota lock for this transaction; return its recipients per 24 hours."""
+    cur = await conn.execute(LOCK_QUOTA, {"account_id": account_id})
+    row = await cur.fetchone()
+    assert row is not None  # the account of an authenticated caller exists
+    return int(row[0])

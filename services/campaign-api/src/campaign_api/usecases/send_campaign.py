@@ -19,13 +19,16 @@ from campaign_api.errors import (
     CampaignNotFound,
     IdempotencyKeyReused,
     InvalidInput,
+    RecipientQuotaExceeded,
     UnknownCustomers,
 )
 from campaign_api.ports import Clock
-from campaign_api.repositories import audit_events, campaigns, customers, idempotency_keys
+from campaign_api.repositories import accounts, audit_events, campaigns, customers, idempotency_keys
 from campaign_api.repositories.connection import Connection, Pool, account_transaction
 
 UNKNOWN_SAMPLE: Final = 20
+# the recipient quota's rolling window
+QUOTA_HOURS: Final = 24
 # recorded as the campaign's status_reason when a due scheduled campaign is failed instead of sent
 FAILURE_REASONS: Final[dict[type[InvalidInput], str]] = {
     AudienceRequired: "no audience was stored when the scheduled campaign fell due",
@@ -110,6 +113,7 @@ class SendCampaign:
             try:
                 audience = campaign.audience_to_send(customer_ids)
                 queued = await self.queue_messages(conn, campaign, audience, traceparent)
+                await self.within_quota(conn, account_id, queued)
                 campaign.send(queued)
             except InvalidInput as exc:
                 # the stored audience was refused (nobody, unknown ids) and the time has passed (the scheduler's
@@ -129,6 +133,16 @@ class SendCampaign:
         if failure is not None:
             raise failure
         return outcome
+
+    async def within_quota(self, conn: Connection, account_id: int, queued: int) -> None:
+        """Refuse (429, rolling the whole send back) when the account's recipients of the last 24 hours, this send
+        included, pass its recipients_per_day; the account's quota lock makes concurrent sends count one by one."""
+        if queued == 0:
+            return
+        quota = await accounts.lock_recipient_quota(conn, account_id)
+        used = await outbound_messages.count_queued_since(conn, QUOTA_HOURS)
+        if used > quota:
+            raise RecipientQuotaExceeded(quota, used - queued, queued)
 
     async def queue_messages(
         self, conn: Connection, campaign: Campaign, audience: Sequence[int] | Segment, traceparent: str | None
