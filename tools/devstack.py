@@ -94,7 +94,7 @@ def issue_key(env: dict[str, str], *args: str) -> str:
     """`campaign-api keys create ...`: the key it prints on stdout."""
     argv = ("campaign-api", "keys", "create", *args)
     done = subprocess.run(argv, env=env, check=True, capture_output=True, text=True)  # noqa: S603 - fixed argv
-    return done.stdout.strip()
+    return done.stdout.strip().splitlines()[-1]  # the key is the last line (log lines share stdout)
 
 
 async def run_local(demo_key: str, scheduler_key: str) -> int:

@@ -351,3 +351,17 @@ async def test_keys_never_reach_the_logs(
         seen = f"{record.getMessage()} {record.__dict__}"
         for secret in (account.key, created["key"], "cdk_" + "y" * 43):
             assert secret not in seen, record
+
+
+async def test_openapi_declares_the_bearer_scheme_on_every_keyed_operation(client: httpx.AsyncClient) -> None:
+    spec = (await client.get("/openapi.json")).json()
+    assert spec["components"]["securitySchemes"]["HTTPBearer"] == {
+        "type": "http",
+        "scheme": "bearer",
+        "description": spec["components"]["securitySchemes"]["HTTPBearer"]["description"],
+    }
+    for method, path in ROUTES:
+        operation = spec["paths"][path][method.lower()]
+        assert operation["security"] == [{"HTTPBearer": []}], (method, path)
+        assert {"401", "403"} <= set(operation["responses"]), (method, path)
+    assert "security" not in spec["paths"]["/health"]["get"]

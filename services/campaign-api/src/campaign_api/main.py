@@ -294,7 +294,6 @@ async def create_account(settings: Settings, name: str) -> int:
         created = await accounts.insert_account(conn, name)
     if created is None:
         raise AccountExists(name)
-    log.info("account created", extra={"account_id": created.id})
     return created.id
 
 
@@ -326,7 +325,8 @@ async def create_key(
             await audit_events.record(
                 conn, operator_of(account_id), "api_key.created", "api_key", issued.key.id, changes
             )
-    log.info("api key created", extra={"api_key_id": issued.key.id, "prefix": issued.key.prefix})
+    # nothing is logged here: the CLI's stdout (where the JSON logs go too) carries the key alone; the audit row and
+    # the key listing record it
     return issued.secret
 
 
