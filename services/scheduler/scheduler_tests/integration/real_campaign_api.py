@@ -141,7 +141,12 @@ async def real_campaign_server(request: pytest.FixtureRequest) -> AsyncIterator[
     template_svc_addr: str = request.getfixturevalue("template_svc_addr")
     # no outbox relay: nothing here needs messages published
     settings = Settings(
-        database_url=database_url, template_svc_addr=template_svc_addr, db_pool_max_size=8, relay_enabled=False
+        database_url=database_url,
+        template_svc_addr=template_svc_addr,
+        db_pool_max_size=8,
+        relay_enabled=False,
+        # the scenarios poll campaign state every few milliseconds with one key: no rate limit may interfere
+        rate_limit_requests=1_000_000,
     )
     counter = SendCounter(create_app(settings, registry=CollectorRegistry()))
     system_key = await create_key(settings, None, SYSTEM_SCOPES, "scheduler")
