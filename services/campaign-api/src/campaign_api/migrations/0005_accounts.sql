@@ -129,8 +129,13 @@ BEGIN
     IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'campaign_app') THEN
         CREATE ROLE campaign_app NOLOGIN NOBYPASSRLS;
     END IF;
-EXCEPTION WHEN duplicate_object OR unique_violation THEN
-    NULL;
+EXCEPTION
+    WHEN duplicate_object OR unique_violation THEN
+        NULL;
+    WHEN insufficient_privilege THEN
+        RAISE EXCEPTION 'the role campaign_app is missing and % may not create roles', current_user
+            USING HINT = 'have an administrator run: CREATE ROLE campaign_app NOLOGIN NOBYPASSRLS; '
+                         'GRANT campaign_app TO ' || current_user || '; then migrate again';
 END;
 $$;
 -- the migrating (owning) role must be a member to SET ROLE campaign_app; a superuser needs no membership
