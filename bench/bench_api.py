@@ -11,13 +11,15 @@ import uuid
 
 import httpx
 import psycopg
-from campaign_api.main import create_app
+from campaign_api.accounts import ACCOUNT_SCOPES
+from campaign_api.main import create_app, create_key
 from campaign_api.migrations import apply_migrations
 from campaign_api.settings import Settings
 from prometheus_client import CollectorRegistry
 from psycopg import sql
 from psycopg.conninfo import make_conninfo
 from pydantic import PostgresDsn
+from test_kit.accounts import USE_TEST_ACCOUNT
 from test_kit.pytest_plugin import ADMIN_URL, as_url
 
 CUSTOMERS = 100_000
@@ -33,6 +35,7 @@ CREATE_CAMPAIGN = """
 def load_customers(url: str) -> None:
     """COPY the customers in one stream."""
     with psycopg.connect(url) as conn, conn.cursor() as cur:
+        cur.execute(USE_TEST_ACCOUNT)  # the rows belong to the account 'tests', whose key measure() uses
         with cur.copy("COPY customers (phone, first_name, location) FROM STDIN") as copy:
             for i in range(CUSTOMERS):
                 copy.write_row((f"+2547{10_000_000 + i:08d}", f"Name{i}", "Nairobi"))
@@ -41,14 +44,20 @@ def load_customers(url: str) -> None:
 
 async def measure(url: str) -> dict[int, list[float]]:
     """Send fresh campaigns to random ids over HTTP (in-process ASGI), timing each request end to end."""
-    app = create_app(Settings(database_url=url, relay_enabled=False), registry=CollectorRegistry())
+    settings = Settings(database_url=url, relay_enabled=False)
+    app = create_app(settings, registry=CollectorRegistry())
+    key = await create_key(settings, "tests", ACCOUNT_SCOPES, "bench")
+    headers = {"Authorization": f"Bearer {key}"}
     rng = random.Random(7)
     timings: dict[int, list[float]] = {size: [] for size in SIZES}
     async with (
         app.router.lifespan_context(app),
-        httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://api", timeout=60) as client,
+        httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=app), base_url="http://api", timeout=60, headers=headers
+        ) as client,
         await psycopg.AsyncConnection.connect(url, autocommit=True) as conn,
     ):
+        await conn.execute(USE_TEST_ACCOUNT)
         cur = await conn.execute("SELECT min(id), max(id) FROM customers")
         low, high = await cur.fetchone() or (1, CUSTOMERS)
         await client.get("/campaigns")  # warm the pool

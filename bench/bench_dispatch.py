@@ -26,6 +26,7 @@ from prometheus_client import CollectorRegistry
 from psycopg import sql
 from psycopg_pool import AsyncConnectionPool
 from pydantic import PostgresDsn
+from test_kit.accounts import USE_TEST_ACCOUNT
 
 ADMIN_URL = os.environ.get("BENCH_DATABASE_ADMIN_URL", "postgresql://postgres@localhost:5432/postgres")
 AMQP_URL = os.environ.get("AMQP_URL", "amqp://guest:guest@localhost:5672/")
@@ -103,6 +104,7 @@ def create_database() -> str:
     url = ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
     apply_migrations(PostgresDsn(url))
     with psycopg.connect(url) as conn:
+        conn.execute(USE_TEST_ACCOUNT)
         conn.execute(
             "INSERT INTO customers (phone, first_name, last_name, location, preferred_product)"
             " SELECT '+3519' || lpad(g::text, 8, '0'), (ARRAY['Ann', 'José', NULL, 'Li'])[1 + g %% 4], 'Silva',"
@@ -122,6 +124,7 @@ def drop_database(url: str) -> None:
 def send_campaign(url: str, count: int) -> int:
     """What POST /campaigns/{id}/send commits: a sending campaign, its outbox rows (set-based), NOTIFY outbox."""
     with psycopg.connect(url) as conn:
+        conn.execute(USE_TEST_ACCOUNT)
         row = conn.execute(
             "INSERT INTO campaigns (name, channel, status, base_template, sending_started_at)"
             " VALUES ('bench', 'sms', 'sending', %s, now()) RETURNING id",

@@ -16,7 +16,7 @@ import time
 import uuid
 
 import aio_pika
-from campaign_api.main import open_pool
+from campaign_api.main import open_system_pool
 from campaign_api.settings import Settings
 from dispatch.relay import OutboxRelay, RelayMetrics, RelaySettings
 from dispatch.topology import Topology, delete_topology
@@ -136,8 +136,8 @@ async def relay_after_database_outage() -> None:
     await proxy.start()
     proxied = url.replace("@localhost:5432/", f"@127.0.0.1:{proxy.port}/")
     try:
-        # the relay runs over campaign-api's own pool, as configured by default
-        async with open_pool(Settings(database_url=PostgresDsn(proxied))) as pool:
+        # the relay runs over campaign-api's system pool, as configured by default
+        async with open_system_pool(Settings(database_url=PostgresDsn(proxied))) as pool:
             metrics = RelayMetrics.register(CollectorRegistry())
             relay = OutboxRelay(pool, AMQP_URL, topology, metrics, RelaySettings(batch_size=100))
             relay_task = asyncio.create_task(relay.run())

@@ -2,8 +2,10 @@
 
 With a Docker engine answering, this is `docker compose up --build`. Without one, it runs the four services as
 local processes against the PostgreSQL and RabbitMQ at DATABASE_URL / AMQP_URL (localhost by default), after creating
-the database if needed, applying the migrations and loading the seed data. It stays in the foreground, prints where
-each service listens, and stops everything it started on Ctrl-C or SIGTERM.
+the database if needed, applying the migrations and loading the seed data into the account "demo". It prints an API
+key of that account (DEV_API_KEY, when set, is that key: local development only), gives the scheduler a system key
+of its own, stays in the foreground, prints where each service listens, and stops everything it started on Ctrl-C
+or SIGTERM.
 
     python tools/devstack.py            # run the platform
     python tools/devstack.py prepare    # only create the database if it is missing (used by make migrate/seed)
@@ -30,6 +32,8 @@ AMQP_URL = os.environ.get("AMQP_URL", "amqp://guest:guest@localhost:5672/")
 START_POSTGRES = "pg_ctlcluster --skip-systemctl-redirect $(ls /etc/postgresql) main start"
 START_RABBITMQ = "rabbitmq-server -detached"
 WEB_DIST = Path(__file__).resolve().parents[1] / "web" / "dist"
+# the account `make up` seeds and prints a key for
+DEMO_ACCOUNT = "demo"
 
 
 @dataclass(frozen=True)
@@ -97,16 +101,27 @@ def prepare_database(url: str) -> None:
             print(f"created database {dbname}", flush=True)
 
 
-async def run_local() -> int:
+def issue_key(env: dict[str, str], *args: str) -> str:
+    """`campaign-api keys create ...`: the key it prints on stdout."""
+    argv = ("campaign-api", "keys", "create", *args)
+    done = subprocess.run(argv, env=env, check=True, capture_output=True, text=True)  # noqa: S603 - fixed argv
+    return done.stdout.strip().splitlines()[-1]  # the key is the last line (log lines share stdout)
+
+
+async def run_local(demo_key: str, scheduler_key: str) -> int:
     """Start every service as a child process; stop them all when one exits or on a signal."""
     env = {**os.environ, "DATABASE_URL": DATABASE_URL, "AMQP_URL": AMQP_URL}
     children: dict[str, asyncio.subprocess.Process] = {}
     for proc in PROCESSES:
-        children[proc.name] = await asyncio.create_subprocess_exec(*proc.argv, env={**env, **proc.env})
+        extra = {"SCHEDULER_API_KEY": scheduler_key} if proc.name == "scheduler" else {}
+        children[proc.name] = await asyncio.create_subprocess_exec(*proc.argv, env={**env, **proc.env, **extra})
     print("\nCampaign Dispatch is up:", flush=True)
     for proc in PROCESSES:
         print(f"  {proc.name:16} {proc.listens}", flush=True)
     print(web_app_line(), flush=True)
+    print(f"\nAPI key of the demo account (every scope): {demo_key}", flush=True)
+    print(f"  export API_KEY={demo_key}", flush=True)
+    print('  curl -H "Authorization: Bearer $API_KEY" http://localhost:8080/campaigns', flush=True)
     print("Ctrl-C stops everything.\n", flush=True)
 
     stop = asyncio.Event()
@@ -144,9 +159,12 @@ def main(argv: list[str]) -> int:
     require_listening(AMQP_URL, "RabbitMQ", START_RABBITMQ)
     prepare_database(DATABASE_URL)
     env = {**os.environ, "DATABASE_URL": DATABASE_URL, "AMQP_URL": AMQP_URL}
-    for step in (("campaign-api", "migrate"), ("campaign-api", "seed")):
+    for step in (("campaign-api", "migrate"), ("campaign-api", "seed", "--account", DEMO_ACCOUNT)):
         subprocess.run(step, env=env, check=True)  # noqa: S603 - fixed argv, no shell
-    return asyncio.run(run_local())
+    # DEV_API_KEY, when set, is the demo key (stored once, the same on every start); otherwise a new one is made
+    demo_key = issue_key(env, DEMO_ACCOUNT, "--scopes", "all", "--name", "make up", "--from-env", "DEV_API_KEY")
+    scheduler_key = issue_key(env, "--system", "--name", "make up scheduler")
+    return asyncio.run(run_local(demo_key, scheduler_key))
 
 
 if __name__ == "__main__":

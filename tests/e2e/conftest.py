@@ -16,6 +16,9 @@ import pytest
 # the live PromQL check lives beside the other observability tests; import it from there, as they do
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "observability"))
 
+from campaign_api.accounts import ACCOUNT_SCOPES, SYSTEM_SCOPES
+from campaign_api.main import create_account, create_key
+from campaign_api.settings import Settings
 from dispatch.topology import Topology, delete_topology
 from otlp_receiver import RunningReceiver, otlp_receiver
 from stack import Stack, service_specs, start, wait_ready
@@ -50,9 +53,16 @@ async def stack(
 ) -> AsyncIterator[Stack]:
     """template-svc, campaign-api (with its relay), dispatch-worker and scheduler as real processes, all ready."""
     queue_prefix = f"e2e_{e2e_run_id}"
-    specs, api_url, grpc_address = service_specs(database_url, amqp_url, otlp.endpoint, queue_prefix, RETRY_DELAYS_S)
+    # what `campaign-api accounts create` and `keys create` do: an account for the test's calls, a system key
+    settings = Settings(database_url=database_url)
+    account_id = await create_account(settings, f"e2e-{e2e_run_id}")
+    api_key = await create_key(settings, str(account_id), ACCOUNT_SCOPES, "e2e")
+    system_key = await create_key(settings, None, SYSTEM_SCOPES, "e2e scheduler")
+    specs, api_url, grpc_address = service_specs(
+        database_url, amqp_url, otlp.endpoint, queue_prefix, RETRY_DELAYS_S, system_key
+    )
     workdir = tmp_path_factory.mktemp("e2e-logs")
-    running = Stack({}, api_url, grpc_address, queue_prefix, RETRY_DELAYS_S)
+    running = Stack({}, api_url, grpc_address, queue_prefix, RETRY_DELAYS_S, api_key, system_key)
     try:
         for spec in specs:
             running.services[spec.name] = start(spec, workdir, repo_root)

@@ -65,6 +65,13 @@ class Stack:
     grpc_address: str
     queue_prefix: str
     retry_delays_s: tuple[float, ...]
+    # an all-scopes key of the e2e account, and the scheduler's system key (neither may ever reach a log or a span)
+    api_key: str = ""
+    system_key: str = ""
+
+    @property
+    def api_headers(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.api_key}"}
 
     def url(self, service: str) -> str:
         """The HTTP base URL of a service's probe port (campaign-api: its API port)."""
@@ -118,6 +125,7 @@ def service_specs(
     otlp_endpoint: str,
     queue_prefix: str,
     retry_delays_s: Sequence[float],
+    scheduler_api_key: str,
 ) -> tuple[list[ServiceSpec], str, str]:
     """The four services' specs (in start order), the API URL and template-svc's gRPC address."""
     api_port, grpc_port = free_port(), free_port()
@@ -149,7 +157,8 @@ def service_specs(
             "campaign-api",
             (console_script("campaign-api"), "serve"),
             api_port,
-            {**common, "HTTP_HOST": "127.0.0.1", "HTTP_PORT": str(api_port)},
+            # the tests poll with one key: the rate limits are tested in campaign-api's suite
+            {**common, "HTTP_HOST": "127.0.0.1", "HTTP_PORT": str(api_port), "RATE_LIMIT_REQUESTS": "1000000"},
         ),
         ServiceSpec(
             "dispatch-worker",
@@ -170,7 +179,12 @@ def service_specs(
             "scheduler",
             (console_script("scheduler"),),
             scheduler_probe,
-            {**common, "PROBE_PORT": str(scheduler_probe), "POLL_INTERVAL_S": "0.5"},
+            {
+                **common,
+                "PROBE_PORT": str(scheduler_probe),
+                "POLL_INTERVAL_S": "0.5",
+                "SCHEDULER_API_KEY": scheduler_api_key,
+            },
         ),
     ]
     return specs, api_url, grpc_address

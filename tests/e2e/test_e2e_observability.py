@@ -70,7 +70,7 @@ async def poll(client: httpx.AsyncClient, url: str, done: Any, timeout_s: float 
 @pytest.fixture(scope="module")
 async def sent(stack: Stack) -> AsyncIterator[SentCampaign]:
     """Customers and an SMS campaign created through the API, sent once, and delivered to every customer."""
-    async with httpx.AsyncClient(base_url=stack.api_url, timeout=10) as client:
+    async with httpx.AsyncClient(base_url=stack.api_url, timeout=10, headers=stack.api_headers) as client:
         customer_ids = []
         for i, phone in enumerate(TYPED_PHONES):
             body = {"phone": phone, "first_name": f"E2e{i}", "location": "Nairobi", "preferred_product": "tea"}
@@ -191,6 +191,16 @@ async def send_trace(otlp: RunningReceiver, sent: SentCampaign) -> SendTrace:
     trace = SendTrace.of(spans)
     assert trace is not None
     return trace
+
+
+def test_no_span_carries_an_api_key(stack: Stack, otlp: RunningReceiver, send_trace: SendTrace) -> None:
+    # the scheduler's calls and the test's own are all traced by now: neither key is in any attribute
+    leaked = [
+        span.describe()
+        for span in otlp.store.spans
+        if any(key in str(value) for value in span.attributes.values() for key in (stack.api_key, stack.system_key))
+    ]
+    assert not leaked, "spans carrying an API key:\n" + "\n".join(leaked)
 
 
 def test_one_trace_runs_from_post_send_to_the_final_database_update(send_trace: SendTrace) -> None:
@@ -420,7 +430,7 @@ async def test_template_svc_answers_grpc_health_serving(stack: Stack) -> None:
 async def test_the_scheduler_process_sends_a_due_campaign_and_leaves_a_future_one(
     stack: Stack, sent: SentCampaign
 ) -> None:
-    async with httpx.AsyncClient(base_url=stack.api_url, timeout=10) as client:
+    async with httpx.AsyncClient(base_url=stack.api_url, timeout=10, headers=stack.api_headers) as client:
         audience = []
         for i in range(3):
             created = await client.post("/customers", json={"phone": f"+25473300{i:04d}", "first_name": f"Due{i}"})
@@ -493,6 +503,7 @@ async def test_every_log_line_is_json_with_trace_ids_and_no_phone_number(
             assert isinstance(record, dict), line
             assert record.keys() >= LOG_KEYS, f"{name}: {line}"
             assert record["service"] == name, line
+            assert stack.api_key not in line and stack.system_key not in line, f"{name} logged an API key: {line}"
             if record["level"] in {"INFO", "WARNING", "ERROR", "CRITICAL"}:
                 leaked = [p for p in TYPED_PHONES + E164_PHONES if p in line or p.replace(" ", "") in line]
                 assert not leaked, f"{name} logged a phone number at {record['level']}: {line}"

@@ -2,18 +2,23 @@
 
 from __future__ import annotations
 
+import shutil
 from collections.abc import Iterator
+from pathlib import Path
 
 import psycopg
 import pytest
-from campaign_api.migrations import apply_migrations
+from campaign_api.migrations import PACKAGED, apply_migrations
 from pydantic import PostgresDsn
+from test_kit.accounts import USE_TEST_ACCOUNT
+from test_kit.pytest_plugin import throwaway_database
 
 
 @pytest.fixture
 def conn(database_url: str) -> Iterator[psycopg.Connection]:
     """A connection whose work is rolled back after each test."""
     with psycopg.connect(database_url) as connection:
+        connection.execute(USE_TEST_ACCOUNT)
         yield connection
         connection.rollback()
 
@@ -101,13 +106,17 @@ def test_one_message_per_customer_per_campaign_and_updated_at_kept_by_the_databa
 def test_every_index_the_queries_need_exists(conn: psycopg.Connection) -> None:
     names = {row[0] for row in conn.execute("SELECT indexname FROM pg_indexes WHERE schemaname = 'public'")}
     assert {
-        "campaigns_status_id_idx",
-        "campaigns_channel_id_idx",
+        "campaigns_account_status_id_idx",
+        "campaigns_account_channel_id_idx",
         "campaigns_due_idx",
         "outbound_messages_outbox_idx",
         "outbound_messages_campaign_status_idx",
         "outbound_messages_campaign_customer_key",
-        "customers_phone_key",
+        "customers_account_phone_key",
+        "customers_account_id_key",
+        "campaigns_account_id_key",
+        "api_keys_secret_hash_key",
+        "audit_events_account_id_idx",
     } <= names
 
 
@@ -152,3 +161,34 @@ def test_complete_campaigns_moves_only_campaigns_whose_messages_are_all_terminal
         in_flight: "sending:false",
         empty: "sending:false",
     }
+
+
+def test_rows_from_before_accounts_move_to_one_default_account(tmp_path: Path) -> None:
+    # a database as it was before 0005, with data in it
+    for migration in PACKAGED.glob("000[1-4]_*.sql"):
+        shutil.copy(migration, tmp_path / migration.name)
+
+    def before_accounts(url: str) -> None:
+        apply_migrations(PostgresDsn(url), tmp_path)
+
+    with throwaway_database(before_accounts) as url, psycopg.connect(url, autocommit=True) as conn:
+        customer = conn.execute("INSERT INTO customers (phone) VALUES ('+254712000009') RETURNING id").fetchone()
+        campaign = conn.execute(
+            "INSERT INTO campaigns (name, channel, base_template) VALUES ('old', 'sms', 'hi') RETURNING id"
+        ).fetchone()
+        assert customer is not None and campaign is not None
+        conn.execute(
+            "INSERT INTO outbound_messages (campaign_id, customer_id) VALUES (%s, %s)", (campaign[0], customer[0])
+        )
+        conn.execute(
+            "INSERT INTO idempotency_keys (scope, key, request_hash, response_code, response_body)"
+            " VALUES ('send:1', 'k', 'h', 202, '{}')"
+        )
+
+        assert apply_migrations(PostgresDsn(url)) >= 1
+
+        accounts = conn.execute("SELECT id, name FROM accounts").fetchall()
+        assert [name for _, name in accounts] == ["default"]
+        for table in ("customers", "campaigns", "outbound_messages", "idempotency_keys"):
+            owners = conn.execute(f"SELECT DISTINCT account_id FROM {table}").fetchall()
+            assert owners == [(accounts[0][0],)], table

@@ -9,7 +9,7 @@ import { chromium, type BrowserContext, type Locator, type Page } from 'playwrig
 export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 export const BASE_URL = required('E2E_BASE_URL'); // the app, e.g. http://127.0.0.1:PORT/app/
 export const API_URL = new URL('/', BASE_URL).toString().replace(/\/$/, '');
-export const API_KEY = process.env.E2E_API_KEY ?? 'e2e-dashboard-key';
+export const API_KEY = process.env.E2E_API_KEY ?? 'cdk_e2e-dashboard-key-0123456789abcdefghij';
 const SCREENSHOTS = process.env.E2E_SCREENSHOTS ?? join(import.meta.dirname, '..', 'e2e-screenshots');
 export const WIDTHS = [1280, 375] as const;
 const HEIGHT = 860;

@@ -1,4 +1,4 @@
-// A wrong key shows the sign-in. Needs the API to check keys (issue 12): included with E2E_AUTH=1 (vitest.e2e.config.ts).
+// A wrong key shows the sign-in again, with the reason, and nothing of the account is shown.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BASE_URL, launch, shoot, signIn, text, visible, type Browser } from './browser';
 

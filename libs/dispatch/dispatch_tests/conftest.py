@@ -14,6 +14,7 @@ from dispatch.relay import RelayMetrics
 from dispatch.topology import Topology, delete_topology
 from prometheus_client import CollectorRegistry
 from psycopg_pool import AsyncConnectionPool
+from test_kit.accounts import USE_TEST_ACCOUNT
 from test_kit.pytest_plugin import ApplySchema, throwaway_database
 
 TRACEPARENT = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"
@@ -45,6 +46,7 @@ def metrics() -> RelayMetrics:
 async def insert_outbox_rows(database_url: str, count: int, *, notify: bool = True) -> list[int]:
     """What the send endpoint commits: a sending campaign, one pending unpublished row per customer, NOTIFY outbox."""
     async with await psycopg.AsyncConnection.connect(database_url) as conn:
+        await conn.execute(USE_TEST_ACCOUNT)
         cur = await conn.execute(
             "INSERT INTO campaigns (name, channel, status, base_template)"
             " VALUES ('c', 'sms', 'sending', 'Hi') RETURNING id"

@@ -14,12 +14,20 @@ from fastapi import FastAPI
 from prometheus_client import CollectorRegistry
 from test_kit.pytest_plugin import ApplySchema, throwaway_database
 
+from campaign_api_tests.factories import KeyedAccount, new_account
+
 
 @pytest.fixture(scope="session")
 def settings(database_url: str, template_svc_addr: str) -> Settings:
     """Settings pointing at this run's database and template-svc; the relay is tested on its own (tests/outbox)."""
     return Settings(
-        database_url=database_url, template_svc_addr=template_svc_addr, db_pool_max_size=8, relay_enabled=False
+        database_url=database_url,
+        template_svc_addr=template_svc_addr,
+        db_pool_max_size=8,
+        relay_enabled=False,
+        # the suite's one key makes every request: the limits have their own tests (test_rate_limits.py)
+        rate_limit_requests=1_000_000,
+        rate_limit_sends=1_000_000,
     )
 
 
@@ -32,17 +40,31 @@ async def app(settings: Settings) -> AsyncIterator[FastAPI]:
 
 
 @pytest.fixture(scope="session")
-async def client(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
-    """An HTTP client talking to the app in-process."""
+async def account(settings: Settings) -> KeyedAccount:
+    """The account the session's client acts for."""
+    return await new_account(settings, "campaign-api-tests")
+
+
+@pytest.fixture(scope="session")
+async def other_account(settings: Settings) -> KeyedAccount:
+    """A second account, for isolation tests."""
+    return await new_account(settings, "other-business")
+
+
+@pytest.fixture(scope="session")
+async def client(app: FastAPI, account: KeyedAccount) -> AsyncIterator[httpx.AsyncClient]:
+    """An HTTP client talking to the app in-process, with an all-scopes key of the session's account."""
     transport = httpx.ASGITransport(app=app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://campaign-api") as http:
+    async with httpx.AsyncClient(transport=transport, base_url="http://campaign-api", headers=account.headers) as http:
         yield http
 
 
 @pytest.fixture
-async def db(database_url: str) -> AsyncIterator[psycopg.AsyncConnection[tuple[Any, ...]]]:
-    """A direct connection for assertions on what the API stored."""
+async def db(database_url: str, account: KeyedAccount) -> AsyncIterator[psycopg.AsyncConnection[tuple[Any, ...]]]:
+    """A direct connection (the owner's, above row-level security) for assertions on what the API stored; the
+    rows it inserts belong to the session's account."""
     async with await psycopg.AsyncConnection.connect(database_url, autocommit=True) as conn:
+        await conn.execute("SELECT set_config('app.account_id', %s, false)", (str(account.id),))
         yield conn
 
 

@@ -3,9 +3,14 @@
 from __future__ import annotations
 
 import itertools
+import uuid
+from dataclasses import dataclass
 from typing import Any
 
 import httpx
+from campaign_api.accounts import ACCOUNT_SCOPES
+from campaign_api.main import create_account, create_key
+from campaign_api.settings import Settings
 
 _phones = itertools.count(1)
 
@@ -43,3 +48,21 @@ def assert_error(response: httpx.Response, status: int, code: str) -> str:
     message: str = body["error"]["message"]
     assert message
     return message
+
+
+@dataclass(frozen=True, slots=True)
+class KeyedAccount:
+    """An account made with the CLI's functions and a key of it holding every account scope."""
+
+    id: int
+    key: str
+
+    @property
+    def headers(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.key}"}
+
+
+async def new_account(settings: Settings, name: str) -> KeyedAccount:
+    """A fresh account (the name made unique) with an all-scopes key."""
+    account_id = await create_account(settings, f"{name}-{uuid.uuid4().hex[:8]}")
+    return KeyedAccount(account_id, await create_key(settings, str(account_id), ACCOUNT_SCOPES, "tests"))

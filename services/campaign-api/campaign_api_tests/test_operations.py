@@ -12,7 +12,7 @@ from campaign_api.settings import Settings
 from fastapi import FastAPI
 from prometheus_client import CollectorRegistry
 
-from campaign_api_tests.factories import assert_error, create_campaign, create_customer
+from campaign_api_tests.factories import KeyedAccount, assert_error, create_campaign, create_customer
 from campaign_api_tests.fakes import BrokenRenderer
 
 # nothing listens on port 1: connections are refused at once
@@ -23,11 +23,15 @@ AppClient = Callable[..., AbstractAsyncContextManager[httpx.AsyncClient]]
 
 
 @asynccontextmanager
-async def running(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
-    """A client over an app whose lifespan runs for the block."""
+async def running(
+    app: FastAPI, key: str = "cdk_some-key-checked-against-the-database"
+) -> AsyncIterator[httpx.AsyncClient]:
+    """A client over an app whose lifespan runs for the block, sending the key (by default one no account has)."""
     async with app.router.lifespan_context(app):
         transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://campaign-api") as client:
+        # checking a key needs the database: without it the answer is 503, not 401
+        headers = {"Authorization": f"Bearer {key}"}
+        async with httpx.AsyncClient(transport=transport, base_url="http://campaign-api", headers=headers) as client:
             yield client
 
 
@@ -80,9 +84,9 @@ async def test_database_down_answers_503_quickly(settings: Settings) -> None:
     assert ready.json()["checks"]["database"].startswith("down")
 
 
-async def test_template_service_down_answers_503(settings: Settings) -> None:
+async def test_template_service_down_answers_503(settings: Settings, account: KeyedAccount) -> None:
     app = create_app(variant(settings, template_svc_addr=CLOSED_PORT_GRPC), registry=CollectorRegistry())
-    async with running(app) as client:
+    async with running(app, account.key) as client:
         customer = await create_customer(client)
         create = await client.post("/campaigns", json={"name": "n", "channel": "sms", "base_template": "Hi"})
         campaign = (await client.get("/campaigns", params={"page_size": 1})).json()["data"][0]
@@ -97,9 +101,9 @@ async def test_template_service_down_answers_503(settings: Settings) -> None:
     assert ready.json()["checks"]["template-svc"].startswith("down")
 
 
-async def test_unexpected_exception_is_500_without_a_stack_trace(settings: Settings) -> None:
+async def test_unexpected_exception_is_500_without_a_stack_trace(settings: Settings, account: KeyedAccount) -> None:
     app = create_app(settings, renderer=BrokenRenderer(), registry=CollectorRegistry())
-    async with running(app) as client:
+    async with running(app, account.key) as client:
         campaign = await create_campaign(client)
         customer = await create_customer(client)
         response = await client.post(

@@ -47,8 +47,8 @@ async def test_the_build_is_served_under_app_with_a_fallback_for_client_routes(
         assert bare.status_code == 308
         assert bare.headers["location"] == "/app/"
 
-        # the API's own routes are untouched, and the mount is not part of the contract
-        assert (await client.get("/campaigns")).status_code == 200
+        # the API's own routes are untouched (still asking for their key), and the mount is not part of the contract
+        assert_error(await client.get("/campaigns"), 401, "UNAUTHENTICATED")
         assert_error(await client.get("/no/such/route"), 404, "NOT_FOUND")
         assert not [path for path in (await client.get("/openapi.json")).json()["paths"] if path.startswith("/app")]
 

@@ -6,6 +6,7 @@ from collections.abc import Sequence
 
 import psycopg
 from psycopg_pool import AsyncConnectionPool
+from test_kit.accounts import USE_TEST_ACCOUNT
 
 TEMPLATE = "Hi {first_name|there}, {preferred_product|our news} is waiting"
 
@@ -15,6 +16,7 @@ async def seed_campaign(
 ) -> tuple[int, list[int]]:
     """Create `count` customers and a campaign in 'sending' with one message each, as the send endpoint does."""
     async with await psycopg.AsyncConnection.connect(database_url) as conn:
+        await conn.execute(USE_TEST_ACCOUNT)
         cur = await conn.execute(
             "INSERT INTO campaigns (name, channel, status, base_template, sending_started_at)"
             " VALUES ('test', %s, 'sending', %s, now()) RETURNING id",

@@ -38,6 +38,8 @@ export interface paths {
         /**
          * List Due Campaigns
          * @description Scheduled campaigns whose scheduled_at has passed, the longest-waiting first (the scheduler's poll).
+         *
+         *     An account's key lists its own; the scheduler's system key (`campaigns:schedule`) lists every account's.
          */
         get: operations["list_due_campaigns_campaigns_due_get"];
         put?: never;
@@ -182,6 +184,70 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api-keys": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List Api Keys
+         * @description Your account's keys, newest first, revoked ones included (by prefix; never the key).
+         */
+        get: operations["list_api_keys_api_keys_get"];
+        put?: never;
+        /**
+         * Create Api Key
+         * @description Create a key for your account with the scopes given; `key` is in this answer only, so store it now.
+         */
+        post: operations["create_api_key_api_keys_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api-keys/{key_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /**
+         * Revoke Api Key
+         * @description Revoke a key: every request with it is refused (401) from the moment this answers.
+         */
+        delete: operations["revoke_api_key_api_keys__key_id__delete"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/audit-events": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List Audit Events
+         * @description Every create, edit, send, cancel and key change of your account, newest first, in keyset pages.
+         */
+        get: operations["list_audit_events_audit_events_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/health": {
         parameters: {
             query?: never;
@@ -247,6 +313,32 @@ export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
         /**
+         * ApiKeyBody
+         * @description A key as listed: its prefix identifies it; the key itself is never shown again.
+         */
+        ApiKeyBody: {
+            /** Id */
+            id: number;
+            /** Name */
+            name: string;
+            /** Prefix */
+            prefix: string;
+            /** Scopes */
+            scopes: string[];
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /** Revoked At */
+            revoked_at: string | null;
+        };
+        /** ApiKeyListBody */
+        ApiKeyListBody: {
+            /** Data */
+            data: components["schemas"]["ApiKeyBody"][];
+        };
+        /**
          * AudienceBody
          * @description Who the campaign goes to when sent without customer_ids: explicit ids or a segment.
          * @example {
@@ -273,6 +365,35 @@ export interface components {
                 [key: string]: unknown;
             };
         });
+        /** AuditEventBody */
+        AuditEventBody: {
+            /** Id */
+            id: number;
+            /** Api Key Id */
+            api_key_id: number | null;
+            /** Action */
+            action: string;
+            /** Target Type */
+            target_type: string;
+            /** Target Id */
+            target_id: number | null;
+            /** Changes */
+            changes: {
+                [key: string]: unknown;
+            };
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+        };
+        /** AuditEventListBody */
+        AuditEventListBody: {
+            /** Data */
+            data: components["schemas"]["AuditEventBody"][];
+            /** Next Cursor */
+            next_cursor: number | null;
+        };
         /**
          * CampaignBody
          * @description A campaign as created or fetched.
@@ -361,6 +482,22 @@ export interface components {
          */
         Channel: "sms" | "whatsapp";
         /**
+         * CreateApiKeyRequest
+         * @example {
+         *       "name": "reporting",
+         *       "scopes": [
+         *         "campaigns:read",
+         *         "customers:read"
+         *       ]
+         *     }
+         */
+        CreateApiKeyRequest: {
+            /** Name */
+            name: string;
+            /** Scopes */
+            scopes: components["schemas"]["Scope"][];
+        };
+        /**
          * CreateCampaignRequest
          * @example {
          *       "base_template": "Hi {first_name|there}, check out {preferred_product} in {location}!",
@@ -406,6 +543,29 @@ export interface components {
             location?: string | null;
             /** Preferred Product */
             preferred_product?: string | null;
+        };
+        /**
+         * CreatedApiKeyBody
+         * @description The answer to POST /api-keys: the only time `key` is shown.
+         */
+        CreatedApiKeyBody: {
+            /** Id */
+            id: number;
+            /** Name */
+            name: string;
+            /** Prefix */
+            prefix: string;
+            /** Scopes */
+            scopes: string[];
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /** Revoked At */
+            revoked_at: string | null;
+            /** Key */
+            key: string;
         };
         /** CustomerBody */
         CustomerBody: {
@@ -587,6 +747,12 @@ export interface components {
                 [key: string]: string;
             };
         };
+        /**
+         * Scope
+         * @description Mirrors api_keys_scopes_check: what a key may do.
+         * @enum {string}
+         */
+        Scope: "campaigns:read" | "campaigns:write" | "campaigns:send" | "customers:read" | "customers:write" | "keys:admin" | "audit:read" | "campaigns:schedule";
         /**
          * SegmentBody
          * @description Customers chosen by fields (ANDed, case-insensitive), or everybody with all=true.
@@ -1368,6 +1534,258 @@ export interface operations {
             };
             /** @description CAMPAIGN_NOT_FOUND / CUSTOMER_NOT_FOUND */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description VALIDATION_ERROR (names the field) or a domain rule's own code */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description DATABASE_UNAVAILABLE / TEMPLATE_SERVICE_UNAVAILABLE */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    list_api_keys_api_keys_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiKeyListBody"];
+                };
+            };
+            /** @description UNAUTHENTICATED: no API key, or an unknown or revoked one (WWW-Authenticate: Bearer) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description FORBIDDEN: the API key lacks the scope this operation needs */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description DATABASE_UNAVAILABLE / TEMPLATE_SERVICE_UNAVAILABLE */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    create_api_key_api_keys_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CreateApiKeyRequest"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CreatedApiKeyBody"];
+                };
+            };
+            /** @description MALFORMED_JSON: the body is not UTF-8 JSON, or nests too deep / DUPLICATE_JSON_KEY: a key given twice */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description UNAUTHENTICATED: no API key, or an unknown or revoked one (WWW-Authenticate: Bearer) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description FORBIDDEN: the API key lacks the scope this operation needs */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description PAYLOAD_TOO_LARGE */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description VALIDATION_ERROR (names the field) or a domain rule's own code */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description DATABASE_UNAVAILABLE / TEMPLATE_SERVICE_UNAVAILABLE */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    revoke_api_key_api_keys__key_id__delete: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                key_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiKeyBody"];
+                };
+            };
+            /** @description UNAUTHENTICATED: no API key, or an unknown or revoked one (WWW-Authenticate: Bearer) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description FORBIDDEN: the API key lacks the scope this operation needs */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description CAMPAIGN_NOT_FOUND / CUSTOMER_NOT_FOUND */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description VALIDATION_ERROR (names the field) or a domain rule's own code */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description DATABASE_UNAVAILABLE / TEMPLATE_SERVICE_UNAVAILABLE */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    list_audit_events_audit_events_get: {
+        parameters: {
+            query?: {
+                /** @description keyset bound: pass next_cursor here */
+                before_id?: number | null;
+                limit?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AuditEventListBody"];
+                };
+            };
+            /** @description UNAUTHENTICATED: no API key, or an unknown or revoked one (WWW-Authenticate: Bearer) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description FORBIDDEN: the API key lacks the scope this operation needs */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -45,6 +45,14 @@ FIND_UNKNOWN_CUSTOMERS: Final = """
 
 NOTIFY_OUTBOX: Final = "SELECT pg_notify(%(channel)s, %(payload)s)"
 
+# the recipient quota: messages an account queued in the last `hours`, served by outbound_messages_account_created_idx
+# (the account is the transaction's: campaign-api's row-level security and the explicit filter agree)
+COUNT_QUEUED_SINCE: Final = """
+    SELECT count(*) FROM outbound_messages
+    WHERE account_id = current_setting('app.account_id')::bigint
+      AND created_at > now() - make_interval(hours => %(hours)s)
+"""
+
 # the seed's delivered history: already published and sent, so the relay and the worker leave it alone
 INSERT_DELIVERED: Final = """
     INSERT INTO outbound_messages (campaign_id, customer_id, status, rendered_content, published_at, sent_at)
@@ -166,6 +174,13 @@ async def find_unknown_customers(conn: Connection, customer_ids: Sequence[int], 
     row = await cur.fetchone()
     assert row is not None  # an aggregate always returns a row
     return int(row[0]), list(row[1] or [])
+
+
+async def count_queued_since(conn: Connection, hours: int) -> int:
+    """How many messages the transaction's account queued in the last `hours` (this transaction's included)."""
+    cur = await conn.execute(COUNT_QUEUED_SINCE, {"hours": hours})
+    row = await cur.fetchone()
+    return int(row[0]) if row else 0
 
 
 async def notify_outbox(conn: Connection, campaign_id: int) -> None:

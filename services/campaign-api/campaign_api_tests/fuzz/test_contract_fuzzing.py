@@ -24,6 +24,8 @@ import pytest
 from fastapi import FastAPI
 from service_kit.probe_server import serve_asgi
 
+from campaign_api_tests.factories import KeyedAccount
+
 CHECKS: Final = (
     "not_a_server_error",
     "status_code_conformance",
@@ -39,8 +41,8 @@ PROFILES: Final = {"quick": 150, "long": 1000}
 CONFIG: Final = Path(__file__).with_name("schemathesis.toml")
 
 
-def schemathesis_command(base_url: str, profile: str) -> list[str]:
-    """The schemathesis CLI invocation for a profile."""
+def schemathesis_command(base_url: str, profile: str, api_key: str) -> list[str]:
+    """The schemathesis CLI invocation for a profile, every request carrying the account's all-scopes key."""
     return [
         sys.executable,
         "-m",
@@ -52,11 +54,15 @@ def schemathesis_command(base_url: str, profile: str) -> list[str]:
         "--phases=examples,coverage,fuzzing,stateful",
         f"--checks={','.join(CHECKS)}",
         f"--max-examples={PROFILES[profile]}",
+        f"--header=Authorization: Bearer {api_key}",
+        # the one DELETE revokes API keys: fuzzed, it would revoke the run's own key and leave only 401s to check
+        # (revocation has its own tests in test_accounts.py)
+        "--exclude-method=DELETE",
     ]
 
 
 async def test_fuzzed_requests_get_no_5xx_and_only_declared_answers(
-    app: FastAPI, empty_db: None, db: psycopg.AsyncConnection[tuple[Any, ...]]
+    app: FastAPI, account: KeyedAccount, empty_db: None, db: psycopg.AsyncConnection[tuple[Any, ...]]
 ) -> None:
     if importlib.util.find_spec("schemathesis") is None:
         pytest.fail("schemathesis is not installed: run `make install` (it is in the workspace's dev group)")
@@ -65,7 +71,7 @@ async def test_fuzzed_requests_get_no_5xx_and_only_declared_answers(
     try:
         # the app's lifespan already runs on this loop: serve it here, so the CLI's requests reach the same pool
         async with serve_asgi(app, "127.0.0.1", 0) as port:
-            command = schemathesis_command(f"http://127.0.0.1:{port}", profile)
+            command = schemathesis_command(f"http://127.0.0.1:{port}", profile, account.key)
             process = await asyncio.create_subprocess_exec(
                 *command,
                 stdout=asyncio.subprocess.PIPE,

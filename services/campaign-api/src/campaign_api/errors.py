@@ -2,14 +2,44 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
+from types import MappingProxyType
 
 
 class CampaignApiError(Exception):
     """Base of every error this service raises on purpose."""
 
     code = "INTERNAL_ERROR"
+    # response headers the answer must carry (WWW-Authenticate, Retry-After)
+    headers: Mapping[str, str] = MappingProxyType({})
+
+
+class Unauthenticated(CampaignApiError):
+    """No API key, or one that is unknown or revoked (401)."""
+
+    code = "UNAUTHENTICATED"
+    headers: Mapping[str, str] = MappingProxyType({"WWW-Authenticate": "Bearer"})
+
+
+class Forbidden(CampaignApiError):
+    """The key is valid but lacks the scope the operation needs (403)."""
+
+    code = "FORBIDDEN"
+
+    def __init__(self, needed: Sequence[str]) -> None:
+        super().__init__(f"this API key lacks the scope {' or '.join(needed)}")
+
+
+class RateLimited(CampaignApiError):
+    """Too many requests for a limit (429); retry after the given seconds."""
+
+    code = "RATE_LIMITED"
+
+    def __init__(self, message: str, retry_after_s: int) -> None:
+        super().__init__(message)
+        self.retry_after_s = retry_after_s
+        self.headers = MappingProxyType({"Retry-After": str(retry_after_s)})
 
 
 class NotFound(CampaignApiError):
@@ -34,6 +64,54 @@ class DependencyUnavailable(CampaignApiError):
     """A service this one needs did not answer in time (503)."""
 
     code = "DEPENDENCY_UNAVAILABLE"
+
+
+class AccountNotFound(NotFound):
+    code = "ACCOUNT_NOT_FOUND"
+
+    def __init__(self, account: str) -> None:
+        super().__init__(f"Account {account} not found")
+
+
+class AccountExists(Conflict):
+    code = "ACCOUNT_EXISTS"
+
+    def __init__(self, name: str) -> None:
+        super().__init__(f"An account named {name!r} already exists")
+
+
+class ApiKeyNotFound(NotFound):
+    code = "API_KEY_NOT_FOUND"
+
+    def __init__(self, key_id: int) -> None:
+        super().__init__(f"API key with ID {key_id} not found")
+
+
+class ScopeNotAllowed(InvalidInput):
+    code = "SCOPE_NOT_ALLOWED"
+
+    def __init__(self, scope: str) -> None:
+        super().__init__(f"body.scopes: {scope} belongs to the system key only; an account's key cannot hold it")
+
+
+class CampaignNotDue(Conflict):
+    code = "CAMPAIGN_NOT_DUE"
+
+    def __init__(self, campaign_id: int) -> None:
+        super().__init__(f"Campaign {campaign_id} is not a scheduled campaign whose time has come")
+
+
+class RecipientQuotaExceeded(CampaignApiError):
+    """The account's recipients in the last 24 hours would pass its quota (429)."""
+
+    code = "RECIPIENT_QUOTA_EXCEEDED"
+
+    def __init__(self, quota: int, used: int, wanted: int) -> None:
+        super().__init__(
+            f"this send would queue {wanted} message(s) but the account has used {used} of its {quota} recipients"
+            " in the last 24 hours; nothing was queued"
+        )
+        self.headers = MappingProxyType({"Retry-After": "3600"})
 
 
 class CampaignNotFound(NotFound):

@@ -6,10 +6,12 @@ import argparse
 import asyncio
 import contextlib
 import logging
+import os
 import signal
+import sys
 from collections.abc import AsyncIterator, Sequence
 from datetime import UTC, datetime
-from types import FrameType
+from types import FrameType, MappingProxyType
 
 import psycopg
 from dispatch.relay import RelaySettings, relay_running
@@ -21,6 +23,7 @@ from psycopg_pool import AsyncConnectionPool
 from service_kit.json_logs import configure_logging
 from service_kit.readiness import Check
 
+from campaign_api.accounts import ACCOUNT_SCOPES, SYSTEM_SCOPES, Scope, key_hash, operator_of, parse_scopes
 from campaign_api.api.access_log import AccessLogMiddleware
 from campaign_api.api.deps import ApiState
 from campaign_api.api.errors import install_error_handlers
@@ -30,24 +33,31 @@ from campaign_api.api.middleware import (
     RequestMetricsMiddleware,
     UnexpectedErrorMiddleware,
 )
+from campaign_api.api.routes import accounts as account_routes
 from campaign_api.api.routes import campaigns, customers, operations
 from campaign_api.api.web_app import mount_web_app
+from campaign_api.errors import AccountExists, AccountNotFound
 from campaign_api.grpc.template_client import GrpcTemplateRenderer
 from campaign_api.metrics import ApiMetrics
 from campaign_api.migrations import apply_migrations
 from campaign_api.ports import Clock, TemplateRenderer
-from campaign_api.repositories import idempotency_keys
-from campaign_api.repositories.connection import Pool
+from campaign_api.repositories import accounts, audit_events, idempotency_keys
+from campaign_api.repositories.connection import Connection, Pool, enter_account, use_app_role
 from campaign_api.settings import Settings
+from campaign_api.usecases.authenticate import Authenticate, RateLimits
 from campaign_api.usecases.cancel_campaign import CancelCampaign
 from campaign_api.usecases.create_campaign import CreateCampaign
 from campaign_api.usecases.create_customer import CreateCustomer
 from campaign_api.usecases.get_campaign import GetCampaign
 from campaign_api.usecases.get_customer import GetCustomer
+from campaign_api.usecases.issue_api_key import IssueApiKey, store_key
+from campaign_api.usecases.list_api_keys import ListApiKeys
+from campaign_api.usecases.list_audit_events import ListAuditEvents
 from campaign_api.usecases.list_campaigns import ListCampaigns
 from campaign_api.usecases.list_customers import ListCustomers
 from campaign_api.usecases.list_due_campaigns import ListDueCampaigns
 from campaign_api.usecases.preview_message import PreviewMessage
+from campaign_api.usecases.revoke_api_key import RevokeApiKey
 from campaign_api.usecases.seed_database import SeedDatabase
 from campaign_api.usecases.send_campaign import SendCampaign
 from campaign_api.usecases.update_campaign import UpdateCampaign
@@ -57,6 +67,9 @@ log = logging.getLogger(__name__)
 OPENAPI_DESCRIPTION = """
 Create SMS and WhatsApp campaigns, preview them per customer, and send them to up to 100,000 customers per call.
 Every error answers `{"error": {"code": "UPPER_SNAKE", "message": "..."}}`.
+
+Every route but `/health`, `/ready`, `/metrics` and the docs takes an API key of your account:
+`Authorization: Bearer <key>` (the Authorize button below). A key holds scopes; each operation names the one it needs.
 """
 
 
@@ -65,33 +78,53 @@ def utc_now() -> datetime:
     return datetime.now(UTC)
 
 
-def build_usecases(settings: Settings, pool: Pool, renderer: TemplateRenderer, clock: Clock) -> dict[type, object]:
-    """Every use case, over one pool and one renderer, keyed by its type (routes ask for it with `use(Type)`)."""
+def build_usecases(
+    settings: Settings, pool: Pool, system_pool: Pool, renderer: TemplateRenderer, clock: Clock
+) -> dict[type, object]:
+    """Every use case, keyed by its type (routes ask for it with `use(Type)`).
+
+    `pool` is the request pool (role campaign_app, bound by row-level security to the account each transaction
+    sets); `system_pool` keeps the owner's role for the scheduler's cross-account questions.
+    """
     built = (
+        Authenticate(
+            pool,
+            RateLimits(
+                settings.rate_limit_window_s,
+                MappingProxyType({"api": settings.rate_limit_requests, "send": settings.rate_limit_sends}),
+            ),
+        ),
         CreateCampaign(pool, renderer, clock),
         ListCampaigns(pool),
-        ListDueCampaigns(pool),
+        ListDueCampaigns(pool, system_pool),
         GetCampaign(pool),
-        SendCampaign(pool, clock, settings.idempotency_ttl_hours),
+        SendCampaign(pool, system_pool, clock, settings.idempotency_ttl_hours),
         PreviewMessage(pool, renderer),
         CreateCustomer(pool),
         ListCustomers(pool),
         GetCustomer(pool),
         UpdateCampaign(pool, renderer, clock),
         CancelCampaign(pool),
+        IssueApiKey(pool),
+        ListApiKeys(pool),
+        RevokeApiKey(pool),
+        ListAuditEvents(pool),
     )
     return {type(usecase): usecase for usecase in built}
 
 
 @contextlib.asynccontextmanager
 async def purging_idempotency_keys(pool: Pool, settings: Settings) -> AsyncIterator[None]:
-    """Forget expired idempotency keys on a timer, off the send's path (the lookup ignores them anyway)."""
+    """Forget expired idempotency keys and old rate-limit windows on a timer, off the request path (the lookups
+    ignore them anyway); over the owner's pool, since both cross accounts."""
 
     async def purge_forever() -> None:
         while True:
             try:
                 async with pool.connection() as conn:
                     await idempotency_keys.purge_expired(conn, settings.idempotency_ttl_hours)
+                    # rate-limit windows that ended a window ago count nothing any more
+                    await accounts.purge_rate_limit_windows(conn, 2 * settings.rate_limit_window_s)
             except psycopg.Error as exc:
                 log.warning("idempotency key purge failed", extra={"error": str(exc)[:300]})
             await asyncio.sleep(settings.idempotency_purge_interval_s)
@@ -106,19 +139,37 @@ async def purging_idempotency_keys(pool: Pool, settings: Settings) -> AsyncItera
 
 
 def open_pool(settings: Settings) -> Pool:
-    """A pool that is not open yet; every session speaks UTC so timestamps leave with +00:00."""
+    """The request pool, not open yet: every connection runs as campaign_app (row-level security applies) and
+    speaks UTC, so timestamps leave with +00:00."""
     return AsyncConnectionPool(
         str(settings.database_url),
         min_size=settings.db_pool_min_size,
         max_size=settings.db_pool_max_size,
         timeout=settings.db_pool_timeout_s,
         kwargs={"connect_timeout": settings.db_connect_timeout_s, "options": "-c timezone=UTC"},
+        configure=use_app_role,
         # a connection broken by a database restart is replaced before a request gets it
         check=AsyncConnectionPool.check_connection,
         # end the pool's own reconnect backoff (1 s doubling) quickly: the next request then connects at once, so
         # the API and the relay are back within about a second of the database's return
         reconnect_timeout=settings.db_reconnect_timeout_s,
         name="campaign-api",
+        open=False,
+    )
+
+
+def open_system_pool(settings: Settings) -> Pool:
+    """The cross-account pool, not open yet, in the owner's role: the outbox relay, the idempotency purge, and the
+    scheduler's due list and account lookup. Small: none of it is per request of an account."""
+    return AsyncConnectionPool(
+        str(settings.database_url),
+        min_size=1,
+        max_size=settings.db_system_pool_max_size,
+        timeout=settings.db_pool_timeout_s,
+        kwargs={"connect_timeout": settings.db_connect_timeout_s, "options": "-c timezone=UTC"},
+        check=AsyncConnectionPool.check_connection,
+        reconnect_timeout=settings.db_reconnect_timeout_s,  # the relay is back within a second, as requests are
+        name="campaign-api-system",
         open=False,
     )
 
@@ -145,9 +196,10 @@ def create_app(
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        pool = open_pool(settings)
+        pool, system_pool = open_pool(settings), open_system_pool(settings)
         # do not wait for the database: the API starts, answers 503 meanwhile, and recovers when it returns
         await pool.open(wait=False)
+        await system_pool.open(wait=False)
         channel: aio.Channel | None = None
         try:
             active = renderer
@@ -162,23 +214,24 @@ def create_app(
                 )
                 active = GrpcTemplateRenderer.over(channel, settings.template_svc_deadline_s)
             app.state.api = ApiState(
-                usecases=build_usecases(settings, pool, active, clock),
+                usecases=build_usecases(settings, pool, system_pool, active, clock),
                 readiness_checks={"database": database_check(pool), "template-svc": active.check},
             )
             async with contextlib.AsyncExitStack() as background:
-                await background.enter_async_context(purging_idempotency_keys(pool, settings))
+                await background.enter_async_context(purging_idempotency_keys(system_pool, settings))
                 if settings.relay_enabled:
                     # the relay publishes committed sends; at shutdown it finishes its batch before the pool closes
                     topology = Topology(settings.queue_prefix, settings.retry_delays_s)
                     relay = RelaySettings(batch_size=settings.relay_batch_size)
                     await background.enter_async_context(
-                        relay_running(pool, str(settings.amqp_url), metrics.registry, topology, relay)
+                        relay_running(system_pool, str(settings.amqp_url), metrics.registry, topology, relay)
                     )
                 yield
         finally:
             if channel is not None:
                 await channel.close()
             await pool.close()
+            await system_pool.close()
 
     app = FastAPI(
         title="Campaign Dispatch API",
@@ -190,6 +243,7 @@ def create_app(
     install_error_handlers(app)
     app.include_router(campaigns.router)
     app.include_router(customers.router)
+    app.include_router(account_routes.router)
     app.include_router(operations.router)
     mount_web_app(app, settings.web_dist_dir)
     # outermost first at runtime: metrics see every answer, including the 413s and 500s produced inside
@@ -241,30 +295,147 @@ def migrate(settings: Settings) -> int:
     return applied
 
 
-async def seed(settings: Settings, clock: Clock = utc_now) -> None:
-    """Load the demo data (idempotent)."""
-    async with await psycopg.AsyncConnection.connect(str(settings.database_url), options="-c timezone=UTC") as conn:
-        report = await SeedDatabase(clock)(conn)
+async def connect(settings: Settings) -> Connection:
+    """A connection of its own, in the owner's role, for the CLI."""
+    return await psycopg.AsyncConnection.connect(str(settings.database_url), options="-c timezone=UTC")
+
+
+async def find_account(conn: Connection, account: str) -> int:
+    """An account by id or by name."""
+    found = await accounts.get_account(conn, int(account)) if account.isdigit() else None
+    found = found or await accounts.get_account_by_name(conn, account)
+    if found is None:
+        raise AccountNotFound(account)
+    return found.id
+
+
+async def create_account(settings: Settings, name: str) -> int:
+    """`campaign-api accounts create NAME`: the new account's id."""
+    async with await connect(settings) as conn, conn.transaction():
+        created = await accounts.insert_account(conn, name)
+    if created is None:
+        raise AccountExists(name)
+    return created.id
+
+
+async def ensure_account(conn: Connection, name: str) -> int:
+    """The account of that name, created when missing."""
+    existing = await accounts.get_account_by_name(conn, name)
+    if existing is not None:
+        return existing.id
+    created = await accounts.insert_account(conn, name)
+    return created.id if created is not None else await find_account(conn, name)
+
+
+async def create_key(
+    settings: Settings, account: str | None, scopes: frozenset[Scope], name: str, secret: str | None = None
+) -> str:
+    """`campaign-api keys create`: a new key of the account (or the system key when account is None), printed once.
+
+    With `secret` (DEV_API_KEY, local development) that value is the key, and a key already stored with it is
+    left as it is.
+    """
+    async with await connect(settings) as conn, conn.transaction():
+        account_id = None if account is None else await find_account(conn, account)
+        if secret is not None and await accounts.key_id_by_hash(conn, key_hash(secret)) is not None:
+            return secret
+        issued = await store_key(conn, account_id, name, scopes, secret)
+        if account_id is not None:
+            await enter_account(conn, account_id)
+            changes = {"name": name, "prefix": issued.key.prefix, "scopes": sorted(scopes), "by": "cli"}
+            await audit_events.record(
+                conn, operator_of(account_id), "api_key.created", "api_key", issued.key.id, changes
+            )
+    # nothing is logged here: the CLI's stdout (where the JSON logs go too) carries the key alone; the audit row and
+    # the key listing record it
+    return issued.secret
+
+
+async def seed(settings: Settings, account: str = "demo", clock: Clock = utc_now) -> int:
+    """Load the demo data into the account (created when missing; idempotent); return the account's id."""
+    async with await connect(settings) as conn:
+        async with conn.transaction():
+            account_id = await ensure_account(conn, account)
+        report = await SeedDatabase(clock)(conn, account_id)
     log.info(
         "seed loaded",
         extra={
+            "account_id": account_id,
             "customers_added": report.customers_added,
             "campaigns": report.campaigns_total,
             "messages_added": report.messages_added,
         },
     )
+    return account_id
+
+
+def parser() -> argparse.ArgumentParser:
+    """`campaign-api [serve|migrate|seed|accounts create|keys create]`; serve is the default."""
+    root = argparse.ArgumentParser(prog="campaign-api", description="Campaign Dispatch REST API")
+    commands = root.add_subparsers(dest="command")
+    commands.add_parser("serve", help="run the API (the default)")
+    commands.add_parser("migrate", help="apply the pending SQL migrations")
+    seeding = commands.add_parser("seed", help="load the demo data into an account (created when missing)")
+    seeding.add_argument("--account", default="demo", help="account name (default: demo)")
+    account_commands = commands.add_parser("accounts", help="manage accounts").add_subparsers(
+        dest="action", required=True
+    )
+    account_commands.add_parser("create", help="create an account; prints its id").add_argument("name")
+    key_commands = commands.add_parser("keys", help="manage API keys").add_subparsers(dest="action", required=True)
+    create = key_commands.add_parser("create", help="create an API key; prints it (shown once)")
+    create.add_argument("account", nargs="?", help="account id or name")
+    create.add_argument("--scopes", default="", help=f"comma-separated, or 'all': {', '.join(sorted(ACCOUNT_SCOPES))}")
+    create.add_argument("--system", action="store_true", help="the scheduler's system key (campaigns:schedule)")
+    create.add_argument("--name", default=None, help="a label shown in key listings")
+    create.add_argument(
+        "--from-env", metavar="VAR", default=None, help="use the key in environment variable VAR when it is set"
+    )
+    return root
+
+
+def key_scopes(args: argparse.Namespace) -> frozenset[Scope]:
+    """The scopes `keys create` was asked for."""
+    if args.system:
+        return SYSTEM_SCOPES
+    if args.scopes == "all":
+        return ACCOUNT_SCOPES
+    scopes = parse_scopes(name for name in args.scopes.split(",") if name.strip())
+    if not scopes or not scopes <= ACCOUNT_SCOPES:
+        raise SystemExit(f"--scopes: give some of {', '.join(sorted(ACCOUNT_SCOPES))} (or 'all')")
+    return scopes
+
+
+def run_keys_create(settings: Settings, args: argparse.Namespace) -> None:
+    """`keys create`: print the new key on stdout, alone, so scripts can capture it."""
+    if args.system == (args.account is not None):
+        raise SystemExit("keys create: name an ACCOUNT, or pass --system for the scheduler's key")
+    try:
+        scopes = key_scopes(args)
+    except ValueError as exc:
+        raise SystemExit(f"--scopes: {exc}") from exc
+    secret = os.environ.get(args.from_env) if args.from_env else None
+    if secret is not None and len(secret) < 32:
+        raise SystemExit(f"{args.from_env}: a key must be at least 32 characters long")
+    name = args.name or ("scheduler" if args.system else "cli")
+    key = asyncio.run(create_key(settings, None if args.system else args.account, scopes, name, secret or None))
+    sys.stdout.write(key + "\n")
 
 
 def cli(argv: Sequence[str] | None = None) -> None:
-    """`campaign-api [serve|migrate|seed]`; serve is the default."""
-    parser = argparse.ArgumentParser(prog="campaign-api", description="Campaign Dispatch REST API")
-    parser.add_argument("command", nargs="?", default="serve", choices=("serve", "migrate", "seed"))
-    args = parser.parse_args(argv)
+    """`campaign-api [serve|migrate|seed|accounts create NAME|keys create ...]`; serve is the default."""
+    args = parser().parse_args(argv)
     settings = Settings()
     configure_logging(settings.service_name, settings.log_level)
-    if args.command == "migrate":
-        migrate(settings)
-    elif args.command == "seed":
-        asyncio.run(seed(settings))
-    else:
-        serve(settings)
+    try:
+        if args.command == "migrate":
+            migrate(settings)
+        elif args.command == "seed":
+            asyncio.run(seed(settings, args.account))
+        elif args.command == "accounts":
+            sys.stdout.write(f"{asyncio.run(create_account(settings, args.name))}\n")
+        elif args.command == "keys":
+            run_keys_create(settings, args)
+        else:
+            serve(settings)
+    except (AccountExists, AccountNotFound) as exc:
+        raise SystemExit(f"{exc.code}: {exc}") from exc

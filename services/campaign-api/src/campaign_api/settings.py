@@ -27,6 +27,8 @@ class Settings(ServiceSettings):
     migrations_dir: Path = PACKAGED  # env MIGRATIONS_DIR; the SQL files shipped in the package by default
     db_pool_min_size: int = Field(default=1, ge=0)
     db_pool_max_size: int = Field(default=10, ge=1)
+    # the owner-role pool of the relay, the purge and the scheduler's cross-account questions
+    db_system_pool_max_size: int = Field(default=3, ge=1)
     # how long a request waits for a pooled connection: short, so a dead database answers 503 quickly
     db_pool_timeout_s: float = Field(default=3.0, gt=0)
     db_connect_timeout_s: int = Field(default=2, ge=1)
@@ -37,6 +39,10 @@ class Settings(ServiceSettings):
     # 100,000 customer ids of 7 digits take about 0.8 MB of JSON; 2 MiB leaves room and still refuses abuse
     max_body_bytes: int = Field(default=2 * 1024 * 1024, ge=1024)
     idempotency_ttl_hours: int = Field(default=24, ge=1)
+    # per API key, counted in PostgreSQL so every replica shares them: requests of any kind, and sends, per window
+    rate_limit_requests: int = Field(default=600, ge=1)  # env RATE_LIMIT_REQUESTS
+    rate_limit_sends: int = Field(default=30, ge=1)  # env RATE_LIMIT_SENDS
+    rate_limit_window_s: int = Field(default=60, ge=1)  # env RATE_LIMIT_WINDOW_S
     # expired idempotency keys are purged on this timer, never inside a send
     idempotency_purge_interval_s: float = Field(default=600.0, gt=0)
     web_dist_dir: Path | None = Path("web/dist")  # env WEB_DIST_DIR: the built dashboard, served under /app/ if present

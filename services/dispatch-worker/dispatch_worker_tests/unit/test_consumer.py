@@ -27,11 +27,19 @@ async def test_template_svc_down_pauses_consumption_and_spends_no_retry(
         queue.put(encode_job(i))
     running = asyncio.create_task(consumer.run())
     await asyncio.sleep(0.6)
+    # stop while template-svc is still down, so no batch is caught between its claim and its release
+    consumer.stop.set()
+    await queue.stop_intake()
+    await asyncio.wait_for(running, 5)
     calls_while_down = renderer.calls
     assert 2 <= calls_while_down <= 12  # paused with backoff, not spinning
     assert {r[:2] for r in (await statuses(pool, ids)).values()} == {("pending", 0)}
     assert not sender.sent and not queue.acked and not queue.retries
-    renderer.down = False
+    assert len(queue.ready) == 5, "every job went back to the queue"
+
+    renderer.down, queue.stopped = False, False
+    consumer = Consumer(queue, deliver, batch_size=10, concurrency=2, backoff=PlatformBackoff(0.05, 0.2))
+    running = asyncio.create_task(consumer.run())
     for _ in range(100):
         if len(queue.acked) == 5:
             break

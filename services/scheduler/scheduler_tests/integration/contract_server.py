@@ -47,6 +47,10 @@ class SeenRequest:
     body: bytes
 
 
+# the system key the contract server accepts (campaign-api answers 401 UNAUTHENTICATED to anything else)
+CONTRACT_KEY = "cdk_contract-system-key-for-the-scheduler-tests"
+
+
 @dataclass
 class ContractCampaignApi:
     """The contract's state and its Starlette app."""
@@ -91,6 +95,8 @@ class ContractCampaignApi:
 
     async def _due(self, request: Request) -> Response:
         await self._record(request)
+        if not authorised(request):
+            return unauthenticated()
         if self.fail_with_status is not None:
             return error(self.fail_with_status, "INTERNAL_ERROR", "injected failure")
         if self.malformed_listing:
@@ -117,6 +123,8 @@ class ContractCampaignApi:
 
     async def _send(self, request: Request) -> Response:
         await self._record(request)
+        if not authorised(request):
+            return unauthenticated()
         self.send_started.set()
         if self.fail_with_status is not None:
             return error(self.fail_with_status, "INTERNAL_ERROR", "injected failure")
@@ -146,6 +154,17 @@ class ContractCampaignApi:
             self._answers[campaign_id, key] = body
         await asyncio.sleep(self.slow_send_ids.get(campaign_id, 0.0))
         return JSONResponse(body, status_code=202)
+
+
+def authorised(request: Request) -> bool:
+    """The request carries the system key, as campaign-api requires."""
+    return request.headers.get("authorization") == f"Bearer {CONTRACT_KEY}"
+
+
+def unauthenticated() -> JSONResponse:
+    response = error(401, "UNAUTHENTICATED", "the API key is unknown or revoked")
+    response.headers["WWW-Authenticate"] = "Bearer"
+    return response
 
 
 def error(status: int, code: str, message: str) -> JSONResponse:

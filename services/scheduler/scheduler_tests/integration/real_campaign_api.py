@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import itertools
 import re
+import uuid
 from collections import Counter
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
@@ -21,7 +22,8 @@ from typing import Any
 import httpx
 import psycopg
 import pytest
-from campaign_api.main import create_app
+from campaign_api.accounts import ACCOUNT_SCOPES, SYSTEM_SCOPES
+from campaign_api.main import create_account, create_app, create_key
 from campaign_api.settings import Settings
 from prometheus_client import CollectorRegistry
 from service_kit.probe_server import serve_asgi
@@ -77,6 +79,8 @@ class RealServer:
     """CampaignServer over the real campaign-api, its database and the counted sends."""
 
     base_url: str
+    # the scheduler's system key; `http` carries a key of the account the campaigns are created in
+    api_key: str
     http: httpx.AsyncClient
     db: psycopg.AsyncConnection[tuple[Any, ...]]
     counter: SendCounter
@@ -120,6 +124,16 @@ class RealServer:
         return body
 
 
+def bearer(key: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {key}"}
+
+
+async def account_key_of_new_account(settings: Settings, name: str) -> str:
+    """A new account (made as `campaign-api accounts create` does) and an all-scopes key of it."""
+    account_id = await create_account(settings, f"{name}-{uuid.uuid4().hex[:8]}")
+    return await create_key(settings, str(account_id), ACCOUNT_SCOPES, "tests")
+
+
 @contextlib.asynccontextmanager
 async def real_campaign_server(request: pytest.FixtureRequest) -> AsyncIterator[CampaignServer]:
     """The real campaign-api over this session's database and template-svc, with three customers to send to."""
@@ -127,12 +141,19 @@ async def real_campaign_server(request: pytest.FixtureRequest) -> AsyncIterator[
     template_svc_addr: str = request.getfixturevalue("template_svc_addr")
     # no outbox relay: nothing here needs messages published
     settings = Settings(
-        database_url=database_url, template_svc_addr=template_svc_addr, db_pool_max_size=8, relay_enabled=False
+        database_url=database_url,
+        template_svc_addr=template_svc_addr,
+        db_pool_max_size=8,
+        relay_enabled=False,
+        # the scenarios poll campaign state every few milliseconds with one key: no rate limit may interfere
+        rate_limit_requests=1_000_000,
     )
     counter = SendCounter(create_app(settings, registry=CollectorRegistry()))
+    system_key = await create_key(settings, None, SYSTEM_SCOPES, "scheduler")
+    account_key = await account_key_of_new_account(settings, "scheduled")
     async with (
         serve_with_lifespan(counter) as base_url,
-        httpx.AsyncClient(base_url=base_url, timeout=10) as http,
+        httpx.AsyncClient(base_url=base_url, timeout=10, headers=bearer(account_key)) as http,
         await psycopg.AsyncConnection.connect(database_url, autocommit=True) as db,
     ):
         audience = []
@@ -140,4 +161,4 @@ async def real_campaign_server(request: pytest.FixtureRequest) -> AsyncIterator[
             created = await http.post("/customers", json={"phone": next_phone(), "first_name": "Scheduled"})
             assert created.status_code == 201, created.text
             audience.append(created.json()["id"])
-        yield RealServer(base_url, http, db, counter, tuple(audience))
+        yield RealServer(base_url, system_key, http, db, counter, tuple(audience))

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
 
-from scheduler_tests.integration.contract_server import ContractCampaignApi
+from scheduler_tests.integration.contract_server import CONTRACT_KEY, ContractCampaignApi
 
 
 class CampaignServer(Protocol):
@@ -20,6 +20,11 @@ class CampaignServer(Protocol):
     @property
     def base_url(self) -> str:
         """Where the scheduler should reach it."""
+        ...
+
+    @property
+    def api_key(self) -> str:
+        """The system key the scheduler must present."""
         ...
 
     async def create_scheduled(self, name: str, scheduled_at: datetime, *, with_audience: bool = True) -> int:
@@ -45,6 +50,7 @@ class ContractServer:
 
     state: ContractCampaignApi
     base_url: str
+    api_key: str = CONTRACT_KEY
 
     async def create_scheduled(self, name: str, scheduled_at: datetime, *, with_audience: bool = True) -> int:
         return self.state.add(name, scheduled_at, audience_size=3 if with_audience else None)

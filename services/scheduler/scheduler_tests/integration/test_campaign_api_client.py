@@ -8,13 +8,14 @@ from datetime import UTC, datetime, timedelta
 import httpx
 import pytest
 from opentelemetry.sdk.trace import TracerProvider
+from pydantic import SecretStr
 from scheduler.domain import DispatchOutcome, DueCampaign
 from scheduler.errors import CampaignApiUnavailable, UnexpectedResponse
 from scheduler.http.campaign_api import HttpCampaignApi
 from scheduler.main import build_client
 from scheduler.settings import Settings
 
-from scheduler_tests.integration.contract_server import ContractCampaignApi
+from scheduler_tests.integration.contract_server import CONTRACT_KEY, ContractCampaignApi
 
 ContractFixture = tuple[ContractCampaignApi, str]
 
@@ -22,7 +23,9 @@ ContractFixture = tuple[ContractCampaignApi, str]
 @pytest.fixture
 async def client(contract_api: ContractFixture) -> AsyncIterator[httpx.AsyncClient]:
     _, base_url = contract_api
-    async with build_client(Settings(campaign_api_url=base_url, request_timeout_s=2.0)) as client:
+    async with build_client(
+        Settings(campaign_api_url=base_url, request_timeout_s=2.0, scheduler_api_key=SecretStr(CONTRACT_KEY))
+    ) as client:
         yield client
 
 
@@ -125,7 +128,9 @@ async def test_server_errors_are_transient(contract_api: ContractFixture, api: H
 
 
 async def test_refused_connection_is_transient(closed_port_url: str) -> None:
-    async with build_client(Settings(campaign_api_url=closed_port_url, request_timeout_s=1.0)) as client:
+    async with build_client(
+        Settings(campaign_api_url=closed_port_url, request_timeout_s=1.0, scheduler_api_key=SecretStr(CONTRACT_KEY))
+    ) as client:
         api = HttpCampaignApi(client)
         with pytest.raises(CampaignApiUnavailable, match="ConnectError"):
             await api.list_due(limit=10)
@@ -140,7 +145,9 @@ async def test_a_send_slower_than_the_timeout_is_transient(contract_api: Contrac
     campaign_id = state.add("slow", ago(1))
     state.slow_send_ids[campaign_id] = 1.0
 
-    async with build_client(Settings(campaign_api_url=base_url, request_timeout_s=0.2)) as client:
+    async with build_client(
+        Settings(campaign_api_url=base_url, request_timeout_s=0.2, scheduler_api_key=SecretStr(CONTRACT_KEY))
+    ) as client:
         with pytest.raises(CampaignApiUnavailable, match="Timeout"):
             await HttpCampaignApi(client).dispatch(DueCampaign(campaign_id, "slow", ago(1)))
 

@@ -16,7 +16,7 @@ from typing import Any
 import httpx
 import pytest
 
-from scheduler_tests.integration.contract_server import ContractCampaignApi
+from scheduler_tests.integration.contract_server import CONTRACT_KEY, ContractCampaignApi
 
 STARTUP_TIMEOUT_S = 20.0
 
@@ -59,6 +59,7 @@ async def scheduler_process(contract_api: tuple[ContractCampaignApi, str]) -> As
     env = {
         **os.environ,
         "CAMPAIGN_API_URL": base_url,
+        "SCHEDULER_API_KEY": CONTRACT_KEY,
         "PROBE_HOST": "127.0.0.1",
         "PROBE_PORT": "0",
         "POLL_INTERVAL_S": "0.1",

@@ -6,9 +6,17 @@ import asyncio
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import httpx
 import pytest
+from campaign_api.settings import Settings
 
-from scheduler_tests.integration.real_campaign_api import RealServer, real_campaign_server
+from scheduler_tests.integration.real_campaign_api import (
+    RealServer,
+    account_key_of_new_account,
+    bearer,
+    next_phone,
+    real_campaign_server,
+)
 from scheduler_tests.integration.test_scheduling import POLL_INTERVAL_S, eventually, metric, running_scheduler
 
 ERROR_KINDS = ("unavailable", "unexpected_response", "audience_required", "rejected", "internal")
@@ -21,7 +29,7 @@ async def test_a_due_campaign_whose_segment_matches_nobody_fails_once_and_is_not
         assert isinstance(server, RealServer)
         campaign_id = await create_due(server, "nobody in Atlantis", {"segment": {"location": "Atlantis"}})
 
-        async with running_scheduler(server.base_url) as registry:
+        async with running_scheduler(server.base_url, server.api_key) as registry:
             await eventually(lambda: _failed(server, campaign_id), what="failing the campaign with an empty audience")
             await asyncio.sleep(5 * POLL_INTERVAL_S)  # later ticks do not see it any more
 
@@ -41,7 +49,7 @@ async def test_a_due_campaign_the_api_refuses_is_failed_once_not_retried_every_t
         assert isinstance(server, RealServer)
         campaign_id = await create_due(server, "poison", {"customer_ids": [server.audience[0], 987654321]})
 
-        async with running_scheduler(server.base_url) as registry:
+        async with running_scheduler(server.base_url, server.api_key) as registry:
             await eventually(lambda: _failed(server, campaign_id), what="failing the campaign the API refuses")
             await asyncio.sleep(5 * POLL_INTERVAL_S)  # later ticks do not see it any more
 
@@ -74,3 +82,38 @@ async def create_due(server: RealServer, name: str, audience: dict[str, Any]) ->
 
 async def _failed(server: RealServer, campaign_id: int) -> bool:
     return await server.status(campaign_id) == "failed"
+
+
+async def test_the_system_key_dispatches_the_due_campaigns_of_two_accounts(request: pytest.FixtureRequest) -> None:
+    async with real_campaign_server(request) as server:
+        assert isinstance(server, RealServer)
+        settings = Settings(database_url=request.getfixturevalue("database_url"))
+        other_key = await account_key_of_new_account(settings, "second-business")
+        async with httpx.AsyncClient(base_url=server.base_url, timeout=10, headers=bearer(other_key)) as other:
+            customer = await other.post("/customers", json={"phone": next_phone(), "first_name": "Other"})
+            assert customer.status_code == 201, customer.text
+            theirs = await other.post(
+                "/campaigns",
+                json={
+                    "name": "the other business's",
+                    "channel": "sms",
+                    "base_template": "Hi {first_name|there}!",
+                    "scheduled_at": (datetime.now(UTC) + timedelta(days=1)).isoformat(),
+                    "audience": {"customer_ids": [customer.json()["id"]]},
+                },
+            )
+            assert theirs.status_code == 201, theirs.text
+            mine = await server.create_scheduled("the first business's", datetime.now(UTC) - timedelta(seconds=1))
+            await server.db.execute(
+                "UPDATE campaigns SET scheduled_at = now() - interval '1 second' WHERE id = %s", (theirs.json()["id"],)
+            )
+
+            async def both_sending() -> bool:
+                detail = await other.get(f"/campaigns/{theirs.json()['id']}")
+                return detail.json()["status"] == "sending" and await server.status(mine) == "sending"
+
+            async with running_scheduler(server.base_url, server.api_key):
+                await eventually(both_sending, what="dispatching the due campaigns of both accounts")
+            # each account still sees only its own campaign
+            assert (await other.get(f"/campaigns/{mine}")).status_code == 404
+            assert (await server.http.get(f"/campaigns/{theirs.json()['id']}")).status_code == 404

@@ -11,6 +11,7 @@ from datetime import UTC, datetime, timedelta
 import httpx
 import pytest
 from prometheus_client import CollectorRegistry
+from pydantic import SecretStr
 from scheduler.main import run
 from scheduler.settings import Settings
 
@@ -27,10 +28,16 @@ def free_port() -> int:
 
 
 @contextlib.asynccontextmanager
-async def running_scheduler(base_url: str, probe_port: int = 0) -> AsyncIterator[CollectorRegistry]:
+async def running_scheduler(
+    base_url: str, api_key: str | None, probe_port: int = 0
+) -> AsyncIterator[CollectorRegistry]:
     """A whole scheduler (probes, HTTP client, tick loop) in this event loop; yields its metrics registry."""
     settings = Settings(
-        campaign_api_url=base_url, probe_host="127.0.0.1", probe_port=probe_port, poll_interval_s=POLL_INTERVAL_S
+        campaign_api_url=base_url,
+        probe_host="127.0.0.1",
+        probe_port=probe_port,
+        poll_interval_s=POLL_INTERVAL_S,
+        scheduler_api_key=None if api_key is None else SecretStr(api_key),
     )
     registry = CollectorRegistry()
     stop = asyncio.Event()
@@ -66,7 +73,7 @@ async def test_a_due_campaign_is_dispatched_within_seconds_and_a_future_one_is_u
     soon = await campaign_server.create_scheduled("soon", scheduled_at)
     later = await campaign_server.create_scheduled("later", datetime.now(UTC) + timedelta(hours=1))
 
-    async with running_scheduler(campaign_server.base_url) as registry:
+    async with running_scheduler(campaign_server.base_url, campaign_server.api_key) as registry:
         assert await campaign_server.status(soon) == "scheduled"
         await eventually(lambda: _is(campaign_server, soon, "sending"), what=f"dispatch of campaign {soon}")
         dispatched_after = datetime.now(UTC) - scheduled_at
@@ -86,8 +93,8 @@ async def test_two_schedulers_dispatch_each_campaign_exactly_once(campaign_serve
     ids += [await campaign_server.create_scheduled(f"race {i}", now + timedelta(seconds=0.3)) for i in range(12, 24)]
 
     async with (
-        running_scheduler(campaign_server.base_url) as first,
-        running_scheduler(campaign_server.base_url) as second,
+        running_scheduler(campaign_server.base_url, campaign_server.api_key) as first,
+        running_scheduler(campaign_server.base_url, campaign_server.api_key) as second,
     ):
         await eventually(
             lambda: _all(campaign_server, ids, "sending"), what="dispatch of all 24 campaigns by two schedulers"
@@ -109,7 +116,7 @@ async def test_campaigns_that_fell_due_while_no_scheduler_ran_are_sent_when_one_
         await campaign_server.create_scheduled("a second ago", now - timedelta(seconds=1)),
     ]
 
-    async with running_scheduler(campaign_server.base_url) as registry:
+    async with running_scheduler(campaign_server.base_url, campaign_server.api_key) as registry:
         await eventually(lambda: _all(campaign_server, missed, "sending"), what="catch-up of missed campaigns")
 
     assert [await campaign_server.dispatch_count(campaign_id) for campaign_id in missed] == [1, 1, 1]
@@ -126,7 +133,7 @@ async def test_a_due_campaign_without_audience_is_failed_with_a_reason_and_count
         "no audience", datetime.now(UTC) - timedelta(seconds=1), with_audience=False
     )
 
-    async with running_scheduler(campaign_server.base_url) as registry:
+    async with running_scheduler(campaign_server.base_url, campaign_server.api_key) as registry:
         await eventually(lambda: _is(campaign_server, nobody, "failed"), what="failing the audience-less campaign")
         await asyncio.sleep(3 * POLL_INTERVAL_S)
 
@@ -141,8 +148,8 @@ async def test_ready_follows_campaign_api_and_health_does_not(
 ) -> None:
     up_port, down_port = free_port(), free_port()
     async with (
-        running_scheduler(campaign_server.base_url, up_port) as registry,
-        running_scheduler(closed_port_url, down_port),
+        running_scheduler(campaign_server.base_url, campaign_server.api_key, up_port) as registry,
+        running_scheduler(closed_port_url, None, down_port),
         httpx.AsyncClient(timeout=5) as http,
     ):
         await eventually(lambda: _ticked(registry), what="a first tick")

@@ -27,7 +27,10 @@ STOP_SIGNALS = (signal.SIGTERM, signal.SIGINT)
 
 def build_client(settings: Settings) -> httpx.AsyncClient:
     """An AsyncClient for campaign-api that carries the W3C trace context on every request."""
-    client = httpx.AsyncClient(base_url=settings.campaign_api_url, timeout=settings.request_timeout_s)
+    key = settings.scheduler_api_key
+    # the key travels in a header only: never in a URL, a log line or a span attribute
+    headers = {} if key is None else {"Authorization": f"Bearer {key.get_secret_value()}"}
+    client = httpx.AsyncClient(base_url=settings.campaign_api_url, timeout=settings.request_timeout_s, headers=headers)
     HTTPXClientInstrumentor.instrument_client(client)
     return client
 

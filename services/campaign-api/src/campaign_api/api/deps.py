@@ -7,10 +7,14 @@ from dataclasses import dataclass
 from typing import Annotated, Any, TypeVar, cast
 
 from fastapi import Depends, Header, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from opentelemetry import propagate
 from service_kit.readiness import Check
 
+from campaign_api.accounts import Caller, Scope
+from campaign_api.errors import Forbidden, Unauthenticated
 from campaign_api.metrics import ApiMetrics
+from campaign_api.usecases.authenticate import Authenticate
 
 T = TypeVar("T")
 
@@ -37,6 +41,31 @@ def use(kind: type[T]) -> Any:
     return Depends(provide)
 
 
+# declared in OpenAPI as the bearer scheme (the Authorize button of /docs); missing credentials are ours to answer
+bearer_scheme = HTTPBearer(
+    auto_error=False, description="An API key of your account: `Authorization: Bearer <key>` (see docs/api.md)"
+)
+BearerCredentials = Annotated[HTTPAuthorizationCredentials | None, Depends(bearer_scheme)]
+
+
+def require(*scopes: Scope, buckets: tuple[str, ...] = ("api",)) -> Any:
+    """The authenticated caller, holding at least one of `scopes`: 401 without a valid key, 403 without the scope,
+    429 past the key's rate limit in any of `buckets`."""
+
+    async def authenticate(request: Request, credentials: BearerCredentials) -> Caller:
+        if credentials is None:
+            raise Unauthenticated("an API key is required: send Authorization: Bearer <key>")
+        authenticate_key = cast(Authenticate, api_state(request).usecases[Authenticate])
+        caller = await authenticate_key(credentials.credentials, buckets)
+        if caller is None:
+            raise Unauthenticated("the API key is unknown or revoked")
+        if not caller.has_any(*scopes):
+            raise Forbidden([scope.value for scope in scopes])
+        return caller
+
+    return Depends(authenticate)
+
+
 def api_metrics(request: Request) -> ApiMetrics:
     """The metrics (set by create_app, so they exist even before the lifespan runs)."""
     return cast(ApiMetrics, request.app.state.metrics)
@@ -50,6 +79,16 @@ def traceparent(request: Request) -> str | None:
 
 
 ApiStateDep = Annotated[ApiState, Depends(api_state)]
+CampaignsReader = Annotated[Caller, require(Scope.CAMPAIGNS_READ)]
+CampaignsWriter = Annotated[Caller, require(Scope.CAMPAIGNS_WRITE)]
+# an account's own due list, or (the scheduler's system key) every account's
+DueReader = Annotated[Caller, require(Scope.CAMPAIGNS_READ, Scope.CAMPAIGNS_SCHEDULE)]
+# an account's send, or the scheduler's send of a campaign that is due
+Sender = Annotated[Caller, require(Scope.CAMPAIGNS_SEND, Scope.CAMPAIGNS_SCHEDULE, buckets=("api", "send"))]
+CustomersReader = Annotated[Caller, require(Scope.CUSTOMERS_READ)]
+CustomersWriter = Annotated[Caller, require(Scope.CUSTOMERS_WRITE)]
+KeysAdmin = Annotated[Caller, require(Scope.KEYS_ADMIN)]
+AuditReader = Annotated[Caller, require(Scope.AUDIT_READ)]
 MetricsDep = Annotated[ApiMetrics, Depends(api_metrics)]
 TraceparentDep = Annotated[str | None, Depends(traceparent)]
 IdempotencyKeyHeader = Annotated[

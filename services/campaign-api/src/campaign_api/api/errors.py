@@ -21,13 +21,21 @@ from campaign_api.errors import (
     Conflict,
     DatabaseUnavailable,
     DependencyUnavailable,
+    Forbidden,
     InvalidInput,
     NotFound,
+    RateLimited,
+    RecipientQuotaExceeded,
+    Unauthenticated,
 )
 
 log = logging.getLogger(__name__)
 
 STATUS_BY_KIND: Final[dict[type[CampaignApiError], int]] = {
+    Unauthenticated: 401,
+    Forbidden: 403,
+    RateLimited: 429,
+    RecipientQuotaExceeded: 429,
     NotFound: 404,
     Conflict: 409,
     InvalidInput: 422,
@@ -73,7 +81,7 @@ async def on_campaign_api_error(_: Request, exc: Exception) -> JSONResponse:
     status = next((s for kind, s in STATUS_BY_KIND.items() if isinstance(exc, kind)), 500)
     if status >= 500:
         log.warning("dependency unavailable", extra={"code": exc.code, "reason": str(exc)})
-    return error_response(status, exc.code, str(exc))
+    return error_response(status, exc.code, str(exc), headers=exc.headers)
 
 
 @functools.lru_cache(maxsize=64)

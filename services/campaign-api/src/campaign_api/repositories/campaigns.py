@@ -88,7 +88,11 @@ LIST_FILTERS: Final = {
     "before_id": "id < %(before_id)s",
 }
 
-# served by campaigns_due_idx (partial on status = 'scheduled')
+# the account a campaign belongs to, for the scheduler's system key (run over the owner's cross-account pool)
+SELECT_ACCOUNT_OF: Final = "SELECT account_id FROM campaigns WHERE id = %(id)s"
+
+# served by campaigns_due_idx (partial on status = 'scheduled'); under an account's RLS only its own, over the
+# owner's pool (the system key) every account's
 LIST_DUE: Final = """
     SELECT id, name, scheduled_at FROM campaigns
     WHERE status = 'scheduled' AND scheduled_at <= now()
@@ -242,3 +246,10 @@ async def list_due(conn: Connection, limit: int) -> list[DueCampaign]:
     """Scheduled campaigns whose scheduled_at has passed, the longest-waiting first."""
     cur = await conn.execute(LIST_DUE, {"limit": limit})
     return [DueCampaign(id=r[0], name=r[1], scheduled_at=r[2]) for r in await cur.fetchall()]
+
+
+async def account_of(conn: Connection, campaign_id: int) -> int | None:
+    """The campaign's account, or None when there is no such campaign."""
+    cur = await conn.execute(SELECT_ACCOUNT_OF, {"id": campaign_id})
+    row = await cur.fetchone()
+    return None if row is None else int(row[0])

@@ -13,11 +13,11 @@ from campaign_api.repositories.where_clauses import where_clause
 
 COLUMNS: Final = "id, phone, first_name, last_name, location, preferred_product, created_at"
 
-# customers_phone_key decides duplicates: no row back means the phone is taken
+# customers_account_phone_key decides duplicates (per account): no row back means the phone is taken
 INSERT_CUSTOMER: Final = f"""
     INSERT INTO customers (phone, first_name, last_name, location, preferred_product)
     VALUES (%(phone)s, %(first_name)s, %(last_name)s, %(location)s, %(preferred_product)s)
-    ON CONFLICT (phone) DO NOTHING
+    ON CONFLICT (account_id, phone) DO NOTHING
     RETURNING {COLUMNS}
 """
 

@@ -23,7 +23,7 @@ SELECT_KEY: Final = """
 INSERT_KEY: Final = """
     INSERT INTO idempotency_keys (scope, key, request_hash, response_code, response_body)
     VALUES (%(scope)s, %(key)s, %(request_hash)s, 202, %(response_body)s)
-    ON CONFLICT (scope, key) DO UPDATE
+    ON CONFLICT (account_id, scope, key) DO UPDATE
     SET request_hash = EXCLUDED.request_hash, response_code = EXCLUDED.response_code,
         response_body = EXCLUDED.response_body, created_at = now()
 """

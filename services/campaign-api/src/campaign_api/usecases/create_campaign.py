@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from campaign_api.accounts import Caller
 from campaign_api.domain import Campaign, NewCampaign, initial_status
 from campaign_api.errors import InvalidTemplate
 from campaign_api.ports import Clock, TemplateRenderer
-from campaign_api.repositories import campaigns
-from campaign_api.repositories.connection import Pool
+from campaign_api.repositories import audit_events, campaigns
+from campaign_api.repositories.connection import Pool, account_transaction
 
 
 @dataclass(frozen=True, slots=True)
@@ -17,12 +18,15 @@ class CreateCampaign:
     renderer: TemplateRenderer
     clock: Clock
 
-    async def __call__(self, campaign: NewCampaign) -> Campaign:
+    async def __call__(self, caller: Caller, campaign: NewCampaign) -> Campaign:
         """A future scheduled_at makes the campaign scheduled; without one it is a draft."""
         status = initial_status(campaign.scheduled_at, self.clock())
         # ask template-svc before touching the database, so a bad template costs no connection
         problem = await self.renderer.validate(campaign.base_template, campaign.channel)
         if problem is not None:
             raise InvalidTemplate("body.base_template", problem.message)
-        async with self.pool.connection() as conn:
-            return await campaigns.insert(conn, campaign, status)
+        async with account_transaction(self.pool, caller.account) as conn:
+            created = await campaigns.insert(conn, campaign, status)
+            changes = {"name": created.name, "channel": created.channel.value, "status": created.status.value}
+            await audit_events.record(conn, caller, "campaign.created", "campaign", created.id, changes)
+        return created

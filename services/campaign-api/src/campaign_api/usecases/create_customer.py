@@ -5,25 +5,29 @@ from __future__ import annotations
 import dataclasses
 from dataclasses import dataclass
 
+from campaign_api.accounts import Caller
 from campaign_api.domain import Customer, NewCustomer
 from campaign_api.errors import CustomerPhoneExists, InvalidPhone
 from campaign_api.phone_numbers import normalise_phone
-from campaign_api.repositories import customers
-from campaign_api.repositories.connection import Pool
+from campaign_api.repositories import audit_events, customers
+from campaign_api.repositories.connection import Pool, account_transaction
 
 
 @dataclass(frozen=True, slots=True)
 class CreateCustomer:
     pool: Pool
 
-    async def __call__(self, customer: NewCustomer) -> Customer:
+    async def __call__(self, caller: Caller, customer: NewCustomer) -> Customer:
         """Store the customer; a phone already on file (in any spelling) is a conflict."""
         try:
             phone = normalise_phone(customer.phone)
         except ValueError as exc:
             raise InvalidPhone(str(exc)) from exc
-        async with self.pool.connection() as conn:
+        async with account_transaction(self.pool, caller.account) as conn:
             created = await customers.insert_if_phone_absent(conn, dataclasses.replace(customer, phone=phone))
+            if created is not None:
+                # the phone is personal data: the audit row names the customer, not the number
+                await audit_events.record(conn, caller, "customer.created", "customer", created.id)
         if created is None:
             raise CustomerPhoneExists(phone)
         return created

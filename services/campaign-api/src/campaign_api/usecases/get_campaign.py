@@ -4,19 +4,20 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from campaign_api.accounts import Caller
 from campaign_api.domain import Campaign
 from campaign_api.errors import CampaignNotFound
 from campaign_api.repositories import campaigns
-from campaign_api.repositories.connection import Pool
+from campaign_api.repositories.connection import Pool, account_transaction
 
 
 @dataclass(frozen=True, slots=True)
 class GetCampaign:
     pool: Pool
 
-    async def __call__(self, campaign_id: int) -> Campaign:
+    async def __call__(self, caller: Caller, campaign_id: int) -> Campaign:
         """The campaign and its counts by message status, computed by one SQL aggregate."""
-        async with self.pool.connection() as conn:
+        async with account_transaction(self.pool, caller.account) as conn:
             campaign = await campaigns.get_with_stats(conn, campaign_id)
         if campaign is None:
             raise CampaignNotFound(campaign_id)

@@ -6,9 +6,10 @@ from dataclasses import dataclass
 
 from dispatch.lifecycle import Channel
 
+from campaign_api.accounts import Caller
 from campaign_api.domain import CampaignStatus, CampaignSummary, Page, PageRequest
 from campaign_api.repositories import campaigns
-from campaign_api.repositories.connection import Pool
+from campaign_api.repositories.connection import Pool, account_transaction
 
 
 @dataclass(frozen=True, slots=True)
@@ -16,9 +17,9 @@ class ListCampaigns:
     pool: Pool
 
     async def __call__(
-        self, page: PageRequest, channel: Channel | None = None, status: CampaignStatus | None = None
+        self, caller: Caller, page: PageRequest, channel: Channel | None = None, status: CampaignStatus | None = None
     ) -> Page[CampaignSummary]:
         """One page of campaigns ordered by id DESC, with the filtered total and the next cursor."""
-        async with self.pool.connection() as conn:
+        async with account_transaction(self.pool, caller.account) as conn:
             items, total = await campaigns.list_page(conn, page, channel, status)
         return Page.of(items, page, total)

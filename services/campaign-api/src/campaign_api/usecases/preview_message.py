@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from campaign_api.accounts import Caller
 from campaign_api.domain import Preview
 from campaign_api.errors import CampaignNotFound, CustomerNotFound, InvalidTemplate
 from campaign_api.ports import TemplateRenderer
 from campaign_api.repositories import campaigns, customers
-from campaign_api.repositories.connection import Pool
+from campaign_api.repositories.connection import Pool, account_transaction
 
 
 @dataclass(frozen=True, slots=True)
@@ -16,10 +17,12 @@ class PreviewMessage:
     pool: Pool
     renderer: TemplateRenderer
 
-    async def __call__(self, campaign_id: int, customer_id: int, override_template: str | None = None) -> Preview:
+    async def __call__(
+        self, caller: Caller, campaign_id: int, customer_id: int, override_template: str | None = None
+    ) -> Preview:
         """The message as the customer would receive it on the campaign's channel, with its SMS facts."""
         # the connection goes back to the pool before the gRPC call: a slow renderer must not hold it
-        async with self.pool.connection() as conn:
+        async with account_transaction(self.pool, caller.account) as conn:
             campaign = await campaigns.get(conn, campaign_id)
             if campaign is None:
                 raise CampaignNotFound(campaign_id)

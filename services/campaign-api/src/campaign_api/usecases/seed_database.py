@@ -10,7 +10,7 @@ from dispatch import outbound_messages
 from campaign_api.domain import CampaignStatus
 from campaign_api.ports import Clock
 from campaign_api.repositories import campaigns, customers
-from campaign_api.repositories.connection import Connection
+from campaign_api.repositories.connection import SET_LOCAL_APP_ROLE, Connection, enter_account
 from campaign_api.seed_data import CAMPAIGNS, CUSTOMERS, SCHEDULED_AHEAD, SENT_TO_PHONES
 
 
@@ -27,9 +27,12 @@ class SeedReport:
 class SeedDatabase:
     clock: Clock
 
-    async def __call__(self, conn: Connection) -> SeedReport:
-        """Insert what is missing, in one transaction."""
+    async def __call__(self, conn: Connection, account_id: int) -> SeedReport:
+        """Insert what is missing into the account, in one transaction, under the account's row-level security."""
         async with conn.transaction():
+            # as the API's role, so the seed's lookups by phone and name see only this account's rows
+            await conn.execute(SET_LOCAL_APP_ROLE)
+            await enter_account(conn, account_id)
             added = 0
             for customer in CUSTOMERS:
                 added += await customers.insert_if_phone_absent(conn, customer) is not None

@@ -10,20 +10,25 @@ from typing import Any, Final
 
 from dispatch import outbound_messages
 
-from campaign_api.domain import Campaign, CampaignStatus, Segment, SendOutcome
+from campaign_api.accounts import Caller
+from campaign_api.domain import SENDABLE, Campaign, CampaignStatus, Segment, SendOutcome
 from campaign_api.errors import (
     AudienceEmpty,
     AudienceRequired,
+    CampaignNotDue,
     CampaignNotFound,
     IdempotencyKeyReused,
     InvalidInput,
+    RecipientQuotaExceeded,
     UnknownCustomers,
 )
 from campaign_api.ports import Clock
-from campaign_api.repositories import campaigns, customers, idempotency_keys
-from campaign_api.repositories.connection import Connection, Pool
+from campaign_api.repositories import accounts, audit_events, campaigns, customers, idempotency_keys
+from campaign_api.repositories.connection import Connection, Pool, account_transaction
 
 UNKNOWN_SAMPLE: Final = 20
+# the recipient quota's rolling window
+QUOTA_HOURS: Final = 24
 # recorded as the campaign's status_reason when a due scheduled campaign is failed instead of sent
 FAILURE_REASONS: Final[dict[type[InvalidInput], str]] = {
     AudienceRequired: "no audience was stored when the scheduled campaign fell due",
@@ -56,11 +61,24 @@ def answer_body(outcome: SendOutcome) -> dict[str, Any]:
 @dataclass(frozen=True, slots=True)
 class SendCampaign:
     pool: Pool
+    # the owner's cross-account pool: finds the account of a campaign the scheduler's system key sends
+    system_pool: Pool
     clock: Clock
     idempotency_ttl_hours: int = 24
 
+    async def account_for(self, caller: Caller, campaign_id: int) -> int:
+        """The account the send runs in: the caller's, or for the system key the campaign's own."""
+        if not caller.is_system:
+            return caller.account
+        async with self.system_pool.connection() as conn:
+            account_id = await campaigns.account_of(conn, campaign_id)
+        if account_id is None:
+            raise CampaignNotFound(campaign_id)
+        return account_id
+
     async def __call__(
         self,
+        caller: Caller,
         campaign_id: int,
         customer_ids: Sequence[int] | None,
         *,
@@ -69,7 +87,8 @@ class SendCampaign:
     ) -> SendOutcome:
         """Queue one message per customer (the ids given, or the stored audience) and answer without sending."""
         failure: InvalidInput | None = None
-        async with self.pool.connection() as conn, conn.transaction():
+        account_id = await self.account_for(caller, campaign_id)
+        async with account_transaction(self.pool, account_id) as conn:
             # every send of this campaign, keyed or not, queues behind this lock: exactly one of two wins
             campaign = await campaigns.lock(conn, campaign_id)
             if campaign is None:
@@ -88,9 +107,13 @@ class SendCampaign:
                         campaign.channel,
                         replayed=True,
                     )
+            if caller.is_system and campaign.status in SENDABLE and not campaign.is_due(self.clock()):
+                # the system key may send a campaign only when its schedule says so
+                raise CampaignNotDue(campaign_id)
             try:
                 audience = campaign.audience_to_send(customer_ids)
                 queued = await self.queue_messages(conn, campaign, audience, traceparent)
+                await self.within_quota(conn, account_id, queued)
                 campaign.send(queued)
             except InvalidInput as exc:
                 # the stored audience was refused (nobody, unknown ids) and the time has passed (the scheduler's
@@ -103,11 +126,23 @@ class SendCampaign:
                 await campaigns.save(conn, campaign)
                 await outbound_messages.notify_outbox(conn, campaign_id)
                 outcome = SendOutcome(campaign_id, queued, campaign.status, campaign.channel)
+                sent = {"messages_queued": queued, "audience": "stored" if customer_ids is None else "customer_ids"}
+                await audit_events.record(conn, caller, "campaign.sent", "campaign", campaign_id, sent)
                 if idempotency_key is not None:
                     await idempotency_keys.store(conn, scope, idempotency_key, fingerprint, answer_body(outcome))
         if failure is not None:
             raise failure
         return outcome
+
+    async def within_quota(self, conn: Connection, account_id: int, queued: int) -> None:
+        """Refuse (429, rolling the whole send back) when the account's recipients of the last 24 hours, this send
+        included, pass its recipients_per_day; the account's quota lock makes concurrent sends count one by one."""
+        if queued == 0:
+            return
+        quota = await accounts.lock_recipient_quota(conn, account_id)
+        used = await outbound_messages.count_queued_since(conn, QUOTA_HOURS)
+        if used > quota:
+            raise RecipientQuotaExceeded(quota, used - queued, queued)
 
     async def queue_messages(
         self, conn: Connection, campaign: Campaign, audience: Sequence[int] | Segment, traceparent: str | None

@@ -8,7 +8,16 @@ from typing import Annotated
 from dispatch.lifecycle import Channel
 from fastapi import APIRouter, Body, Path, Query, Response
 
-from campaign_api.api.deps import IdempotencyKeyHeader, MetricsDep, TraceparentDep, use
+from campaign_api.api.deps import (
+    CampaignsReader,
+    CampaignsWriter,
+    DueReader,
+    IdempotencyKeyHeader,
+    MetricsDep,
+    Sender,
+    TraceparentDep,
+    use,
+)
 from campaign_api.api.routes.responses import CAMPAIGN_LINKS, created, declare
 from campaign_api.api.schemas import (
     BIGINT_LIMIT,
@@ -61,17 +70,21 @@ CampaignId = Annotated[int, Path(ge=1, lt=BIGINT_LIMIT)]
     responses=created("the campaign", CAMPAIGN_LINKS) | declare(400, 413, 415, 422, 503),
 )
 async def create_campaign(
-    body: CreateCampaignRequest, create: Annotated[CreateCampaign, use(CreateCampaign)], metrics: MetricsDep
+    body: CreateCampaignRequest,
+    caller: CampaignsWriter,
+    create: Annotated[CreateCampaign, use(CreateCampaign)],
+    metrics: MetricsDep,
 ) -> CampaignBody:
     """Create a campaign: a draft, or scheduled when scheduled_at is in the future."""
     campaign = await create(
+        caller,
         NewCampaign(
             name=body.name,
             channel=body.channel,
             base_template=body.base_template,
             scheduled_at=body.scheduled_at,
             audience=body.audience.to_domain() if body.audience else None,
-        )
+        ),
     )
     metrics.campaigns_created.labels(channel=campaign.channel.value).inc()
     return CampaignBody.model_validate(campaign)
@@ -79,6 +92,7 @@ async def create_campaign(
 
 @router.get("", responses=declare(422, 503))
 async def list_campaigns(
+    caller: CampaignsReader,
     list_page: Annotated[ListCampaigns, use(ListCampaigns)],
     page: Page = 1,
     page_size: PageSize = 20,
@@ -87,7 +101,7 @@ async def list_campaigns(
     before_id: BeforeId = None,
 ) -> CampaignListBody:
     """Campaigns newest first (id DESC), filtered; offset pages inside an optional before_id keyset bound."""
-    result = await list_page(PageRequest(page, page_size, before_id), channel, status)
+    result = await list_page(caller, PageRequest(page, page_size, before_id), channel, status)
     return CampaignListBody(
         data=[CampaignSummaryBody.model_validate(item) for item in result.items], pagination=PaginationBody.of(result)
     )
@@ -95,35 +109,45 @@ async def list_campaigns(
 
 @router.get("/due", responses=declare(422, 503))
 async def list_due_campaigns(
-    list_due: Annotated[ListDueCampaigns, use(ListDueCampaigns)], limit: Annotated[int, Query(ge=1, le=500)] = 100
+    caller: DueReader,
+    list_due: Annotated[ListDueCampaigns, use(ListDueCampaigns)],
+    limit: Annotated[int, Query(ge=1, le=500)] = 100,
 ) -> DueCampaignListBody:
-    """Scheduled campaigns whose scheduled_at has passed, the longest-waiting first (the scheduler's poll)."""
-    return DueCampaignListBody(data=[DueCampaignBody.model_validate(due) for due in await list_due(limit)])
+    """Scheduled campaigns whose scheduled_at has passed, the longest-waiting first (the scheduler's poll).
+
+    An account's key lists its own; the scheduler's system key (`campaigns:schedule`) lists every account's.
+    """
+    return DueCampaignListBody(data=[DueCampaignBody.model_validate(due) for due in await list_due(caller, limit)])
 
 
 @router.get("/{campaign_id}", responses=declare(404, 422, 503))
-async def get_campaign(campaign_id: CampaignId, get: Annotated[GetCampaign, use(GetCampaign)]) -> CampaignDetailBody:
+async def get_campaign(
+    campaign_id: CampaignId, caller: CampaignsReader, get: Annotated[GetCampaign, use(GetCampaign)]
+) -> CampaignDetailBody:
     """One campaign with its message counts by status."""
-    return CampaignDetailBody.model_validate(await get(campaign_id))
+    return CampaignDetailBody.model_validate(await get(caller, campaign_id))
 
 
 @router.patch("/{campaign_id}", responses=declare(400, 404, 409, 413, 415, 422, 503))
 async def update_campaign(
-    campaign_id: CampaignId, body: UpdateCampaignRequest, update: Annotated[UpdateCampaign, use(UpdateCampaign)]
+    campaign_id: CampaignId,
+    body: UpdateCampaignRequest,
+    caller: CampaignsWriter,
+    update: Annotated[UpdateCampaign, use(UpdateCampaign)],
 ) -> CampaignBody:
     """Edit a draft or scheduled campaign; only the fields in the body change (409 CAMPAIGN_NOT_EDITABLE otherwise).
 
     A future `scheduled_at` makes it scheduled, `null` makes it a draft; `audience: null` clears the audience.
     """
-    return CampaignBody.model_validate(await update(campaign_id, body.to_domain()))
+    return CampaignBody.model_validate(await update(caller, campaign_id, body.to_domain()))
 
 
 @router.post("/{campaign_id}/cancel", responses=declare(404, 409, 422, 503))
 async def cancel_campaign(
-    campaign_id: CampaignId, cancel: Annotated[CancelCampaign, use(CancelCampaign)]
+    campaign_id: CampaignId, caller: CampaignsWriter, cancel: Annotated[CancelCampaign, use(CancelCampaign)]
 ) -> CampaignBody:
     """Take a scheduled campaign off the schedule: it becomes a draft without scheduled_at (409 unless scheduled)."""
-    return CampaignBody.model_validate(await cancel(campaign_id))
+    return CampaignBody.model_validate(await cancel(caller, campaign_id))
 
 
 @router.post(
@@ -133,6 +157,7 @@ async def cancel_campaign(
 )
 async def send_campaign(
     campaign_id: CampaignId,
+    caller: Sender,
     send: Annotated[SendCampaign, use(SendCampaign)],
     metrics: MetricsDep,
     traceparent: TraceparentDep,
@@ -147,6 +172,7 @@ async def send_campaign(
     is then marked failed with a `status_reason`.
     """
     outcome = await send(
+        caller,
         campaign_id,
         body.distinct_ids() if body is not None else None,
         traceparent=traceparent,
@@ -171,7 +197,10 @@ async def send_campaign(
 
 @router.post("/{campaign_id}/personalized-preview", responses=declare(400, 404, 413, 415, 422, 503))
 async def preview_message(
-    campaign_id: CampaignId, body: PreviewRequest, preview: Annotated[PreviewMessage, use(PreviewMessage)]
+    campaign_id: CampaignId,
+    body: PreviewRequest,
+    caller: CampaignsReader,
+    preview: Annotated[PreviewMessage, use(PreviewMessage)],
 ) -> PreviewResponse:
     """Render the campaign's template (or override_template) for one customer, with its SMS facts."""
-    return PreviewResponse.of(await preview(campaign_id, body.customer_id, body.override_template))
+    return PreviewResponse.of(await preview(caller, campaign_id, body.customer_id, body.override_template))

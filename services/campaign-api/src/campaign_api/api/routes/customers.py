@@ -6,7 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path, Query
 
-from campaign_api.api.deps import use
+from campaign_api.api.deps import CustomersReader, CustomersWriter, use
 from campaign_api.api.routes.responses import CUSTOMER_LINKS, created, declare
 from campaign_api.api.schemas import (
     BIGINT_LIMIT,
@@ -31,23 +31,25 @@ router = APIRouter(prefix="/customers", tags=["customers"])
     responses=created("the customer", CUSTOMER_LINKS) | declare(400, 409, 413, 415, 422, 503),
 )
 async def create_customer(
-    body: CreateCustomerRequest, create: Annotated[CreateCustomer, use(CreateCustomer)]
+    body: CreateCustomerRequest, caller: CustomersWriter, create: Annotated[CreateCustomer, use(CreateCustomer)]
 ) -> CustomerBody:
     """Create a customer; the phone is stored in E.164 (Kenya when written without a country code)."""
     customer = await create(
+        caller,
         NewCustomer(
             phone=body.phone,
             first_name=body.first_name or None,
             last_name=body.last_name or None,
             location=body.location or None,
             preferred_product=body.preferred_product or None,
-        )
+        ),
     )
     return CustomerBody.model_validate(customer)
 
 
 @router.get("", responses=declare(422, 503))
 async def list_customers(
+    caller: CustomersReader,
     list_page: Annotated[ListCustomers, use(ListCustomers)],
     page: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 1,
     page_size: Annotated[
@@ -58,7 +60,7 @@ async def list_customers(
     ] = None,
 ) -> CustomerListBody:
     """Customers newest first (id DESC), paginated like campaigns."""
-    result = await list_page(PageRequest(page, page_size, before_id))
+    result = await list_page(caller, PageRequest(page, page_size, before_id))
     return CustomerListBody(
         data=[CustomerBody.model_validate(c) for c in result.items], pagination=PaginationBody.of(result)
     )
@@ -66,7 +68,9 @@ async def list_customers(
 
 @router.get("/{customer_id}", responses=declare(404, 422, 503))
 async def get_customer(
-    customer_id: Annotated[int, Path(ge=1, lt=BIGINT_LIMIT)], get: Annotated[GetCustomer, use(GetCustomer)]
+    customer_id: Annotated[int, Path(ge=1, lt=BIGINT_LIMIT)],
+    caller: CustomersReader,
+    get: Annotated[GetCustomer, use(GetCustomer)],
 ) -> CustomerBody:
     """One customer."""
-    return CustomerBody.model_validate(await get(customer_id))
+    return CustomerBody.model_validate(await get(caller, customer_id))

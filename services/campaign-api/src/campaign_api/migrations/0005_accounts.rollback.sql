@@ -1,0 +1,31 @@
+DROP FUNCTION IF EXISTS api_key_by_hash(bytea);
+DROP POLICY IF EXISTS account_isolation ON idempotency_keys;
+DROP POLICY IF EXISTS account_isolation ON outbound_messages;
+DROP POLICY IF EXISTS account_isolation ON campaigns;
+DROP POLICY IF EXISTS account_isolation ON customers;
+ALTER TABLE idempotency_keys DISABLE ROW LEVEL SECURITY;
+ALTER TABLE outbound_messages DISABLE ROW LEVEL SECURITY;
+ALTER TABLE campaigns DISABLE ROW LEVEL SECURITY;
+ALTER TABLE customers DISABLE ROW LEVEL SECURITY;
+REVOKE ALL ON customers, campaigns, outbound_messages, idempotency_keys FROM campaign_app;
+ALTER TABLE idempotency_keys DROP CONSTRAINT idempotency_keys_pkey;
+ALTER TABLE idempotency_keys ADD CONSTRAINT idempotency_keys_pkey PRIMARY KEY (scope, key);
+ALTER TABLE idempotency_keys DROP COLUMN account_id;
+DROP INDEX IF EXISTS outbound_messages_account_created_idx;
+ALTER TABLE outbound_messages DROP CONSTRAINT outbound_messages_campaign_fkey;
+ALTER TABLE outbound_messages DROP CONSTRAINT outbound_messages_customer_fkey;
+ALTER TABLE outbound_messages DROP COLUMN account_id;
+ALTER TABLE outbound_messages ADD CONSTRAINT outbound_messages_campaign_id_fkey FOREIGN KEY (campaign_id)
+    REFERENCES campaigns (id) ON DELETE CASCADE;
+ALTER TABLE outbound_messages ADD CONSTRAINT outbound_messages_customer_id_fkey FOREIGN KEY (customer_id)
+    REFERENCES customers (id) ON DELETE RESTRICT;
+DROP INDEX IF EXISTS campaigns_account_status_id_idx;
+DROP INDEX IF EXISTS campaigns_account_channel_id_idx;
+ALTER TABLE campaigns DROP COLUMN account_id;
+CREATE INDEX campaigns_status_id_idx ON campaigns (status, id DESC);
+CREATE INDEX campaigns_channel_id_idx ON campaigns (channel, id DESC);
+ALTER TABLE customers DROP COLUMN account_id;
+ALTER TABLE customers ADD CONSTRAINT customers_phone_key UNIQUE (phone);
+DROP TABLE IF EXISTS audit_events;
+DROP TABLE IF EXISTS api_keys;
+DROP TABLE IF EXISTS accounts;

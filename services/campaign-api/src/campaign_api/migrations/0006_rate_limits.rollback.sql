@@ -1,0 +1,2 @@
+DROP FUNCTION IF EXISTS hit_rate_limit(bigint, text, integer);
+DROP TABLE IF EXISTS rate_limit_windows;
