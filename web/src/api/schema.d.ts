@@ -893,8 +893,35 @@ export interface operations {
                     "application/json": components["schemas"]["CampaignListBody"];
                 };
             };
+            /** @description UNAUTHENTICATED: no API key, or an unknown or revoked one (WWW-Authenticate: Bearer) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description FORBIDDEN: the API key lacks the scope this operation needs */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
             /** @description VALIDATION_ERROR (names the field) or a domain rule's own code */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description RATE_LIMITED / RECIPIENT_QUOTA_EXCEEDED (Retry-After says when to try again) */
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -944,6 +971,24 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
+            /** @description UNAUTHENTICATED: no API key, or an unknown or revoked one (WWW-Authenticate: Bearer) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description FORBIDDEN: the API key lacks the scope this operation needs */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
             /** @description PAYLOAD_TOO_LARGE */
             413: {
                 headers: {
@@ -964,6 +1009,15 @@ export interface operations {
             };
             /** @description VALIDATION_ERROR (names the field) or a domain rule's own code */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description RATE_LIMITED / RECIPIENT_QUOTA_EXCEEDED (Retry-After says when to try again) */
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -1002,8 +1056,35 @@ export interface operations {
                     "application/json": components["schemas"]["DueCampaignListBody"];
                 };
             };
+            /** @description UNAUTHENTICATED: no API key, or an unknown or revoked one (WWW-Authenticate: Bearer) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description FORBIDDEN: the API key lacks the scope this operation needs */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
             /** @description VALIDATION_ERROR (names the field) or a domain rule's own code */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description RATE_LIMITED / RECIPIENT_QUOTA_EXCEEDED (Retry-After says when to try again) */
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -1042,6 +1123,24 @@ export interface operations {
                     "application/json": components["schemas"]["CampaignDetailBody"];
                 };
             };
+            /** @description UNAUTHENTICATED: no API key, or an unknown or revoked one (WWW-Authenticate: Bearer) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description FORBIDDEN: the API key lacks the scope this operation needs */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
             /** @description CAMPAIGN_NOT_FOUND / CUSTOMER_NOT_FOUND */
             404: {
                 headers: {
@@ -1053,6 +1152,15 @@ export interface operations {
             };
             /** @description VALIDATION_ERROR (names the field) or a domain rule's own code */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description RATE_LIMITED / RECIPIENT_QUOTA_EXCEEDED (Retry-After says when to try again) */
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -1104,6 +1212,24 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
+            /** @description UNAUTHENTICATED: no API key, or an unknown or revoked one (WWW-Authenticate: Bearer) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description FORBIDDEN: the API key lacks the scope this operation needs */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
             /** @description CAMPAIGN_NOT_FOUND / CUSTOMER_NOT_FOUND */
             404: {
                 headers: {
@@ -1149,6 +1275,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
+            /** @description RATE_LIMITED / RECIPIENT_QUOTA_EXCEEDED (Retry-After says when to try again) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
             /** @description DATABASE_UNAVAILABLE / TEMPLATE_SERVICE_UNAVAILABLE */
             503: {
                 headers: {
@@ -1180,6 +1315,24 @@ export interface operations {
                     "application/json": components["schemas"]["CampaignBody"];
                 };
             };
+            /** @description UNAUTHENTICATED: no API key, or an unknown or revoked one (WWW-Authenticate: Bearer) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description FORBIDDEN: the API key lacks the scope this operation needs */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
             /** @description CAMPAIGN_NOT_FOUND / CUSTOMER_NOT_FOUND */
             404: {
                 headers: {
@@ -1200,6 +1353,15 @@ export interface operations {
             };
             /** @description VALIDATION_ERROR (names the field) or a domain rule's own code */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description RATE_LIMITED / RECIPIENT_QUOTA_EXCEEDED (Retry-After says when to try again) */
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -1254,6 +1416,24 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
+            /** @description UNAUTHENTICATED: no API key, or an unknown or revoked one (WWW-Authenticate: Bearer) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description FORBIDDEN: the API key lacks the scope this operation needs */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
             /** @description CAMPAIGN_NOT_FOUND / CUSTOMER_NOT_FOUND */
             404: {
                 headers: {
@@ -1292,6 +1472,15 @@ export interface operations {
             };
             /** @description VALIDATION_ERROR (names the field) or a domain rule's own code */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description RATE_LIMITED / RECIPIENT_QUOTA_EXCEEDED (Retry-After says when to try again) */
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -1343,6 +1532,24 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
+            /** @description UNAUTHENTICATED: no API key, or an unknown or revoked one (WWW-Authenticate: Bearer) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description FORBIDDEN: the API key lacks the scope this operation needs */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
             /** @description CAMPAIGN_NOT_FOUND / CUSTOMER_NOT_FOUND */
             404: {
                 headers: {
@@ -1372,6 +1579,15 @@ export interface operations {
             };
             /** @description VALIDATION_ERROR (names the field) or a domain rule's own code */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description RATE_LIMITED / RECIPIENT_QUOTA_EXCEEDED (Retry-After says when to try again) */
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -1414,8 +1630,35 @@ export interface operations {
                     "application/json": components["schemas"]["CustomerListBody"];
                 };
             };
+            /** @description UNAUTHENTICATED: no API key, or an unknown or revoked one (WWW-Authenticate: Bearer) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description FORBIDDEN: the API key lacks the scope this operation needs */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
             /** @description VALIDATION_ERROR (names the field) or a domain rule's own code */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description RATE_LIMITED / RECIPIENT_QUOTA_EXCEEDED (Retry-After says when to try again) */
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -1465,6 +1708,24 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
+            /** @description UNAUTHENTICATED: no API key, or an unknown or revoked one (WWW-Authenticate: Bearer) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description FORBIDDEN: the API key lacks the scope this operation needs */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
             /** @description CAMPAIGN_NOT_SENDABLE / CAMPAIGN_NOT_EDITABLE / CAMPAIGN_NOT_CANCELLABLE / CUSTOMER_PHONE_EXISTS */
             409: {
                 headers: {
@@ -1494,6 +1755,15 @@ export interface operations {
             };
             /** @description VALIDATION_ERROR (names the field) or a domain rule's own code */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description RATE_LIMITED / RECIPIENT_QUOTA_EXCEEDED (Retry-After says when to try again) */
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -1532,6 +1802,24 @@ export interface operations {
                     "application/json": components["schemas"]["CustomerBody"];
                 };
             };
+            /** @description UNAUTHENTICATED: no API key, or an unknown or revoked one (WWW-Authenticate: Bearer) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description FORBIDDEN: the API key lacks the scope this operation needs */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
             /** @description CAMPAIGN_NOT_FOUND / CUSTOMER_NOT_FOUND */
             404: {
                 headers: {
@@ -1543,6 +1831,15 @@ export interface operations {
             };
             /** @description VALIDATION_ERROR (names the field) or a domain rule's own code */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description RATE_LIMITED / RECIPIENT_QUOTA_EXCEEDED (Retry-After says when to try again) */
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -1590,6 +1887,15 @@ export interface operations {
             };
             /** @description FORBIDDEN: the API key lacks the scope this operation needs */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description RATE_LIMITED / RECIPIENT_QUOTA_EXCEEDED (Retry-After says when to try again) */
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -1675,6 +1981,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
+            /** @description RATE_LIMITED / RECIPIENT_QUOTA_EXCEEDED (Retry-After says when to try again) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
             /** @description DATABASE_UNAVAILABLE / TEMPLATE_SERVICE_UNAVAILABLE */
             503: {
                 headers: {
@@ -1742,6 +2057,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
+            /** @description RATE_LIMITED / RECIPIENT_QUOTA_EXCEEDED (Retry-After says when to try again) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
             /** @description DATABASE_UNAVAILABLE / TEMPLATE_SERVICE_UNAVAILABLE */
             503: {
                 headers: {
@@ -1795,6 +2119,15 @@ export interface operations {
             };
             /** @description VALIDATION_ERROR (names the field) or a domain rule's own code */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description RATE_LIMITED / RECIPIENT_QUOTA_EXCEEDED (Retry-After says when to try again) */
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };
