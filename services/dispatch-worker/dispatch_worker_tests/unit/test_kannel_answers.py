@@ -10,6 +10,8 @@ from dispatch_worker.senders.kannel import KannelConfig, KannelSender, classify
 from dispatch_worker.settings import Settings
 from pydantic import ValidationError
 
+from dispatch_worker_tests.kannel_gateway import find_binary
+
 PASSWORD = "s3cr3t-pass"  # noqa: S105 - a test value
 CONFIG = KannelConfig(url="http://kannel.test:13013/cgi-bin/sendsms", username="dispatch", password=PASSWORD)
 PLACEHOLDER = "secret"
@@ -116,3 +118,8 @@ def test_the_kannel_sender_needs_credentials_and_refuses_a_placeholder_outside_d
         Settings(sender="kannel", kannel_username="u", kannel_password=PLACEHOLDER, deployment_environment="prod")
     settings = Settings(sender="kannel", kannel_username="u", kannel_password=PASSWORD)
     assert "s3cr3t" not in repr(settings)
+
+
+def test_a_missing_kannel_binary_fails_the_tests_naming_the_apt_command() -> None:
+    with pytest.raises(pytest.fail.Exception, match=r"apt-get install -y kannel kannel-extras"):
+        find_binary("no-such-kannel-box")
