@@ -10,11 +10,15 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import unquote_to_bytes
 
 import pytest
+from dispatch.codec import encode_job
 from dispatch.lifecycle import Channel
 from dispatch_worker.domain import OutgoingMessage, SendStatus
 from dispatch_worker.senders.kannel import KannelConfig, KannelSender
+from psycopg_pool import AsyncConnectionPool
 
+from dispatch_worker_tests.db_rows import campaign_state, seed_campaign, statuses
 from dispatch_worker_tests.kannel_gateway import BLOCKED_PREFIX, PASSWORD, USERNAME, KannelGateway, free_port
+from dispatch_worker_tests.unit.test_deliver import build, drain
 
 WRONG_PASSWORD = "not-the-password"  # noqa: S105 - a wrong password on purpose
 
@@ -127,3 +131,36 @@ async def test_a_configured_dlr_url_comes_back_with_the_message_id_and_the_statu
     assert outcome.ok, outcome.error
     await asyncio.to_thread(arrived.wait, 5.0)
     assert paths == ["/dlr?id=4242&status=8"]  # 8: delivered to the SMSC
+
+
+async def test_the_deliver_use_case_sends_a_campaign_through_kannel_and_fails_a_blocked_number_at_once(
+    kannel: KannelGateway, sender: KannelSender, pool: AsyncConnectionPool, database_url: str
+) -> None:
+    campaign_id, ids = await seed_campaign(database_url, 3)
+    blocked = ids[0]
+    async with pool.connection() as conn:
+        cur = await conn.execute(
+            "UPDATE customers SET phone = %s WHERE id = (SELECT customer_id FROM outbound_messages WHERE id = %s)"
+            " RETURNING phone",
+            (f"{BLOCKED_PREFIX}{blocked:07d}", blocked),
+        )
+        assert await cur.fetchone() is not None
+    before = len(kannel.received())
+    deliver, queue, metrics = build(pool, sender)
+    for i in ids:
+        queue.put(encode_job(i))
+    await drain(deliver, queue)
+    rows = await statuses(pool, ids)
+    assert [rows[i][:2] for i in ids] == [("failed", 0), ("sent", 0), ("sent", 0)]
+    assert [(j.outbound_message_id, reason) for j, reason, _ in queue.dead] == [(blocked, "rejected")]
+    assert not queue.retries
+    received = kannel.wait_received(before + 2)[before:]
+    assert sorted(line.split(" ", 3)[3] for line in received) == sorted(str(rows[i][2]) for i in ids[1:])
+    async with pool.connection() as conn:
+        cur = await conn.execute(
+            "SELECT provider, count(*) FROM outbound_messages WHERE id = ANY(%s) AND status = 'sent' GROUP BY 1",
+            (ids,),
+        )
+        assert await cur.fetchall() == [("kannel", 2)]
+    assert await campaign_state(pool, campaign_id) == ("sent", True)
+    assert metrics.sent.labels("sms")._value.get() == 2
