@@ -181,7 +181,6 @@ class Deliver:
             except Exception as exc:  # a sender bug or transport error counts as a failed attempt
                 outcome = SendOutcome.transient(f"{type(exc).__name__}: {exc}")
             self.metrics.send_duration.labels(message.channel).observe(time.perf_counter() - started)
-            span.set_attribute("dispatch.send.status", str(outcome.status))
             if not outcome.ok:
                 span.set_status(trace.StatusCode.ERROR, outcome.error or "send failed")
         return _Attempt(message, rendered, outcome, provider)
@@ -193,7 +192,7 @@ class Deliver:
         retry = [
             a.recorded() for a in attempts if a.outcome.status is SendStatus.TRANSIENT and self._tier(a) is not None
         ]
-        failed = [a.recorded() for a in attempts if _fails(a) and self._tier(a) is None]
+        failed = [a.recorded() for a in attempts if not a.outcome.ok and self._tier(a) is None]
         # no stop: giving up would resend messages that were sent; the wait stays short so recovery is quick
         retrying = AsyncRetrying(
             wait=wait_exponential_jitter(multiplier=0.05, jitter=0.05, max=self.outcome_write_backoff_max_s),
@@ -246,10 +245,6 @@ class Deliver:
                 await outbound_messages.complete_campaigns(conn, sorted(campaign_ids))
         except psycopg.OperationalError:
             log.warning("completion check failed; the relay's sweep completes the campaigns later")
-
-
-def _fails(attempt: _Attempt) -> bool:
-    return attempt.outcome.status in (SendStatus.TRANSIENT, SendStatus.PERMANENT)
 
 
 def _dead_letter_reason(attempt: _Attempt) -> DeadLetterReason:
