@@ -1,4 +1,4 @@
-"""Fixtures of the dispatch-worker tests: a migrated database, the broker, a real template-svc, seeded rows."""
+"""Fixtures of the dispatch-worker tests: a migrated database, the broker, a real template-svc, seeded rows, Kannel."""
 
 from __future__ import annotations
 
@@ -8,6 +8,8 @@ import psycopg
 import pytest
 from psycopg_pool import AsyncConnectionPool
 from test_kit.pytest_plugin import ApplySchema, throwaway_database
+
+from dispatch_worker_tests.kannel_gateway import KannelGateway, run_kannel
 
 
 @pytest.fixture(scope="session")
@@ -29,3 +31,10 @@ def database_url(apply_schema: ApplySchema) -> Iterator[str]:
     """This suite's own database: no other suite's rows (due campaigns, counts) are seen here."""
     with throwaway_database(apply_schema) as url:
         yield url
+
+
+@pytest.fixture(scope="session")
+def kannel(tmp_path_factory: pytest.TempPathFactory) -> Iterator[KannelGateway]:
+    """A real Kannel (bearerbox, smsbox, fakesmsc) for this session; fails naming the apt command when missing."""
+    with run_kannel(tmp_path_factory.mktemp("kannel")) as gateway:
+        yield gateway

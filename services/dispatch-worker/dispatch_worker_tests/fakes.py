@@ -84,18 +84,31 @@ class InMemoryJobQueue:
 
 @dataclass
 class ScriptedSender:
-    """The Sender port: fails a message as many times as scripted, then succeeds; records every attempt."""
+    """The Sender port: answers each message with its scripted outcomes in turn, then accepts; records every attempt.
+
+    `failures` is the short form for transient failures: {message id: how many attempts fail}.
+    """
 
     failures: dict[int, int] = field(default_factory=dict)
+    script: dict[int, list[SendOutcome]] = field(default_factory=dict)
+    provider_message_ids: bool = False  # accept with "fake-<id>" as the provider's id
     sent: list[OutgoingMessage] = field(default_factory=list)
+    closed: bool = False
+    provider: str = "fake"
 
     async def send(self, message: OutgoingMessage) -> SendOutcome:
-        """Fail while the script says so."""
+        """The next scripted outcome, or a transient failure while `failures` says so, else accepted."""
         self.sent.append(message)
+        if self.script.get(message.id):
+            return self.script[message.id].pop(0)
         if self.failures.get(message.id, 0) > 0:
             self.failures[message.id] -= 1
-            return SendOutcome(ok=False, error="scripted failure")
-        return SendOutcome(ok=True)
+            return SendOutcome.transient("scripted failure")
+        return SendOutcome.accepted(f"fake-{message.id}" if self.provider_message_ids else None)
+
+    async def close(self) -> None:
+        """Nothing to release."""
+        self.closed = True
 
 
 @dataclass

@@ -34,6 +34,7 @@ class DeadLetterReason(StrEnum):
     POISON = "poison"
     EXHAUSTED = "exhausted"
     INVALID_TEMPLATE = "invalid_template"
+    REJECTED = "rejected"  # the provider refused the message for good (invalid number, destination, credit)
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,9 +71,12 @@ class UnpublishedMessage:
 
 @dataclass(frozen=True, slots=True)
 class Outcome:
-    """What one attempt came to, as the worker records it: the text sent (None when never rendered)."""
+    """What one attempt came to, as the worker records it: the text sent (None when never rendered), and for an
+    accepted message the provider that took it and the id it gave (None when it gives none)."""
 
     message_id: int
     text: str | None
     segments: int | None = None
     error: str | None = None
+    provider: str | None = None
+    provider_message_id: str | None = None

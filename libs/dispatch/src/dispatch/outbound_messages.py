@@ -108,8 +108,11 @@ UNCLAIM: Final = """
 
 MARK_SENT: Final = """
     UPDATE outbound_messages m
-    SET status = 'sent', sent_at = now(), rendered_content = v.content, segments = v.segments, last_error = NULL
-    FROM unnest(%(ids)s::bigint[], %(contents)s::text[], %(segments)s::integer[]) AS v(id, content, segments)
+    SET status = 'sent', sent_at = now(), rendered_content = v.content, segments = v.segments, last_error = NULL,
+        provider = v.provider, provider_message_id = v.provider_message_id
+    FROM unnest(%(ids)s::bigint[], %(contents)s::text[], %(segments)s::integer[], %(providers)s::text[],
+                %(provider_message_ids)s::text[])
+        AS v(id, content, segments, provider, provider_message_id)
     WHERE m.id = v.id AND m.status = 'sending'
 """
 
@@ -118,6 +121,16 @@ MARK_RETRY: Final = """
     UPDATE outbound_messages m
     SET status = 'pending', retry_count = m.retry_count + 1, last_error = v.error,
         rendered_content = v.content, segments = v.segments, claimed_at = NULL
+    FROM unnest(%(ids)s::bigint[], %(contents)s::text[], %(segments)s::integer[], %(errors)s::text[])
+        AS v(id, content, segments, error)
+    WHERE m.id = v.id AND m.status = 'sending'
+"""
+
+# the provider asked to slow down: free the row with its retries unspent; the job waits in a tier before it returns
+MARK_THROTTLED: Final = """
+    UPDATE outbound_messages m
+    SET status = 'pending', last_error = v.error, rendered_content = v.content, segments = v.segments,
+        claimed_at = NULL
     FROM unnest(%(ids)s::bigint[], %(contents)s::text[], %(segments)s::integer[], %(errors)s::text[])
         AS v(id, content, segments, error)
     WHERE m.id = v.id AND m.status = 'sending'
@@ -244,15 +257,24 @@ async def unclaim(conn: Connection, ids: Sequence[int]) -> None:
 
 
 async def mark_sent(conn: Connection, outcomes: Sequence[Outcome]) -> None:
-    """Record delivered messages with their rendered text and segment count."""
+    """Record messages the provider accepted: rendered text, segment count, provider and its message id."""
     if outcomes:
-        await conn.execute(MARK_SENT, _columns(outcomes, with_errors=False))
+        columns = _columns(outcomes, with_errors=False)
+        columns["providers"] = [o.provider for o in outcomes]
+        columns["provider_message_ids"] = [o.provider_message_id for o in outcomes]
+        await conn.execute(MARK_SENT, columns)
 
 
 async def mark_retry(conn: Connection, outcomes: Sequence[Outcome]) -> None:
     """Record failed attempts that will be retried: retry_count + 1, back to pending."""
     if outcomes:
         await conn.execute(MARK_RETRY, _columns(outcomes, with_errors=True))
+
+
+async def mark_throttled(conn: Connection, outcomes: Sequence[Outcome]) -> None:
+    """Record attempts the provider throttled: back to pending, retry_count untouched."""
+    if outcomes:
+        await conn.execute(MARK_THROTTLED, _columns(outcomes, with_errors=True))
 
 
 async def mark_failed(conn: Connection, outcomes: Sequence[Outcome]) -> None:

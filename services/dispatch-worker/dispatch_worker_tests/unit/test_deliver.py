@@ -7,6 +7,7 @@ from dispatch.codec import encode_job
 from dispatch_worker.domain import RetryPolicy
 from dispatch_worker.errors import TemplateUnavailable
 from dispatch_worker.metrics import WorkerMetrics
+from dispatch_worker.ports import Sender
 from dispatch_worker.usecases.deliver import Deliver
 from prometheus_client import CollectorRegistry
 from psycopg_pool import AsyncConnectionPool
@@ -16,7 +17,7 @@ from dispatch_worker_tests.fakes import FakeRenderer, InMemoryJobQueue, Scripted
 
 
 def build(
-    pool: AsyncConnectionPool, sender: ScriptedSender, renderer: FakeRenderer | None = None
+    pool: AsyncConnectionPool, sender: Sender, renderer: FakeRenderer | None = None
 ) -> tuple[Deliver, InMemoryJobQueue, WorkerMetrics]:
     queue = InMemoryJobQueue()
     metrics = WorkerMetrics.register(CollectorRegistry())

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from enum import StrEnum
 
 from dispatch.lifecycle import Channel
 
@@ -41,10 +42,12 @@ class RetryPolicy:
 
 @dataclass(frozen=True, slots=True)
 class Rendered:
-    """One customer's text as template-svc rendered it, and the SMS segments it takes (1 on WhatsApp)."""
+    """One customer's text as template-svc rendered it, the SMS segments it takes (1 on WhatsApp), and whether
+    it needs UCS-2 (a character outside GSM 03.38)."""
 
     text: str
     segments: int
+    ucs2: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,11 +58,47 @@ class OutgoingMessage:
     channel: Channel
     phone: str
     text: str
+    ucs2: bool = False
+
+
+class SendStatus(StrEnum):
+    """What the provider made of one message, by class; each adapter maps its provider's codes to these."""
+
+    ACCEPTED = "accepted"  # the provider took it: the message is sent
+    TRANSIENT = "transient"  # it may work later: spend a retry, wait in the next tier
+    PERMANENT = "permanent"  # it can never work (invalid or blocked number, destination, credit): failed at once
+    THROTTLED = "throttled"  # the provider asks to slow down: wait and send again, no retry spent
 
 
 @dataclass(frozen=True, slots=True)
 class SendOutcome:
-    """The sender's answer: delivered, or the error it gave."""
+    """The sender's answer: its class, the provider's message id when accepted, else the provider's error."""
 
-    ok: bool
+    status: SendStatus
+    provider_message_id: str | None = None
     error: str | None = None
+
+    @classmethod
+    def accepted(cls, provider_message_id: str | None = None) -> SendOutcome:
+        """The provider took the message, naming it `provider_message_id` when it says."""
+        return cls(SendStatus.ACCEPTED, provider_message_id)
+
+    @classmethod
+    def transient(cls, error: str) -> SendOutcome:
+        """A failure a later attempt may not meet (network, provider hiccup)."""
+        return cls(SendStatus.TRANSIENT, error=error)
+
+    @classmethod
+    def permanent(cls, error: str) -> SendOutcome:
+        """A refusal no retry can change."""
+        return cls(SendStatus.PERMANENT, error=error)
+
+    @classmethod
+    def throttled(cls, error: str) -> SendOutcome:
+        """The provider asks to slow down."""
+        return cls(SendStatus.THROTTLED, error=error)
+
+    @property
+    def ok(self) -> bool:
+        """The provider accepted the message."""
+        return self.status is SendStatus.ACCEPTED

@@ -30,6 +30,8 @@ from dispatch_worker.amqp.queue_depth import watch_queue_depth
 from dispatch_worker.domain import RetryPolicy
 from dispatch_worker.grpc.template_client import GrpcTemplateRenderer
 from dispatch_worker.metrics import WorkerMetrics
+from dispatch_worker.ports import Sender
+from dispatch_worker.senders.kannel import KannelConfig, KannelSender
 from dispatch_worker.senders.mock import Latency, LatencyKind, MockSender
 from dispatch_worker.settings import Settings
 from dispatch_worker.usecases.deliver import Deliver
@@ -63,8 +65,23 @@ def readiness_checks(
     return {"database": database, "broker": broker, "template-svc": template_svc}
 
 
-def build_sender(settings: Settings) -> MockSender:
-    """The mock sender as configured (the only sender this platform has today)."""
+def build_sender(settings: Settings) -> Sender:
+    """The sender SENDER names: Kannel's smsbox, or the mock (the default)."""
+    if settings.sender == "kannel":
+        return KannelSender(
+            KannelConfig(
+                url=str(settings.kannel_url),
+                username=settings.kannel_username,
+                password=settings.kannel_password.get_secret_value(),
+                sender_id=settings.kannel_from,
+                smsc=settings.kannel_smsc,
+                dlr_mask=settings.kannel_dlr_mask,
+                dlr_url=settings.kannel_dlr_url,
+                connect_timeout_s=settings.kannel_connect_timeout_s,
+                timeout_s=settings.kannel_timeout_s,
+                max_connections=settings.kannel_max_connections,
+            )
+        )
     return MockSender(
         rng=random.Random(settings.mock_seed),
         success_probability=settings.mock_success_probability,
@@ -142,7 +159,10 @@ async def run(settings: Settings, stop: asyncio.Event | None = None) -> None:
         ) as probe_port:
             await queue.start(settings.prefetch)
             consuming = asyncio.create_task(consumer.run())
-            log.info("dispatch-worker consuming", extra={"queue": topology.work_queue, "probe_port": probe_port})
+            log.info(
+                "dispatch-worker consuming",
+                extra={"queue": topology.work_queue, "probe_port": probe_port, "sender": sender.provider},
+            )
             await stop.wait()
             log.info("dispatch-worker stopping: no new jobs, finishing the batches in hand")
             # loops first learn they are stopping, so an empty receive ends them instead of asking again
@@ -159,7 +179,7 @@ async def run(settings: Settings, stop: asyncio.Event | None = None) -> None:
         await connection.close()
         await grpc_channel.close()
         await pool.close(timeout=settings.db_pool_close_timeout_s)
-        sender.close()
+        await sender.close()
     log.info("dispatch-worker stopped")
 
 

@@ -49,6 +49,15 @@ class TemplateRenderer(Protocol):
 class Sender(Protocol):
     """Hands one message to the channel provider."""
 
+    @property
+    def provider(self) -> str:
+        """The provider's name, stored with each message it accepted ("mock", "kannel")."""
+        ...
+
     async def send(self, message: OutgoingMessage) -> SendOutcome:
-        """Deliver or report the provider's error; never raises for a refused message."""
+        """Hand the message over and say, by class, what the provider made of it; never raises for a refusal."""
+        ...
+
+    async def close(self) -> None:
+        """Release connections and files."""
         ...

@@ -4,8 +4,15 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import Field
-from service_kit.settings import DEFAULT_AMQP_URL, DEFAULT_DATABASE_URL, BrokerUrl, DatabaseUrl, ServiceSettings
+from pydantic import AnyHttpUrl, Field, SecretStr, model_validator
+from service_kit.settings import (
+    DEFAULT_AMQP_URL,
+    DEFAULT_DATABASE_URL,
+    PLACEHOLDER_SECRETS,
+    BrokerUrl,
+    DatabaseUrl,
+    ServiceSettings,
+)
 
 
 class Settings(ServiceSettings):
@@ -34,10 +41,34 @@ class Settings(ServiceSettings):
     db_connect_timeout_s: int = Field(default=2, ge=1)
     db_reconnect_timeout_s: float = Field(default=1.0, gt=0)  # how long the pool keeps backing off before a fresh try
     db_pool_close_timeout_s: float = Field(default=1.0, gt=0)  # at shutdown, for reconnection attempts to end
-    # the mock sender (the only sender today)
+    sender: Literal["mock", "kannel"] = "mock"  # env SENDER: which provider adapter sends every message
+    # the Kannel sender: smsbox's HTTP sendsms interface
+    kannel_url: AnyHttpUrl = AnyHttpUrl("http://localhost:13013/cgi-bin/sendsms")  # env KANNEL_URL
+    kannel_username: str = ""  # env KANNEL_USERNAME: a sendsms-user of smsbox
+    kannel_password: SecretStr = SecretStr("")  # env KANNEL_PASSWORD; never logged
+    kannel_from: str | None = None  # env KANNEL_FROM: the sender id or number; unset: Kannel's own
+    kannel_smsc: str | None = None  # env KANNEL_SMSC: route through this smsc-id
+    kannel_dlr_mask: int | None = Field(default=None, ge=1, le=31)  # env KANNEL_DLR_MASK; unset: no receipts asked
+    kannel_dlr_url: str | None = None  # env KANNEL_DLR_URL; "{message_id}" is replaced by the message's id
+    kannel_connect_timeout_s: float = Field(default=2.0, gt=0)
+    kannel_timeout_s: float = Field(default=10.0, gt=0)  # smsbox answers once bearerbox has stored the message
+    kannel_max_connections: int = Field(default=32, ge=1)  # pooled keep-alive connections to smsbox
+    # the mock sender
     mock_success_probability: float = Field(default=0.92, ge=0, le=1)
     mock_latency: Literal["fixed", "uniform", "lognormal"] = "lognormal"
     mock_latency_mean_ms: float = Field(default=50.0, ge=0)
     mock_seed: int | None = None
     mock_send_log: str | None = None  # path; one line per send attempt, for duplicate counting in tests
     shutdown_grace_s: float = Field(default=20.0, gt=0)
+
+    @model_validator(mode="after")
+    def require_kannel_credentials(self) -> Settings:
+        """The Kannel sender needs a sendsms user; outside dev, a placeholder password is refused."""
+        if self.sender != "kannel":
+            return self
+        password = self.kannel_password.get_secret_value()
+        if not self.kannel_username or not password:
+            raise ValueError("SENDER=kannel needs KANNEL_USERNAME and KANNEL_PASSWORD (a sendsms-user of smsbox)")
+        if not self.is_dev and password.lower() in PLACEHOLDER_SECRETS:
+            raise ValueError(f"kannel_password: a placeholder password is refused in {self.deployment_environment!r}")
+        return self

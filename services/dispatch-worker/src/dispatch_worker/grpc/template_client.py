@@ -49,4 +49,5 @@ class GrpcTemplateRenderer:
             if exc.code() in PERMANENT:
                 raise InvalidTemplate(exc.details() or "template rejected") from exc
             raise TemplateUnavailable(f"template-svc: {exc.code().name}: {exc.details()}") from exc
-        return [Rendered(r.text, r.facts.segments) for r in response.results]
+        ucs2 = template_pb2.ENCODING_UCS2
+        return [Rendered(r.text, r.facts.segments, r.facts.encoding == ucs2) for r in response.results]

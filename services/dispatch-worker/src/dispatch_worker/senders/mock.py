@@ -43,7 +43,9 @@ class Latency:
 
 
 class MockSender:
-    """Pretends to hand messages to a provider; succeeds with `success_probability`."""
+    """Pretends to hand messages to a provider; succeeds with `success_probability`, else fails transiently."""
+
+    provider = "mock"
 
     def __init__(
         self,
@@ -68,10 +70,10 @@ class MockSender:
             # one write per line in append mode: lines never interleave, and a SIGKILL loses none already written
             os.write(self._log_fd, f"{message.id} {'ok' if ok else 'fail'} {time.time():.6f}\n".encode())
         if ok:
-            return SendOutcome(ok=True)
-        return SendOutcome(ok=False, error="mock provider: simulated delivery failure")
+            return SendOutcome.accepted()
+        return SendOutcome.transient("mock provider: simulated delivery failure")
 
-    def close(self) -> None:
+    async def close(self) -> None:
         """Close the send log."""
         if self._log_fd is not None:
             os.close(self._log_fd)

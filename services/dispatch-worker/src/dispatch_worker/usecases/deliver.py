@@ -18,7 +18,7 @@ from opentelemetry.context import Context
 from psycopg_pool import AsyncConnectionPool
 from tenacity import AsyncRetrying, RetryCallState, retry_if_exception_type, wait_exponential_jitter
 
-from dispatch_worker.domain import Job, OutgoingMessage, Rendered, RetryPolicy, SendOutcome
+from dispatch_worker.domain import Job, OutgoingMessage, Rendered, RetryPolicy, SendOutcome, SendStatus
 from dispatch_worker.errors import DatabaseUnavailable, InvalidTemplate
 from dispatch_worker.metrics import WorkerMetrics
 from dispatch_worker.ports import JobQueue, Sender, TemplateRenderer
@@ -27,6 +27,8 @@ log = logging.getLogger(__name__)
 tracer = trace.get_tracer("dispatch_worker")
 
 MAX_ERROR_LENGTH = 500
+# a throttled message waits in the shortest tier; it spends no retry, so its tier never grows
+THROTTLE_TIER = 1
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,14 +36,18 @@ class _Attempt:
     message: ClaimedMessage
     rendered: Rendered | None  # None: template-svc refused the template
     outcome: SendOutcome
+    provider: str
 
     def recorded(self) -> Outcome:
         """The attempt as the outcome write stores it."""
+        accepted = self.outcome.ok
         return Outcome(
             self.message.id,
             self.rendered.text if self.rendered else None,
             self.rendered.segments if self.rendered else None,
-            None if self.outcome.ok else _error(self),
+            None if accepted else _error(self),
+            self.provider if accepted else None,
+            self.outcome.provider_message_id if accepted else None,
         )
 
 
@@ -153,10 +159,15 @@ class Deliver:
         return list(await asyncio.gather(*(self._send_one(m, texts[m.id], contexts[m.id]) for m in claimed)))
 
     async def _send_one(self, message: ClaimedMessage, rendered: Rendered | None, context: Context) -> _Attempt:
+        provider = self.sender.provider
         if rendered is None:
-            return _Attempt(message, None, SendOutcome(ok=False, error="template rejected by template-svc"))
+            return _Attempt(message, None, SendOutcome.permanent("template rejected by template-svc"), provider)
         outgoing = OutgoingMessage(
-            id=message.id, channel=message.channel, phone=message.recipient.phone, text=rendered.text
+            id=message.id,
+            channel=message.channel,
+            phone=message.recipient.phone,
+            text=rendered.text,
+            ucs2=rendered.ucs2,
         )
         # the send span continues the trace of the request that created the message
         with tracer.start_as_current_span(
@@ -168,16 +179,19 @@ class Deliver:
             try:
                 outcome = await self.sender.send(outgoing)
             except Exception as exc:  # a sender bug or transport error counts as a failed attempt
-                outcome = SendOutcome(ok=False, error=f"{type(exc).__name__}: {exc}")
+                outcome = SendOutcome.transient(f"{type(exc).__name__}: {exc}")
             self.metrics.send_duration.labels(message.channel).observe(time.perf_counter() - started)
             if not outcome.ok:
                 span.set_status(trace.StatusCode.ERROR, outcome.error or "send failed")
-        return _Attempt(message, rendered, outcome)
+        return _Attempt(message, rendered, outcome, provider)
 
     async def _record(self, attempts: Sequence[_Attempt]) -> None:
         """Write every outcome in one transaction; keep trying while PostgreSQL is away (the sends happened)."""
         sent = [a.recorded() for a in attempts if a.outcome.ok]
-        retry = [a.recorded() for a in attempts if not a.outcome.ok and self._tier(a) is not None]
+        throttled = [a.recorded() for a in attempts if a.outcome.status is SendStatus.THROTTLED]
+        retry = [
+            a.recorded() for a in attempts if a.outcome.status is SendStatus.TRANSIENT and self._tier(a) is not None
+        ]
         failed = [a.recorded() for a in attempts if not a.outcome.ok and self._tier(a) is None]
         # no stop: giving up would resend messages that were sent; the wait stays short so recovery is quick
         retrying = AsyncRetrying(
@@ -190,12 +204,16 @@ class Deliver:
             with attempt, tracer.start_as_current_span("dispatch.record"):
                 async with self.pool.connection() as conn, conn.transaction():
                     await outbound_messages.mark_sent(conn, sent)
+                    await outbound_messages.mark_throttled(conn, throttled)
                     await outbound_messages.mark_retry(conn, retry)
                     await outbound_messages.mark_failed(conn, failed)
 
     def _tier(self, attempt: _Attempt) -> int | None:
-        if attempt.rendered is None:
-            return None  # a refused template fails the same way on every retry
+        """The retry tier a failed attempt waits in; None: it fails for good."""
+        if attempt.outcome.status is SendStatus.PERMANENT:
+            return None  # a refused template or a provider's final refusal fails the same way on every retry
+        if attempt.outcome.status is SendStatus.THROTTLED:
+            return THROTTLE_TIER
         return self.policy.next_tier(attempt.message.retry_count)
 
     async def _forward(self, attempts: Sequence[_Attempt], by_id: dict[int, list[Job]]) -> None:
@@ -210,9 +228,10 @@ class Deliver:
             job = by_id[a.message.id][0]  # one republish per message, however many duplicate jobs named it
             if tier is not None:
                 by_tier[tier].append(job)
-                self.metrics.retried.labels(channel).inc()
+                if a.outcome.status is SendStatus.TRANSIENT:
+                    self.metrics.retried.labels(channel).inc()
             else:
-                reason = DeadLetterReason.EXHAUSTED if a.rendered is not None else DeadLetterReason.INVALID_TEMPLATE
+                reason = _dead_letter_reason(a)
                 await self.queue.dead_letter([job], reason, _error(a))
                 self.metrics.failed.labels(channel).inc()
                 self.metrics.dead_lettered.labels(reason).inc()
@@ -226,6 +245,14 @@ class Deliver:
                 await outbound_messages.complete_campaigns(conn, sorted(campaign_ids))
         except psycopg.OperationalError:
             log.warning("completion check failed; the relay's sweep completes the campaigns later")
+
+
+def _dead_letter_reason(attempt: _Attempt) -> DeadLetterReason:
+    if attempt.rendered is None:
+        return DeadLetterReason.INVALID_TEMPLATE
+    if attempt.outcome.status is SendStatus.PERMANENT:
+        return DeadLetterReason.REJECTED
+    return DeadLetterReason.EXHAUSTED
 
 
 def _error(attempt: _Attempt) -> str:

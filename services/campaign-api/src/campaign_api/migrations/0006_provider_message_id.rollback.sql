@@ -1,0 +1,2 @@
+ALTER TABLE outbound_messages DROP COLUMN IF EXISTS provider_message_id;
+ALTER TABLE outbound_messages DROP COLUMN IF EXISTS provider;
