@@ -343,3 +343,22 @@ def test_dev_values_bring_their_own_postgresql_and_rabbitmq(dev_objects: Objects
     urls = named(dev_objects, "Secret", component("settings"))["stringData"]
     assert urls["DATABASE_URL"].endswith(f"@{component('postgresql')}:5432/campaign_dispatch")
     assert urls["AMQP_URL"].endswith(f"@{component('rabbitmq')}:5672/")
+
+
+def test_the_scheduler_reads_its_system_key_from_the_named_secret(prod_objects: list[dict[str, Any]]) -> None:
+    scheduler = next(
+        o for o in prod_objects if o["kind"] == "Deployment" and o["metadata"]["name"].endswith("scheduler")
+    )
+    env = {e["name"]: e for e in scheduler["spec"]["template"]["spec"]["containers"][0].get("env", [])}
+    assert env["SCHEDULER_API_KEY"]["valueFrom"]["secretKeyRef"] == {
+        "name": "campaign-dispatch-scheduler-key",
+        "key": "SCHEDULER_API_KEY",
+    }
+
+
+def test_production_refuses_to_render_without_the_schedulers_key(helm: Helm) -> None:
+    result = helm.run(
+        "template", RELEASE, str(CHART), "-f", str(CHART / "values-prod.yaml"), "--set", "scheduler.apiKeySecret.name="
+    )
+    assert result.returncode != 0
+    assert "scheduler.apiKeySecret.name" in result.stderr

@@ -48,7 +48,15 @@ def test_every_service_has_a_healthcheck_or_waits_on_a_condition(compose: dict[s
 def test_services_start_after_migrations_and_healthy_dependencies(compose: dict[str, Any]) -> None:
     services = compose["services"]
     assert services["migrate"]["depends_on"] == {"postgres": {"condition": "service_healthy"}}
-    assert services["migrate"]["command"] == ["campaign-api migrate && campaign-api seed"]
+    steps = [step.strip() for step in services["migrate"]["command"][0].split("&&")]
+    assert steps[:2] == ["campaign-api migrate", "campaign-api seed"]
+    # the keys the stack runs with are registered by the same one-shot, from the values the services read
+    assert "campaign-api keys create --system --name scheduler --from-env SCHEDULER_API_KEY" in steps
+    assert "SCHEDULER_API_KEY" in services["scheduler"]["environment"]
+    assert (
+        services["migrate"]["environment"]["SCHEDULER_API_KEY"]
+        == services["scheduler"]["environment"]["SCHEDULER_API_KEY"]
+    )
     for name in ("campaign-api", "dispatch-worker"):
         depends = services[name]["depends_on"]
         assert depends["migrate"] == {"condition": "service_completed_successfully"}

@@ -188,6 +188,9 @@ chart-made Secret's name (the migration hook reads its own copy).
 {{- if .Values.devDependencies.enabled -}}
 {{- fail "production: devDependencies.enabled must be false (use an operated PostgreSQL and RabbitMQ)" -}}
 {{- end -}}
+{{- if not .Values.scheduler.apiKeySecret.name -}}
+{{- fail "production: set scheduler.apiKeySecret.name to a Secret holding the scheduler's system key (campaign-api keys create --system)" -}}
+{{- end -}}
 {{- end -}}
 {{- $s := .Values.secrets -}}
 {{- /* a URL read from an operator's Secret needs no value here */ -}}
