@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 import subprocess
 import sys
@@ -10,7 +9,6 @@ import uuid
 from collections.abc import AsyncIterator
 from pathlib import Path
 
-import aio_pika
 import pytest
 
 # the live PromQL check lives beside the other observability tests; import it from there, as they do
@@ -19,9 +17,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "observability"))
 from campaign_api.accounts import ACCOUNT_SCOPES, SYSTEM_SCOPES
 from campaign_api.main import create_account, create_key
 from campaign_api.settings import Settings
-from dispatch.topology import Topology, delete_topology
 from otlp_receiver import RunningReceiver, otlp_receiver
-from stack import Stack, service_specs, start, wait_ready
+from stack import Stack, running_stack, service_specs
 
 RETRY_DELAYS_S = (0.5, 1.0, 2.0)
 
@@ -63,17 +60,8 @@ async def stack(
     )
     workdir = tmp_path_factory.mktemp("e2e-logs")
     running = Stack({}, api_url, grpc_address, queue_prefix, RETRY_DELAYS_S, api_key, system_key)
-    try:
-        for spec in specs:
-            running.services[spec.name] = start(spec, workdir, repo_root)
-        await wait_ready(list(running.services.values()))
-        yield running
-    finally:
-        await asyncio.to_thread(running.stop)
-        running.kill_leftovers()
-        connection = await aio_pika.connect(amqp_url)
-        async with connection:
-            await delete_topology(await connection.channel(), Topology(queue_prefix, RETRY_DELAYS_S))
+    async with running_stack(running, specs, workdir, repo_root, amqp_url) as ready:
+        yield ready
 
 
 @pytest.fixture(scope="session")

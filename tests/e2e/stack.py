@@ -3,17 +3,20 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import os
 import signal
 import subprocess
 import sys
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import AsyncIterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+import aio_pika
 import httpx
+from dispatch.topology import Topology, delete_topology
 from promql_live_check import ScrapeTarget, free_port
 
 READY_TIMEOUT_S = 30.0
@@ -223,3 +226,22 @@ async def wait_ready(services: Sequence[RunningService], timeout_s: float = READ
                         f"{running.spec.name} not ready within {timeout_s}s (last: {last}):\n{running.tail()}"
                     )
                 await asyncio.sleep(0.1)
+
+
+@contextlib.asynccontextmanager
+async def running_stack(
+    stack: Stack, specs: Sequence[ServiceSpec], workdir: Path, cwd: Path, amqp_url: str
+) -> AsyncIterator[Stack]:
+    """Start the services in order, wait until every one is ready; at the end stop them (SIGTERM, in reverse) and
+    remove the run's queues."""
+    try:
+        for spec in specs:
+            stack.services[spec.name] = start(spec, workdir, cwd)
+        await wait_ready(list(stack.services.values()))
+        yield stack
+    finally:
+        await asyncio.to_thread(stack.stop)
+        stack.kill_leftovers()
+        connection = await aio_pika.connect(amqp_url)
+        async with connection:
+            await delete_topology(await connection.channel(), Topology(stack.queue_prefix, stack.retry_delays_s))

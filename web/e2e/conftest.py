@@ -6,14 +6,12 @@ to files, ordered SIGTERM) with its own queue prefix, and seeds the demo custome
 
 from __future__ import annotations
 
-import asyncio
 import dataclasses
 import sys
 import uuid
 from collections.abc import AsyncIterator
 from pathlib import Path
 
-import aio_pika
 import pytest
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -23,9 +21,8 @@ sys.path[:0] = [str(REPO_ROOT / "tests" / "e2e"), str(REPO_ROOT / "tests" / "obs
 from campaign_api.accounts import ACCOUNT_SCOPES, SYSTEM_SCOPES  # noqa: E402
 from campaign_api.main import create_key, seed  # noqa: E402
 from campaign_api.settings import Settings  # noqa: E402
-from dispatch.topology import Topology, delete_topology  # noqa: E402
 from otlp_receiver import RunningReceiver, otlp_receiver  # noqa: E402
-from stack import Stack, service_specs, start, wait_ready  # noqa: E402
+from stack import Stack, running_stack, service_specs  # noqa: E402
 
 WEB_DIR = REPO_ROOT / "web"
 DIST_DIR = WEB_DIR / "dist"
@@ -74,14 +71,5 @@ async def web_stack(
     specs = [dataclasses.replace(spec, env={**spec.env, **extra}) for spec in specs]
     workdir = tmp_path_factory.mktemp("web-e2e-logs")
     running = Stack({}, api_url, grpc_address, queue_prefix, RETRY_DELAYS_S, E2E_API_KEY, seeded_database.system_key)
-    try:
-        for spec in specs:
-            running.services[spec.name] = start(spec, workdir, REPO_ROOT)
-        await wait_ready(list(running.services.values()))
-        yield running
-    finally:
-        await asyncio.to_thread(running.stop)
-        running.kill_leftovers()
-        connection = await aio_pika.connect(amqp_url)
-        async with connection:
-            await delete_topology(await connection.channel(), Topology(queue_prefix, RETRY_DELAYS_S))
+    async with running_stack(running, specs, workdir, REPO_ROOT, amqp_url) as ready:
+        yield ready
