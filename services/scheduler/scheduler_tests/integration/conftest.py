@@ -9,7 +9,6 @@ from contextlib import AbstractAsyncContextManager, asynccontextmanager
 import pytest
 
 from scheduler_tests.integration.contract_server import ContractCampaignApi, serve_app
-from scheduler_tests.integration.real_campaign_api import real_campaign_server
 from scheduler_tests.integration.server_under_test import CampaignServer, ContractServer
 
 
@@ -29,12 +28,12 @@ async def replaying_contract_campaign_server(_: pytest.FixtureRequest) -> AsyncI
         yield ContractServer(state, base_url)
 
 
-# name -> factory, given the test's request so a factory can ask for the fixtures it needs (the real API takes the
-# database and template-svc, started only then); every scenario test runs once per entry
+# name -> factory, given the test's request so a factory can ask for the fixtures it needs; every scenario test runs
+# once per entry. The same scenarios run against the real campaign-api from the repo-wide tests/scheduling, so this
+# service's own suite imports no other service
 SERVERS: dict[str, Callable[[pytest.FixtureRequest], AbstractAsyncContextManager[CampaignServer]]] = {
     "contract": contract_campaign_server,
     "contract-replaying": replaying_contract_campaign_server,
-    "real-campaign-api": real_campaign_server,
 }
 
 

@@ -1,8 +1,8 @@
 """The campaign-api the scenario tests run against, behind one Protocol so it can be swapped.
 
 Two implementations: the contract server (below), which can also inject faults, and the real campaign-api
-(real_campaign_api.py: campaigns created through POST /campaigns, state read through GET /campaigns/{id}).
-conftest.py's SERVERS lists a factory for each, and every scenario runs against all of them.
+(tests/scheduling/real_campaign_api.py: campaigns created through POST /campaigns, state read through GET
+/campaigns/{id}). Every scenario runs against each: here through conftest.py's SERVERS, there by importing them.
 """
 
 from __future__ import annotations

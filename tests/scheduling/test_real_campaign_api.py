@@ -9,8 +9,7 @@ from typing import Any
 import httpx
 import pytest
 from campaign_api.settings import Settings
-
-from scheduler_tests.integration.real_campaign_api import (
+from real_campaign_api import (
     RealServer,
     account_key_of_new_account,
     bearer,

@@ -26,10 +26,9 @@ from campaign_api.accounts import ACCOUNT_SCOPES, SYSTEM_SCOPES
 from campaign_api.main import create_account, create_app, create_key
 from campaign_api.settings import Settings
 from prometheus_client import CollectorRegistry
+from scheduler_tests.integration.server_under_test import CampaignServer
 from service_kit.probe_server import serve_asgi
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
-
-from scheduler_tests.integration.server_under_test import CampaignServer
 
 SEND_PATH = re.compile(r"/campaigns/(\d+)/send")
 REPLAYED_HEADER = b"idempotent-replayed"
