@@ -63,12 +63,10 @@ PROCESSES = (
 
 
 def web_app_line() -> str:
-    """Where the dashboard is (campaign-api serves web/dist under /app/) and which key signs in."""
+    """Where the dashboard is (campaign-api serves web/dist under /app/)."""
     if not (WEB_DIST / "index.html").is_file():
         return f"  {'web app':16} not built: run `make web-build`, then restart"
-    key = os.environ.get("DEV_API_KEY")
-    sign_in = f"sign in with the key {key}" if key else "sign in with an API key (any, while keys are not checked)"
-    return f"  {'web app':16} http://localhost:8080/app/ ({sign_in})"
+    return f"  {'web app':16} http://localhost:8080/app/ (sign in with the demo account's key below)"
 
 
 def docker_engine_answers() -> bool:
