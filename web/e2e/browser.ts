@@ -5,6 +5,7 @@ import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium, type BrowserContext, type Locator, type Page } from 'playwright-core';
+import { afterAll, beforeAll, expect } from 'vitest';
 
 export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 export const BASE_URL = required('E2E_BASE_URL'); // the app, e.g. http://127.0.0.1:PORT/app/
@@ -74,6 +75,27 @@ export async function launch(): Promise<Browser> {
       await context.close();
       await rm(profile, { recursive: true, force: true });
     },
+  };
+}
+
+/**
+ * One browser for the spec file: launched before its tests, closed after them, and the suite fails when the console
+ * showed an error. Returns the page to drive (call it inside a test).
+ */
+export function browserForThisFile(): () => Page {
+  let browser: Browser | undefined;
+  beforeAll(async () => {
+    browser = await launch();
+  });
+  afterAll(async () => {
+    if (browser === undefined) return;
+    const errors = browser.errors;
+    await browser.close();
+    expect(errors, 'the browser console had errors').toEqual([]);
+  });
+  return () => {
+    if (browser === undefined) throw new Error('the browser is launched in beforeAll');
+    return browser.page;
   };
 }
 

@@ -1,24 +1,14 @@
 // The operator's whole path on the real stack: sign in, create a campaign while the preview follows the typing,
 // send it to the seeded customers and watch the progress bar reach done; the customers screens on the way.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { apiGet, BASE_URL, launch, shoot, signIn, text, visible, type Browser } from './browser';
+import { describe, expect, it } from 'vitest';
+import { apiGet, BASE_URL, shoot, signIn, text, visible, browserForThisFile } from './browser';
 
 const NAME = `Dashboard launch ${Date.now().toString(36)}`;
-let browser: Browser;
-
-beforeAll(async () => {
-  browser = await launch();
-});
-
-afterAll(async () => {
-  const errors = browser.errors;
-  await browser.close();
-  expect(errors, 'the browser console had errors').toEqual([]);
-});
+const currentPage = browserForThisFile();
 
 describe('the campaign flow', () => {
   it('signs in and lists the campaigns', async () => {
-    const { page } = browser;
+    const page = currentPage();
     await page.goto(BASE_URL);
     await visible(page.getByLabel('API key'));
     await shoot(page, '01-sign-in');
@@ -29,7 +19,7 @@ describe('the campaign flow', () => {
   });
 
   it('creates a campaign, the preview changing as the template is typed', async () => {
-    const { page } = browser;
+    const page = currentPage();
     await page.getByRole('link', { name: 'New campaign' }).click();
     await visible(page.getByRole('heading', { name: 'New campaign' }));
     await page.getByLabel('Name').fill(NAME);
@@ -55,7 +45,7 @@ describe('the campaign flow', () => {
   });
 
   it('sends it to the seeded customers and watches the progress bar reach done', async () => {
-    const { page } = browser;
+    const page = currentPage();
     const customers = (await apiGet('/customers?page_size=1')) as { pagination: { total_count: number } };
     const recipients = customers.pagination.total_count;
     expect(recipients).toBeGreaterThan(0);
@@ -77,7 +67,7 @@ describe('the campaign flow', () => {
   });
 
   it('finds the campaign in the list by its status', async () => {
-    const { page } = browser;
+    const page = currentPage();
     await page.getByRole('link', { name: '← Campaigns' }).click();
     await page.getByLabel('Status').selectOption('sent');
     await visible(page.getByRole('link', { name: NAME }));
@@ -87,7 +77,7 @@ describe('the campaign flow', () => {
   });
 
   it('edits a scheduled campaign, then takes it off the schedule', async () => {
-    const { page } = browser;
+    const page = currentPage();
     await page.getByLabel('Status').selectOption('scheduled');
     // the previous filter's rows stay until the new page arrives: wait for the scheduled one
     const row = page.getByRole('row').filter({ has: page.locator('.badge-scheduled') }).first();
@@ -114,7 +104,7 @@ describe('the campaign flow', () => {
   });
 
   it('lists the customers and opens one', async () => {
-    const { page } = browser;
+    const page = currentPage();
     await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Customers' }).click();
     await visible(page.getByRole('heading', { name: 'Customers' }));
     await visible(page.getByRole('table'));
@@ -128,7 +118,7 @@ describe('the campaign flow', () => {
   });
 
   it('is keyboard reachable, with a visible focus', async () => {
-    const { page } = browser;
+    const page = currentPage();
     await page.goto(new URL('campaigns', BASE_URL).toString());
     await visible(page.getByRole('table'));
     await page.keyboard.press('Tab');

@@ -1,22 +1,12 @@
 // An invalid template is shown where it is wrong: the placeholder template-svc names is marked in the form.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { BASE_URL, launch, shoot, signIn, text, visible, type Browser } from './browser';
+import { describe, expect, it } from 'vitest';
+import { BASE_URL, shoot, signIn, text, visible, browserForThisFile } from './browser';
 
-let browser: Browser;
-
-beforeAll(async () => {
-  browser = await launch();
-});
-
-afterAll(async () => {
-  const errors = browser.errors;
-  await browser.close();
-  expect(errors, 'the browser console had errors').toEqual([]);
-});
+const currentPage = browserForThisFile();
 
 describe('an invalid template', () => {
   it('shows the error at the placeholder while typing, and again when saving', async () => {
-    const { page } = browser;
+    const page = currentPage();
     await signIn(page);
     await visible(page.getByRole('heading', { name: 'Campaigns' }));
     await page.goto(new URL('campaigns/new', BASE_URL).toString());

@@ -1,22 +1,12 @@
 // A wrong key shows the sign-in again, with the reason, and nothing of the account is shown.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { BASE_URL, launch, shoot, signIn, text, visible, type Browser } from './browser';
+import { describe, expect, it } from 'vitest';
+import { BASE_URL, shoot, signIn, text, visible, browserForThisFile } from './browser';
 
-let browser: Browser;
-
-beforeAll(async () => {
-  browser = await launch();
-});
-
-afterAll(async () => {
-  const errors = browser.errors;
-  await browser.close();
-  expect(errors, 'the browser console had errors').toEqual([]);
-});
+const currentPage = browserForThisFile();
 
 describe('a wrong key', () => {
   it('is refused at the sign-in', async () => {
-    const { page } = browser;
+    const page = currentPage();
     await signIn(page, 'not-a-key-of-anybody');
     await expect.poll(() => text(page.getByRole('alert'))).toContain('That key was not accepted');
     await visible(page.getByLabel('API key'));
@@ -24,7 +14,7 @@ describe('a wrong key', () => {
   });
 
   it('stored in the tab brings the sign-in back on the first call', async () => {
-    const { page } = browser;
+    const page = currentPage();
     await page.goto(BASE_URL);
     await page.evaluate(() => {
       sessionStorage.setItem('campaign-dispatch.api-key', 'revoked-or-unknown');
