@@ -12,6 +12,7 @@ import sys
 from collections.abc import AsyncIterator, Sequence
 from datetime import UTC, datetime
 from types import FrameType, MappingProxyType
+from typing import Any
 
 import psycopg
 from dispatch.relay import RelaySettings, relay_running
@@ -138,40 +139,34 @@ async def purging_idempotency_keys(pool: Pool, settings: Settings) -> AsyncItera
             await task
 
 
-def open_pool(settings: Settings) -> Pool:
-    """The request pool, not open yet: every connection runs as campaign_app (row-level security applies) and
-    speaks UTC, so timestamps leave with +00:00."""
+def _pool(settings: Settings, name: str, min_size: int, max_size: int, **extra: Any) -> Pool:
+    """A pool that is not open yet, on the settings' database; every session speaks UTC (timestamps leave +00:00)."""
     return AsyncConnectionPool(
         str(settings.database_url),
-        min_size=settings.db_pool_min_size,
-        max_size=settings.db_pool_max_size,
+        min_size=min_size,
+        max_size=max_size,
         timeout=settings.db_pool_timeout_s,
         kwargs={"connect_timeout": settings.db_connect_timeout_s, "options": "-c timezone=UTC"},
-        configure=use_app_role,
         # a connection broken by a database restart is replaced before a request gets it
         check=AsyncConnectionPool.check_connection,
         # end the pool's own reconnect backoff (1 s doubling) quickly: the next request then connects at once, so
         # the API and the relay are back within about a second of the database's return
         reconnect_timeout=settings.db_reconnect_timeout_s,
-        name="campaign-api",
+        name=name,
         open=False,
+        **extra,
     )
+
+
+def open_pool(settings: Settings) -> Pool:
+    """The request pool: every connection runs as campaign_app, so row-level security applies."""
+    return _pool(settings, "campaign-api", settings.db_pool_min_size, settings.db_pool_max_size, configure=use_app_role)
 
 
 def open_system_pool(settings: Settings) -> Pool:
-    """The cross-account pool, not open yet, in the owner's role: the outbox relay, the idempotency purge, and the
-    scheduler's due list and account lookup. Small: none of it is per request of an account."""
-    return AsyncConnectionPool(
-        str(settings.database_url),
-        min_size=1,
-        max_size=settings.db_system_pool_max_size,
-        timeout=settings.db_pool_timeout_s,
-        kwargs={"connect_timeout": settings.db_connect_timeout_s, "options": "-c timezone=UTC"},
-        check=AsyncConnectionPool.check_connection,
-        reconnect_timeout=settings.db_reconnect_timeout_s,  # the relay is back within a second, as requests are
-        name="campaign-api-system",
-        open=False,
-    )
+    """The cross-account pool, in the owner's role: the outbox relay, the purges, and the scheduler's due list and
+    account lookup. Small: none of it is per request of an account."""
+    return _pool(settings, "campaign-api-system", 1, settings.db_system_pool_max_size)
 
 
 def database_check(pool: Pool) -> Check:
