@@ -56,7 +56,7 @@ def test_every_table_of_the_spec_exists_with_its_columns(conn: psycopg.Connectio
     [
         ("INSERT INTO campaigns (name, channel, base_template) VALUES ('x', 'email', 'hi')", "campaigns_channel_check"),
         (
-            "INSERT INTO campaigns (name, channel, status, base_template) VALUES ('x', 'sms', 'paused', 'hi')",
+            "INSERT INTO campaigns (name, channel, status, base_template) VALUES ('x', 'sms', 'archived', 'hi')",
             "campaigns_status_check",
         ),
         ("INSERT INTO campaigns (name, channel, base_template) VALUES ('', 'sms', 'hi')", "campaigns_name_length"),
@@ -109,7 +109,7 @@ def test_every_index_the_queries_need_exists(conn: psycopg.Connection) -> None:
         "campaigns_account_status_id_idx",
         "campaigns_account_channel_id_idx",
         "campaigns_due_idx",
-        "outbound_messages_outbox_idx",
+        "outbound_messages_outbox_due_idx",
         "outbound_messages_campaign_status_idx",
         "outbound_messages_campaign_customer_key",
         "customers_account_phone_key",

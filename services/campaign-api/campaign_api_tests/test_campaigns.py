@@ -87,11 +87,12 @@ async def test_campaign_details_carry_stats_by_message_status(
     client: httpx.AsyncClient, db: psycopg.AsyncConnection[tuple[Any, ...]]
 ) -> None:
     campaign = await create_campaign(client, base_template="Hi {first_name}, see {preferred_product}!")
-    ids = [(await create_customer(client))["id"] for _ in range(6)]
+    ids = [(await create_customer(client))["id"] for _ in range(9)]
     send = await client.post(f"/campaigns/{campaign['id']}/send", json={"customer_ids": ids})
     assert send.status_code == 202
-    # what workers would have done by now: two sent, one failed, one in flight
-    for customer_id, status in zip(ids, ["sent", "sent", "failed", "sending"], strict=False):
+    # what workers would have done by now: two sent, one failed, one in flight, three never attempted
+    statuses = ["sent", "sent", "failed", "sending", "suppressed", "expired", "cancelled"]
+    for customer_id, status in zip(ids, statuses, strict=False):
         await db.execute(
             "UPDATE outbound_messages SET status = %s, sent_at = now() WHERE campaign_id = %s AND customer_id = %s",
             (status, campaign["id"], customer_id),
@@ -101,7 +102,16 @@ async def test_campaign_details_carry_stats_by_message_status(
 
     assert response.status_code == 200
     body = response.json()
-    assert body["stats"] == {"total": 6, "pending": 2, "sending": 1, "sent": 2, "failed": 1}
+    assert body["stats"] == {
+        "total": 9,
+        "pending": 2,
+        "sending": 1,
+        "sent": 2,
+        "failed": 1,
+        "suppressed": 1,
+        "expired": 1,
+        "cancelled": 1,
+    }
     assert body["status"] == "sending"
     assert set(body) >= {"id", "name", "channel", "status", "base_template", "scheduled_at", "created_at", "stats"}
     assert body["base_template"] == "Hi {first_name}, see {preferred_product}!"
@@ -110,7 +120,9 @@ async def test_campaign_details_carry_stats_by_message_status(
 async def test_new_campaign_has_zero_stats(client: httpx.AsyncClient) -> None:
     campaign = await create_campaign(client)
     body = (await client.get(f"/campaigns/{campaign['id']}")).json()
-    assert body["stats"] == {"total": 0, "pending": 0, "sending": 0, "sent": 0, "failed": 0}
+    assert body["stats"] == dict.fromkeys(
+        ("total", "pending", "sending", "sent", "failed", "suppressed", "expired", "cancelled"), 0
+    )
 
 
 async def test_unknown_campaign_is_404(client: httpx.AsyncClient) -> None:

@@ -460,7 +460,7 @@ export interface components {
          * @description Mirrors campaigns_status_check.
          * @enum {string}
          */
-        CampaignStatus: "draft" | "scheduled" | "sending" | "sent" | "failed";
+        CampaignStatus: "draft" | "scheduled" | "sending" | "paused" | "sent" | "failed" | "cancelled";
         /** CampaignSummaryBody */
         CampaignSummaryBody: {
             /** Id */
@@ -824,6 +824,24 @@ export interface components {
             sent: number;
             /** Failed */
             failed: number;
+            /**
+             * Suppressed
+             * @description Left out because the recipient opted out (never attempted).
+             * @default 0
+             */
+            suppressed: number;
+            /**
+             * Expired
+             * @description Not sent within the campaign's validity (never attempted).
+             * @default 0
+             */
+            expired: number;
+            /**
+             * Cancelled
+             * @description Ended unsent because the campaign was cancelled.
+             * @default 0
+             */
+            cancelled: number;
         };
         /**
          * UpdateCampaignRequest

@@ -15,12 +15,26 @@ class Channel(StrEnum):
 
 
 class MessageStatus(StrEnum):
-    """Mirrors outbound_messages_status_check: pending → sending → sent | failed (sending → pending on a retry)."""
+    """Mirrors outbound_messages_status_check: pending → sending → sent | failed (sending → pending on a retry).
+
+    A message that is never attempted ends in a terminal status of its own, never counted as failed: suppressed
+    (its recipient opted out), expired (not sent within its campaign's validity), cancelled (its campaign was).
+    """
 
     PENDING = "pending"
     SENDING = "sending"
     SENT = "sent"
     FAILED = "failed"
+    SUPPRESSED = "suppressed"
+    EXPIRED = "expired"
+    CANCELLED = "cancelled"
+
+
+class Category(StrEnum):
+    """Mirrors campaigns_category_check: promotional messages obey send windows; transactional ones do not."""
+
+    PROMOTIONAL = "promotional"
+    TRANSACTIONAL = "transactional"
 
 
 # a campaign is complete when none of its messages is in one of these

@@ -4,15 +4,19 @@ claim and outcome writes, and completion. Nothing else in the platform writes th
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from datetime import datetime
 from typing import Any, Final, TypeAlias
 
 import psycopg
 from psycopg import AsyncConnection, sql
 from psycopg.rows import TupleRow
 
-from dispatch.lifecycle import Channel, ClaimedMessage, Outcome, Recipient, UnpublishedMessage
+from dispatch.lifecycle import Channel, ClaimedMessage, MessageStatus, Outcome, Recipient, UnpublishedMessage
 
 Connection: TypeAlias = AsyncConnection[TupleRow]
+
+# the terminal statuses of a message that was never attempted
+UNSENT_ENDINGS: Final = frozenset({MessageStatus.SUPPRESSED, MessageStatus.EXPIRED, MessageStatus.CANCELLED})
 
 # the relay LISTENs on this channel; the NOTIFY is delivered only when the send's transaction commits
 OUTBOX_CHANNEL: Final = "outbox"
@@ -63,11 +67,12 @@ INSERT_DELIVERED: Final = """
 
 # ---- the relay -------------------------------------------------------------------------------------------------
 
-# served by outbound_messages_outbox_idx; SKIP LOCKED: replicas each take a different batch instead of queueing
+# served by outbound_messages_outbox_due_idx; SKIP LOCKED: replicas each take a different batch instead of
+# queueing. A row whose not_before lies ahead waits (a closed send window, a throttle, a pace): it is not published
 LOCK_UNPUBLISHED: Final = """
     SELECT id, traceparent FROM outbound_messages
-    WHERE published_at IS NULL
-    ORDER BY id
+    WHERE published_at IS NULL AND not_before <= now()
+    ORDER BY not_before, id
     LIMIT %(limit)s
     FOR UPDATE SKIP LOCKED
 """
@@ -134,6 +139,23 @@ MARK_THROTTLED: Final = """
     FROM unnest(%(ids)s::bigint[], %(contents)s::text[], %(segments)s::integer[], %(errors)s::text[])
         AS v(id, content, segments, error)
     WHERE m.id = v.id AND m.status = 'sending'
+"""
+
+# the message may not go yet: free the row, retries unspent, and hand it back to the outbox until `until`; the
+# relay publishes it again then (the worker acks the job, so nothing circles in the broker meanwhile)
+DEFER: Final = """
+    UPDATE outbound_messages m
+    SET status = 'pending', claimed_at = NULL, published_at = NULL, not_before = v.until, last_error = v.reason
+    FROM unnest(%(ids)s::bigint[], %(untils)s::timestamptz[], %(reasons)s::text[]) AS v(id, until, reason)
+    WHERE m.id = v.id AND m.status = 'sending'
+"""
+
+# end messages that will never be attempted (suppressed, expired, cancelled) with the reason
+END_UNSENT: Final = """
+    UPDATE outbound_messages m
+    SET status = %(status)s, last_error = v.reason, claimed_at = NULL
+    FROM unnest(%(ids)s::bigint[], %(reasons)s::text[]) AS v(id, reason)
+    WHERE m.id = v.id AND m.status IN ('pending', 'sending')
 """
 
 MARK_FAILED: Final = """
@@ -281,6 +303,24 @@ async def mark_failed(conn: Connection, outcomes: Sequence[Outcome]) -> None:
     """Record messages that will never be sent."""
     if outcomes:
         await conn.execute(MARK_FAILED, _columns(outcomes, with_errors=True))
+
+
+async def defer(conn: Connection, deferrals: Sequence[tuple[int, datetime, str]]) -> None:
+    """Give claimed messages back to the outbox, retries unspent, to be published at their (id, until, reason)."""
+    if deferrals:
+        ids, untils, reasons = (list(c) for c in zip(*deferrals, strict=True))
+        await conn.execute(DEFER, {"ids": ids, "untils": untils, "reasons": reasons})
+
+
+async def end_unsent(conn: Connection, status: MessageStatus, endings: Sequence[tuple[int, str]]) -> int:
+    """End pending or claimed messages, never attempted, in a terminal status of their own: (id, reason) each."""
+    if status not in UNSENT_ENDINGS:
+        raise ValueError(f"{status} is not a status for a message that was never attempted")
+    if not endings:
+        return 0
+    ids, reasons = (list(c) for c in zip(*endings, strict=True))
+    cur = await conn.execute(END_UNSENT, {"status": str(status), "ids": ids, "reasons": reasons})
+    return cur.rowcount
 
 
 async def complete_campaigns(conn: Connection, campaign_ids: Sequence[int] | None) -> int:

@@ -37,8 +37,10 @@ class CampaignStatus(StrEnum):
     DRAFT = "draft"
     SCHEDULED = "scheduled"
     SENDING = "sending"
+    PAUSED = "paused"
     SENT = "sent"
     FAILED = "failed"
+    CANCELLED = "cancelled"
 
 
 # a campaign may be sent, and edited, only while nothing of it has gone out
@@ -66,6 +68,10 @@ class CampaignStats:
     sending: int
     sent: int
     failed: int
+    # the spec's five counts above; the messages that were never attempted, each counted apart (never as failed)
+    suppressed: int = 0
+    expired: int = 0
+    cancelled: int = 0
 
 
 @dataclass(slots=True)

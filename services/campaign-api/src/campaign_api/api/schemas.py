@@ -273,6 +273,9 @@ class StatsBody(BaseModel):
     sending: int
     sent: int
     failed: int
+    suppressed: int = Field(0, description="Left out because the recipient opted out (never attempted).")
+    expired: int = Field(0, description="Not sent within the campaign's validity (never attempted).")
+    cancelled: int = Field(0, description="Ended unsent because the campaign was cancelled.")
 
 
 class CampaignDetailBody(CampaignBody):

@@ -46,14 +46,17 @@ SELECT_CAMPAIGN: Final = f"SELECT {COLUMNS} FROM campaigns WHERE id = %(id)s"
 # the detail view in one statement: stats are one aggregate over outbound_messages_campaign_status_idx
 SELECT_CAMPAIGN_WITH_STATS: Final = """
     SELECT c.id, c.name, c.channel, c.status, c.base_template, c.scheduled_at, c.created_at, c.audience,
-           c.status_reason, s.total, s.pending, s.sending, s.sent, s.failed
+           c.status_reason, s.total, s.pending, s.sending, s.sent, s.failed, s.suppressed, s.expired, s.cancelled
     FROM campaigns AS c
     CROSS JOIN LATERAL (
         SELECT count(*) AS total,
                count(*) FILTER (WHERE m.status = 'pending') AS pending,
                count(*) FILTER (WHERE m.status = 'sending') AS sending,
                count(*) FILTER (WHERE m.status = 'sent') AS sent,
-               count(*) FILTER (WHERE m.status = 'failed') AS failed
+               count(*) FILTER (WHERE m.status = 'failed') AS failed,
+               count(*) FILTER (WHERE m.status = 'suppressed') AS suppressed,
+               count(*) FILTER (WHERE m.status = 'expired') AS expired,
+               count(*) FILTER (WHERE m.status = 'cancelled') AS cancelled
         FROM outbound_messages AS m
         WHERE m.campaign_id = c.id
     ) AS s
@@ -190,7 +193,7 @@ async def get_with_stats(conn: Connection, campaign_id: int) -> Campaign | None:
     row = await cur.fetchone()
     if row is None:
         return None
-    return campaign_from_row(row, CampaignStats(*(int(n) for n in row[9:14])))
+    return campaign_from_row(row, CampaignStats(*(int(n) for n in row[9:17])))
 
 
 async def lock(conn: Connection, campaign_id: int) -> Campaign | None:
