@@ -1,3 +1,4 @@
+DROP TABLE IF EXISTS inbound_messages;
 CREATE INDEX IF NOT EXISTS outbound_messages_outbox_idx ON outbound_messages (id) WHERE published_at IS NULL;
 DROP INDEX IF EXISTS outbound_messages_outbox_due_idx;
 UPDATE outbound_messages SET status = 'failed' WHERE status IN ('suppressed', 'expired', 'cancelled');

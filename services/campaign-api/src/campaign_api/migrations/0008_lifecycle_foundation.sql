@@ -25,3 +25,33 @@ ALTER TABLE outbound_messages
 -- FOR UPDATE SKIP LOCKED, and the outbox backlog gauge; rows that wait sit at the end of it, in time order
 CREATE INDEX outbound_messages_outbox_due_idx ON outbound_messages (not_before, id) WHERE published_at IS NULL;
 DROP INDEX outbound_messages_outbox_idx;
+
+-- every inbound message (MO) a provider hands over, or a client posts, stored before anything acts on it (the
+-- opt-out keywords read it); phone is E.164, provider names the adapter ('api' when posted through the REST API)
+CREATE TABLE inbound_messages (
+    id                  bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    account_id          bigint NOT NULL DEFAULT current_setting('app.account_id')::bigint
+                            REFERENCES accounts (id) ON DELETE CASCADE,
+    channel             text NOT NULL,
+    phone               text NOT NULL,
+    body                text NOT NULL,
+    provider            text NOT NULL,
+    -- the provider's id of the inbound message: a provider that calls twice stores one row
+    provider_message_id text,
+    received_at         timestamptz NOT NULL DEFAULT now(),
+    CONSTRAINT inbound_messages_channel_check CHECK (channel IN ('sms', 'whatsapp')),
+    CONSTRAINT inbound_messages_phone_e164 CHECK (phone ~ '^\+[1-9][0-9]{6,14}$'),
+    CONSTRAINT inbound_messages_body_length CHECK (char_length(body) <= 4096)
+);
+-- a provider's retried callback is one message
+CREATE UNIQUE INDEX inbound_messages_provider_id_key ON inbound_messages (account_id, provider, provider_message_id)
+    WHERE provider_message_id IS NOT NULL;
+-- serves listings per account, newest first, and per phone
+CREATE INDEX inbound_messages_account_id_idx ON inbound_messages (account_id, id DESC);
+CREATE INDEX inbound_messages_account_phone_idx ON inbound_messages (account_id, phone, id DESC);
+
+GRANT SELECT, INSERT ON inbound_messages TO campaign_app;
+ALTER TABLE inbound_messages ENABLE ROW LEVEL SECURITY;
+CREATE POLICY account_isolation ON inbound_messages TO campaign_app
+    USING (account_id = nullif(current_setting('app.account_id', true), '')::bigint)
+    WITH CHECK (account_id = nullif(current_setting('app.account_id', true), '')::bigint);
