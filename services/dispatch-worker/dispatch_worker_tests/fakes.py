@@ -59,12 +59,15 @@ class InMemoryJobQueue:
     async def ack(self, jobs: Sequence[Job]) -> None:
         """Forget the jobs."""
         for job in jobs:
-            self.acked.append(self.held.pop(job.delivery_id))
+            if (held := self.held.pop(job.delivery_id, None)) is not None:  # an acked job is acked once
+                self.acked.append(held)
 
     async def release(self, jobs: Sequence[Job]) -> None:
         """Back to the head of the work queue, flagged redelivered like the broker does."""
         for job in reversed(jobs):
-            held = self.held.pop(job.delivery_id)
+            held = self.held.pop(job.delivery_id, None)
+            if held is None:  # already acked: nothing to give back, as with the broker
+                continue
             self.ready.appendleft(
                 Job(next(self._ids), held.outbound_message_id, held.body, held.headers, True, held.poison_reason)
             )

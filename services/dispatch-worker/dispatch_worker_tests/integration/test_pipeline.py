@@ -239,7 +239,8 @@ async def test_sigterm_mid_batch_finishes_the_batches_in_hand_and_nothing_is_sen
     settings = {"MOCK_SUCCESS_PROBABILITY": "1.0", "MOCK_LATENCY": "uniform", "MOCK_LATENCY_MEAN_MS": "100"}
     first = start_worker(database_url, amqp_url, template_svc_addr, topology, log_path, **settings)
     async with running_relay(pool, amqp_url, topology):
-        for _ in range(600):
+        # the worker's start (its imports) can take many seconds on a loaded machine: wait for its sends, generously
+        for _ in range(6000):
             if log_path.exists() and len(log_path.read_text().splitlines()) >= 50:
                 break
             await asyncio.sleep(0.01)

@@ -26,7 +26,7 @@ class Settings(ServiceSettings):
     queue_prefix: str = "campaign_sends"  # env QUEUE_PREFIX
     retry_delays_s: tuple[float, ...] = (5.0, 30.0, 120.0)  # env RETRY_DELAYS_S='[5,30,120]'; one tier each
     prefetch: int = Field(default=512, ge=1)  # unacked jobs the broker hands this worker
-    concurrency: int = Field(default=4, ge=1)  # micro-batches worked at once
+    concurrency: int = Field(default=16, ge=1)  # micro-batches worked at once (a slow send holds only one)
     batch_size: int = Field(default=128, ge=1)  # jobs per micro-batch (128 measured best on 2 cores)
     batch_wait_ms: float = Field(default=5.0, ge=0)  # how long a batch waits to fill
     render_deadline_s: float = Field(default=2.0, gt=0)

@@ -55,45 +55,66 @@ class PlatformBackoff:
 
 @dataclass
 class Consumer:
-    """Runs `concurrency` loops; each takes a micro-batch, delivers it, and on platform failure requeues it."""
+    """Takes micro-batches from the queue and works up to `concurrency` of them at once, each in its own task.
+
+    The intake never waits for a batch to finish: a batch whose last message waits on a slow provider holds one of
+    the `concurrency` places and that message's prefetch slot, while its other messages are recorded and acked and
+    new batches keep coming. On a platform failure a batch's unacked jobs go back to the queue and intake pauses.
+    """
 
     queue: JobQueue
     deliver: Callable[[Sequence[Job]], Awaitable[None]]
     batch_size: int = 64
     batch_wait_s: float = 0.005
-    concurrency: int = 4
+    concurrency: int = 16
     backoff: PlatformBackoff = field(default_factory=PlatformBackoff)
     stop: asyncio.Event = field(default_factory=asyncio.Event)
 
     async def run(self) -> None:
-        """Work batches until `stop` is set and the intake is drained."""
-        await asyncio.gather(*(self._loop() for _ in range(self.concurrency)))
+        """Work batches until `stop` is set and the intake is drained; then wait for the batches in hand."""
+        places = asyncio.Semaphore(self.concurrency)
+        working: set[asyncio.Task[None]] = set()
 
-    async def _loop(self) -> None:
+        def finished(task: asyncio.Task[None]) -> None:
+            working.discard(task)
+            places.release()
+
+        try:
+            while True:
+                await self.backoff.wait(self.stop)
+                await places.acquire()
+                jobs = await self.queue.receive(self.batch_size, self.batch_wait_s)
+                if not jobs:
+                    places.release()
+                    if self.stop.is_set():
+                        return
+                    await asyncio.sleep(0)  # an adapter answering [] without waiting must not starve the event loop
+                    continue
+                task = asyncio.create_task(self._work(jobs))
+                working.add(task)
+                task.add_done_callback(finished)
+        finally:
+            if working:
+                await asyncio.gather(*working, return_exceptions=True)
+
+    async def _work(self, jobs: Sequence[Job]) -> None:
         loop = asyncio.get_running_loop()
-        while True:
-            await self.backoff.wait(self.stop)
-            jobs = await self.queue.receive(self.batch_size, self.batch_wait_s)
-            if not jobs:
-                if self.stop.is_set():
-                    return
-                await asyncio.sleep(0)  # an adapter answering [] without waiting must not starve the event loop
-                continue
-            try:
-                await self.deliver(jobs)
-                self.backoff.succeeded()
-            except PlatformUnavailable as exc:
-                # not the messages' fault: requeue them untouched (no retry spent) and pause every loop
-                log.warning("platform unavailable; pausing consumption", extra={"error": exc.code, "jobs": len(jobs)})
-                await self._release(jobs)
-                self.backoff.failed(loop.time())
-            except Exception:
-                # a bug or a lost broker channel must not ack anything: requeue, pause, try again
-                log.exception("batch failed; requeued")
-                await self._release(jobs)
-                self.backoff.failed(loop.time())
+        try:
+            await self.deliver(jobs)
+            self.backoff.succeeded()
+        except PlatformUnavailable as exc:
+            # not the messages' fault: requeue them untouched (no retry spent) and pause the intake
+            log.warning("platform unavailable; pausing consumption", extra={"error": exc.code, "jobs": len(jobs)})
+            await self._release(jobs)
+            self.backoff.failed(loop.time())
+        except Exception:
+            # a bug or a lost broker channel must not ack anything more: requeue, pause, try again
+            log.exception("batch failed; requeued")
+            await self._release(jobs)
+            self.backoff.failed(loop.time())
 
     async def _release(self, jobs: Sequence[Job]) -> None:
+        # jobs the batch already acked are no longer held: releasing them is a no-op
         try:
             await self.queue.release(jobs)
         except Exception:

@@ -67,6 +67,9 @@ class Deliver:
     metrics: WorkerMetrics
     claim_lease_s: float = 60.0
     outcome_write_backoff_max_s: float = 1.0
+    # outcomes are written as sends complete: at most this many per write, or what completed within this time
+    record_batch: int = 64
+    record_wait_s: float = 0.01
 
     async def __call__(self, jobs: Sequence[Job]) -> None:
         """Work `jobs` to an outcome and ack them; raises PlatformUnavailable with nothing acked or spent."""
@@ -111,16 +114,14 @@ class Deliver:
             await self.queue.dead_letter(unknown, DeadLetterReason.POISON, "no such outbound message")
             self.metrics.dead_lettered.labels(DeadLetterReason.POISON).inc(len(poison) + len(unknown))
 
-        attempts: list[_Attempt] = []
+        # finished elsewhere, held by a live worker, or poison (dead-lettered above): ack now, without sending
+        claimed_ids = {m.id for m in claimed}
+        await self.queue.ack([j for i, js in by_id.items() if i not in claimed_ids for j in js] + poison)
         if claimed:
             texts = await self._render(claimed)
-            attempts = await self._send_all(claimed, texts, {i: contexts[js[0].delivery_id] for i, js in by_id.items()})
-            await self._record(attempts)
-            await self._forward(attempts, by_id)
-        # finished elsewhere, or held by a live worker: ack without sending (duplicate delivery)
-        await self.queue.ack(jobs)
-        if attempts:
-            await self._complete({a.message.campaign_id for a in attempts})
+            contexts_by_id = {i: contexts[js[0].delivery_id] for i, js in by_id.items()}
+            await self._send_and_record(claimed, texts, contexts_by_id, by_id)
+            await self._complete({m.campaign_id for m in claimed})
 
     async def _render(self, claimed: Sequence[ClaimedMessage]) -> dict[int, Rendered | None]:
         """Render each (template, channel) group with one RenderBatch; None for a template template-svc refuses."""
@@ -153,10 +154,38 @@ class Deliver:
             # the redelivered jobs take the 'sending' rows over anyway (redelivered flag or lease)
             log.warning("could not release claims", extra={"messages": len(ids)})
 
-    async def _send_all(
-        self, claimed: Sequence[ClaimedMessage], texts: dict[int, Rendered | None], contexts: dict[int, Context]
-    ) -> list[_Attempt]:
-        return list(await asyncio.gather(*(self._send_one(m, texts[m.id], contexts[m.id]) for m in claimed)))
+    async def _send_and_record(
+        self,
+        claimed: Sequence[ClaimedMessage],
+        texts: dict[int, Rendered | None],
+        contexts: dict[int, Context],
+        by_id: dict[int, list[Job]],
+    ) -> None:
+        """Send every message at once and record outcomes as the sends complete, micro-batched by count or time.
+
+        No barrier: a slow provider answer holds only its own message; the ones that finished are recorded,
+        forwarded and acked meanwhile, so a crash resends at most what was in flight and unrecorded.
+        """
+        loop = asyncio.get_running_loop()
+        in_flight = {asyncio.ensure_future(self._send_one(m, texts[m.id], contexts[m.id])) for m in claimed}
+        ready: list[_Attempt] = []
+        first_ready_at = 0.0
+        while in_flight:
+            timeout = None if not ready else max(0.0, first_ready_at + self.record_wait_s - loop.time())
+            done, in_flight = await asyncio.wait(in_flight, timeout=timeout, return_when=asyncio.FIRST_COMPLETED)
+            if done and not ready:
+                first_ready_at = loop.time()
+            ready.extend(task.result() for task in done)
+            due = loop.time() >= first_ready_at + self.record_wait_s
+            if ready and (not in_flight or len(ready) >= self.record_batch or due):
+                await self._settle(ready, by_id)
+                ready = []
+
+    async def _settle(self, attempts: Sequence[_Attempt], by_id: dict[int, list[Job]]) -> None:
+        """Record the attempts in one transaction, republish or dead-letter the failures, then ack their jobs."""
+        await self._record(attempts)
+        await self._forward(attempts, by_id)
+        await self.queue.ack([j for a in attempts for j in by_id[a.message.id]])
 
     async def _send_one(self, message: ClaimedMessage, rendered: Rendered | None, context: Context) -> _Attempt:
         provider = self.sender.provider
