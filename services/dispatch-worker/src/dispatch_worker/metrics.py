@@ -19,6 +19,8 @@ class WorkerMetrics:
     send_duration: Histogram
     queue_depth: Gauge
     batch_size: Histogram
+    provider_send_duration: Histogram
+    provider_throttles: Counter
 
     @classmethod
     def register(cls, registry: CollectorRegistry) -> WorkerMetrics:
@@ -31,4 +33,6 @@ class WorkerMetrics:
             send_duration=catalogue.SEND_DURATION.histogram(registry),
             queue_depth=catalogue.QUEUE_DEPTH.gauge(registry),
             batch_size=catalogue.BATCH_SIZE.histogram(registry),
+            provider_send_duration=catalogue.PROVIDER_SEND_DURATION.histogram(registry),
+            provider_throttles=catalogue.PROVIDER_THROTTLES.counter(registry),
         )
