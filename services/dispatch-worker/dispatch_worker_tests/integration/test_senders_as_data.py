@@ -25,7 +25,7 @@ from dispatch_worker_tests.db_rows import create_sender, seed_campaign, use_acco
 from dispatch_worker_tests.fakes import FakeRenderer, InMemoryJobQueue, ScriptedSender
 from dispatch_worker_tests.provider_fakes import FakeAfricasTalking, serving
 
-TAKE = "SELECT wait_s, rate_per_s FROM take_sender_tokens(%s, %s, %s)"
+TAKE = "SELECT wait_s, rate_per_s FROM take_sender_tokens(%s, %s, %s, 1000)"
 
 
 @pytest.fixture
@@ -211,3 +211,32 @@ async def test_a_throttled_answer_keeps_the_retries_and_halves_the_senders_rate(
     assert [tier for _, tier in queue.retries] == [1]
     assert metrics.provider_throttles.labels("aggregator")._value.get() == 1
     assert (await asyncio.to_thread(take, database_url, sender_id, 1, 40))[1] == 20.0
+
+
+async def test_a_batch_whose_sender_is_booked_far_ahead_goes_back_to_the_outbox_without_sending(
+    pool: AsyncConnectionPool, database_url: str, registries: list[AdapterRegistry]
+) -> None:
+    sender_id = await create_sender(database_url, provider="mock", throughput_per_s=1)
+    campaign_id, ids = await seed_campaign(database_url, 2, sender_id=sender_id)
+    take(database_url, sender_id, 120, 1)  # another replica booked the next two minutes
+    queue = InMemoryJobQueue()
+    mock = ScriptedSender(provider="mock")
+    registries.append(AdapterRegistry(Settings(), mock, {}))
+    choice = SenderChoice(pool, registries[-1], ScriptedSender(), max_pacing_wait_s=5)
+    metrics = WorkerMetrics.register(CollectorRegistry())
+    deliver = Deliver(pool, queue, FakeRenderer(), mock, RetryPolicy((5.0,)), metrics, choice=choice)
+    for i in ids:
+        queue.put(encode_job(i))
+    await deliver(await queue.receive(10, 0))
+    assert mock.sent == []  # nothing went out, nothing is held
+    assert len(queue.acked) == 2 and not queue.retries and not queue.dead
+    async with pool.connection() as conn:
+        cur = await conn.execute(
+            "SELECT status, retry_count, published_at IS NULL, extract(epoch FROM not_before - now())"
+            " FROM outbound_messages WHERE campaign_id = %s",
+            (campaign_id,),
+        )
+        rows = await cur.fetchall()
+    # pending in the outbox until the bucket frees, about two minutes on, retries unspent
+    assert [(r[0], r[1], r[2]) for r in rows] == [("pending", 0, True)] * 2
+    assert all(100 < float(r[3]) <= 121 for r in rows)

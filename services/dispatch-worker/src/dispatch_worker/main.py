@@ -150,7 +150,7 @@ async def run(settings: Settings, stop: asyncio.Event | None = None) -> None:
             policy=RetryPolicy(settings.retry_delays_s),
             metrics=metrics,
             claim_lease_s=settings.claim_lease_s,
-            choice=SenderChoice(pool, registry, sender, settings.throttle_slowdown_s),
+            choice=SenderChoice(pool, registry, sender, settings.throttle_slowdown_s, settings.max_pacing_wait_s),
         )
         consumer = Consumer(
             queue=queue,

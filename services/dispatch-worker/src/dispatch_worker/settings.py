@@ -63,6 +63,8 @@ class Settings(ServiceSettings):
     provider_max_connections: int = Field(default=32, ge=1)  # pooled keep-alive connections per sender
     provider_connect_retries: int = Field(default=2, ge=0)  # a refused connect is retried (nothing was sent)
     throttle_slowdown_s: float = Field(default=30.0, gt=0)  # a throttled sender runs at half its rate this long
+    # a batch waits at most this long for its sender's tokens, holding its claims; beyond, it goes back to the outbox
+    max_pacing_wait_s: float = Field(default=10.0, gt=0)  # env MAX_PACING_WAIT_S
     # the mock sender
     mock_success_probability: float = Field(default=0.92, ge=0, le=1)
     mock_latency: Literal["fixed", "uniform", "lognormal"] = "lognormal"

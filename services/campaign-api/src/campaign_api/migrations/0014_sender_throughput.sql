@@ -17,10 +17,12 @@ CREATE TABLE sender_throughput (
 
 -- Take `p_tokens` (SMS: the message's segments; WhatsApp: 1 per message) for a sender whose limit is `p_rate` per
 -- second. Answers how long the caller waits before the first of them may go (0 when the bucket is idle) and the
--- rate it was charged at: the caller spaces its messages at that rate from there. One row lock per call.
+-- rate it was charged at: the caller spaces its messages at that rate from there. When the wait would exceed
+-- `p_max_wait_s` nothing is taken (taken = false): the caller hands its messages back until then instead of
+-- holding them. One row lock per call.
 CREATE FUNCTION take_sender_tokens(
-    p_sender_id bigint, p_tokens double precision, p_rate double precision,
-    OUT wait_s double precision, OUT rate_per_s double precision
+    p_sender_id bigint, p_tokens double precision, p_rate double precision, p_max_wait_s double precision,
+    OUT wait_s double precision, OUT rate_per_s double precision, OUT taken boolean
 ) LANGUAGE plpgsql AS $$
 DECLARE
     v_next timestamptz;
@@ -37,9 +39,12 @@ BEGIN
     v_now := clock_timestamp();  -- read after the lock: a wait for it is no credit
     rate_per_s := CASE WHEN v_slow > v_now THEN p_rate / 2 ELSE p_rate END;
     v_start := greatest(v_next, v_now);  -- an idle bucket saves nothing up: no burst above the rate
-    UPDATE sender_throughput SET next_free_at = v_start + make_interval(secs => p_tokens / rate_per_s)
-    WHERE sender_id = p_sender_id;
     wait_s := extract(epoch FROM v_start - v_now);
+    taken := wait_s <= p_max_wait_s;
+    IF taken THEN
+        UPDATE sender_throughput SET next_free_at = v_start + make_interval(secs => p_tokens / rate_per_s)
+        WHERE sender_id = p_sender_id;
+    END IF;
 END
 $$;
 

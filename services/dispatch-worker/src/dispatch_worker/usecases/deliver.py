@@ -23,7 +23,7 @@ from dispatch_worker.domain import Job, OutgoingMessage, Rendered, RetryPolicy, 
 from dispatch_worker.errors import DatabaseUnavailable, InvalidTemplate
 from dispatch_worker.metrics import WorkerMetrics
 from dispatch_worker.ports import JobQueue, Sender, TemplateRenderer
-from dispatch_worker.usecases.sender_choice import Route, SenderChoice
+from dispatch_worker.usecases.sender_choice import Pacing, Route, SenderChoice
 
 log = logging.getLogger(__name__)
 tracer = trace.get_tracer("dispatch_worker")
@@ -165,10 +165,14 @@ class Deliver:
     async def _send_all(
         self, claimed: Sequence[ClaimedMessage], texts: dict[int, Rendered | None], contexts: dict[int, Context]
     ) -> list[_Attempt]:
-        routes, delays = await self._route(claimed, texts)
+        routes, pacing = await self._route(claimed, texts)
         attempts = list(
             await asyncio.gather(
-                *(self._send_one(m, texts[m.id], contexts[m.id], routes.get(m.id), delays.get(m.id)) for m in claimed)
+                *(
+                    self._send_one(m, texts[m.id], contexts[m.id], routes.get(m.id), pacing.delays.get(m.id))
+                    for m in claimed
+                    if m.id not in pacing.deferred
+                )
             )
         )
         if self.choice is not None:
@@ -182,10 +186,11 @@ class Deliver:
 
     async def _route(
         self, claimed: Sequence[ClaimedMessage], texts: dict[int, Rendered | None]
-    ) -> tuple[dict[int, Route], dict[int, float]]:
-        """Each message's sender and how long it waits for its tokens (senders as data; none without `choice`)."""
+    ) -> tuple[dict[int, Route], Pacing]:
+        """Each message's sender and how long it waits for its tokens (senders as data; none without `choice`).
+        Messages whose sender is booked too far ahead go back to the outbox until then, retries unspent."""
         if self.choice is None:
-            return {}, {}
+            return {}, Pacing()
         routes = await self._platform_call(self.choice.routes(claimed), claimed)
         # SMS spends one token per segment, WhatsApp one per message; a refused template spends nothing
         tokens = {
@@ -193,8 +198,15 @@ class Deliver:
             for m in claimed
             if (rendered := texts[m.id]) is not None
         }
-        delays = await self._platform_call(self.choice.pace(tokens, routes), claimed)
-        return routes, delays
+        pacing = await self._platform_call(self.choice.pace(tokens, routes), claimed)
+        if pacing.deferred:
+            await self._platform_call(self._defer_paced(pacing), claimed)
+        return routes, pacing
+
+    async def _defer_paced(self, pacing: Pacing) -> None:
+        reason = "waiting for the sender's throughput"
+        async with self.pool.connection() as conn, conn.transaction():
+            await outbound_messages.defer(conn, [(i, until, reason) for i, until in pacing.deferred.items()])
 
     async def _platform_call(self, call: Awaitable[T], claimed: Sequence[ClaimedMessage]) -> T:
         """Await a database call of the sender choice; when PostgreSQL is away the claims go back, retries unspent."""

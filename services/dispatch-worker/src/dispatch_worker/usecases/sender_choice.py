@@ -13,7 +13,8 @@ from __future__ import annotations
 import itertools
 from collections import defaultdict
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Final
 
 from dispatch.lifecycle import Channel, ClaimedMessage
@@ -44,7 +45,10 @@ OPEN_SERVICE_WINDOWS: Final = """
                     AND i.received_at > now() - interval '24 hours')
 """
 
-TAKE_TOKENS: Final = "SELECT wait_s, rate_per_s FROM take_sender_tokens(%(sender_id)s, %(tokens)s, %(rate)s)"
+TAKE_TOKENS: Final = """
+    SELECT wait_s, rate_per_s, taken, clock_timestamp() + make_interval(secs => wait_s)
+    FROM take_sender_tokens(%(sender_id)s, %(tokens)s, %(rate)s, %(max_wait_s)s)
+"""
 SLOW_SENDER: Final = "SELECT slow_sender(%(sender_id)s, %(for_s)s)"
 
 
@@ -64,6 +68,14 @@ class Route:
 
 
 @dataclass(frozen=True, slots=True)
+class Pacing:
+    """Per message: seconds to wait before sending, or (deferred) the time to hand it back to the outbox until."""
+
+    delays: dict[int, float] = field(default_factory=dict)
+    deferred: dict[int, datetime] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
 class SenderChoice:
     """Routes and paces a batch's messages; the deliver use case calls it between rendering and sending."""
 
@@ -71,6 +83,8 @@ class SenderChoice:
     registry: AdapterRegistry
     platform: Sender  # the configured SENDER, for campaigns whose account has no sender for the channel
     throttle_slowdown_s: float = 30.0
+    # a batch holds its claims while it waits for its tokens; a longer wait hands the messages back to the outbox
+    max_pacing_wait_s: float = 10.0
 
     async def routes(self, claimed: Sequence[ClaimedMessage]) -> dict[int, Route]:
         """Each message's route, from one query (two when the batch holds WhatsApp messages)."""
@@ -97,9 +111,10 @@ class SenderChoice:
             routes[m.id] = Route(sender, row, m.id in open_windows)
         return routes
 
-    async def pace(self, tokens: dict[int, float], routes: dict[int, Route]) -> dict[int, float]:
+    async def pace(self, tokens: dict[int, float], routes: dict[int, Route]) -> Pacing:
         """How long each message waits before it may go (seconds from now): one bucket call per sender for all
-        its messages' tokens, then the messages one after another at the rate the bucket charged."""
+        its messages' tokens, then the messages one after another at the rate the bucket charged. A sender booked
+        further ahead than `max_pacing_wait_s` takes nothing: its messages are deferred until its bucket frees."""
         by_sender: dict[int, list[int]] = defaultdict(list)
         rows: dict[int, SenderRow] = {}
         for message_id, spent in tokens.items():
@@ -107,24 +122,30 @@ class SenderChoice:
             if row is not None and spent > 0:
                 by_sender[row.id].append(message_id)
                 rows[row.id] = row
-        delays: dict[int, float] = {}
+        pacing = Pacing()
         if not by_sender:
-            return delays
+            return pacing
         async with self.pool.connection() as conn:
             for sender_id, ids in sorted(by_sender.items()):
                 params = {
                     "sender_id": sender_id,
                     "tokens": sum(tokens[i] for i in ids),
                     "rate": rows[sender_id].throughput_per_s,
+                    "max_wait_s": self.max_pacing_wait_s,
                 }
                 async with conn.transaction():  # the bucket's row lock ends with each call
                     cur = await conn.execute(TAKE_TOKENS, params)
                     answer = await cur.fetchone()
                 assert answer is not None  # a function call always answers a row
-                wait_s, rate = float(answer[0]), float(answer[1])
+                wait_s, rate, taken, free_at = float(answer[0]), float(answer[1]), bool(answer[2]), answer[3]
+                if not taken:
+                    pacing.deferred.update((i, free_at) for i in ids)
+                    continue
                 starts = itertools.accumulate((tokens[i] for i in ids[:-1]), initial=0.0)
-                delays.update((i, max(0.0, wait_s + before / rate)) for i, before in zip(ids, starts, strict=True))
-        return delays
+                pacing.delays.update(
+                    (i, max(0.0, wait_s + before / rate)) for i, before in zip(ids, starts, strict=True)
+                )
+        return pacing
 
     async def slow_down(self, sender_ids: set[int]) -> None:
         """The provider throttled these senders: halve their rates for a while, on every replica."""
