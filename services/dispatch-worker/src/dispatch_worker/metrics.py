@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Final
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 from service_kit import metric_catalogue as catalogue
+
+# the provider adapters (senders_provider_check): their series exist from the start, at zero
+PROVIDERS: Final = ("mock", "kannel", "aggregator", "whatsapp")
 
 
 @dataclass(frozen=True, slots=True)
@@ -25,7 +29,7 @@ class WorkerMetrics:
     @classmethod
     def register(cls, registry: CollectorRegistry) -> WorkerMetrics:
         """Create every metric in `registry` (tests pass a private one)."""
-        return cls(
+        metrics = cls(
             sent=catalogue.MESSAGES_SENT.counter(registry),
             failed=catalogue.MESSAGES_FAILED.counter(registry),
             retried=catalogue.MESSAGES_RETRIED.counter(registry),
@@ -36,3 +40,7 @@ class WorkerMetrics:
             provider_send_duration=catalogue.PROVIDER_SEND_DURATION.histogram(registry),
             provider_throttles=catalogue.PROVIDER_THROTTLES.counter(registry),
         )
+        for provider in PROVIDERS:
+            metrics.provider_send_duration.labels(provider)
+            metrics.provider_throttles.labels(provider)
+        return metrics
