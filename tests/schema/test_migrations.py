@@ -204,3 +204,23 @@ def test_the_sender_throughput_migration_rolls_back_cleanly_and_applies_again(da
         conn.execute(forward)
         assert conn.execute("SELECT to_regclass('sender_throughput') IS NOT NULL").fetchone() == (True,)
         conn.rollback()  # the session's database keeps its schema as migrated
+
+
+@pytest.mark.parametrize(
+    ("template", "language", "constraint"),
+    [
+        ("Campaign Update", "en_US", "senders_whatsapp_template_format"),
+        ("x" * 513, "en_US", "senders_whatsapp_template_format"),
+        ("campaign_update", "english", "senders_whatsapp_template_language_format"),
+    ],
+)
+def test_a_senders_whatsapp_template_is_a_template_name_in_a_language_code(
+    conn: psycopg.Connection, template: str, language: str, constraint: str
+) -> None:
+    with pytest.raises(psycopg.errors.CheckViolation) as caught:
+        conn.execute(
+            "INSERT INTO senders (name, channel, provider, address, callback_token, whatsapp_template,"
+            " whatsapp_template_language) VALUES ('wa', 'whatsapp', 'whatsapp', '1065', 'tok', %s, %s)",
+            (template, language),
+        )
+    assert caught.value.diag.constraint_name == constraint

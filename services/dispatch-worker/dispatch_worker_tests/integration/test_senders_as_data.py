@@ -23,7 +23,7 @@ from psycopg_pool import AsyncConnectionPool
 
 from dispatch_worker_tests.db_rows import create_sender, seed_campaign, use_account
 from dispatch_worker_tests.fakes import FakeRenderer, InMemoryJobQueue, ScriptedSender
-from dispatch_worker_tests.provider_fakes import FakeAfricasTalking, serving
+from dispatch_worker_tests.provider_fakes import FakeAfricasTalking, FakeWhatsAppCloud, serving
 
 TAKE = "SELECT wait_s, rate_per_s FROM take_sender_tokens(%s, %s, %s, 1000)"
 
@@ -240,3 +240,37 @@ async def test_a_batch_whose_sender_is_booked_far_ahead_goes_back_to_the_outbox_
     # pending in the outbox until the bucket frees, about two minutes on, retries unspent
     assert [(r[0], r[1], r[2]) for r in rows] == [("pending", 0, True)] * 2
     assert all(100 < float(r[3]) <= 121 for r in rows)
+
+
+async def test_whatsapp_sends_free_text_inside_the_window_and_the_senders_template_outside_it(
+    pool: AsyncConnectionPool, database_url: str, account: str, registries: list[AdapterRegistry]
+) -> None:
+    cloud = FakeWhatsAppCloud()
+    sender_id = await create_sender(
+        database_url, provider="whatsapp", channel="whatsapp", address=cloud.phone_number_id,
+        credentials_ref="WA_TOKEN", whatsapp_template="campaign_update", account=account,
+    )  # fmt: skip
+    campaign_id, ids = await seed_campaign(database_url, 2, channel="whatsapp", sender_id=sender_id, account=account)
+    async with await psycopg.AsyncConnection.connect(database_url) as conn:
+        await use_account(conn, account)
+        cur = await conn.execute(
+            "SELECT cu.phone FROM outbound_messages m JOIN customers cu ON cu.id = m.customer_id"
+            " WHERE m.campaign_id = %s ORDER BY m.id",
+            (campaign_id,),
+        )
+        replied, silent = [str(r[0]) for r in await cur.fetchall()]
+        await conn.execute(
+            "INSERT INTO inbound_messages (channel, phone, body, provider) VALUES ('whatsapp', %s, 'hi', 'whatsapp')",
+            (replied,),
+        )
+    with serving(cloud.app()) as base:
+        settings = Settings(whatsapp_api_url=f"{base}/v21.0")
+        deliver, queue, _ = build(pool, settings, {"WA_TOKEN": cloud.access_token}, registries)
+        for i in ids:
+            queue.put(encode_job(i))
+        await deliver(await queue.receive(10, 0))
+    kinds = {r["to"]: r["type"] for r in cloud.requests}
+    assert kinds == {replied: "text", silent: "template"}
+    rows = await message_rows(pool, ids)
+    assert [r[:2] for r in rows] == [("sent", "whatsapp")] * 2
+    assert all(str(r[2]).startswith("wamid.") and r[3] == sender_id for r in rows)

@@ -64,6 +64,6 @@ ALTER TABLE senders
     ADD COLUMN whatsapp_template text,
     ADD COLUMN whatsapp_template_language text,
     ADD CONSTRAINT senders_whatsapp_template_format
-        CHECK (whatsapp_template IS NULL OR whatsapp_template ~ '^[a-z0-9_]{1,512}$'),
+        CHECK (whatsapp_template IS NULL OR (whatsapp_template ~ '^[a-z0-9_]+$' AND char_length(whatsapp_template) <= 512)),
     ADD CONSTRAINT senders_whatsapp_template_language_format
         CHECK (whatsapp_template_language IS NULL OR whatsapp_template_language ~ '^[a-z]{2,3}(_[A-Z]{2})?$');
