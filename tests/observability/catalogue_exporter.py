@@ -27,6 +27,7 @@ CATALOGUE: Final[Mapping[str, tuple[str, ...]]] = {
     service: tuple(spec.name for spec in specs) for service, specs in catalogue.BY_SERVICE.items()
 }
 CHANNELS: Final = ("sms", "whatsapp")
+PROVIDERS: Final = ("kannel", "aggregator", "whatsapp")
 QUEUE_PREFIX: Final = "campaign_sends"
 ROUTES: Final = ("/campaigns", "/campaigns/{campaign_id}", "/campaigns/{campaign_id}/send")
 GRPC_METHODS: Final = ("RenderBatch", "Render", "Validate")
@@ -88,9 +89,14 @@ class DispatchWorkerMetrics:
         self.send_duration = catalogue.SEND_DURATION.histogram(r)
         self.queue_depth = catalogue.QUEUE_DEPTH.gauge(r)
         self.batch_size = catalogue.BATCH_SIZE.histogram(r)
+        self.provider_send_duration = catalogue.PROVIDER_SEND_DURATION.histogram(r)
+        self.provider_throttles = catalogue.PROVIDER_THROTTLES.counter(r)
 
     def tick(self, n: int) -> None:
         """One slice of dispatch: 20% final failures, a growing DLQ, a work queue that only grows."""
+        for provider in PROVIDERS:
+            self.provider_send_duration.labels(provider).observe(0.08)
+            self.provider_throttles.labels(provider).inc()
         for channel in CHANNELS:
             self.sent.labels(channel).inc(4)
             self.failed.labels(channel).inc()

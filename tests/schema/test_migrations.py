@@ -192,3 +192,35 @@ def test_rows_from_before_accounts_move_to_one_default_account(tmp_path: Path) -
         for table in ("customers", "campaigns", "outbound_messages", "idempotency_keys"):
             owners = conn.execute(f"SELECT DISTINCT account_id FROM {table}").fetchall()
             assert owners == [(accounts[0][0],)], table
+
+
+def test_the_sender_throughput_migration_rolls_back_cleanly_and_applies_again(database_url: str) -> None:
+    forward = (PACKAGED / "0014_sender_throughput.sql").read_text()
+    rollback = (PACKAGED / "0014_sender_throughput.rollback.sql").read_text()
+    with psycopg.connect(database_url) as conn:
+        conn.execute(rollback)
+        tables = conn.execute("SELECT to_regclass('sender_throughput'), to_regproc('take_sender_tokens')").fetchone()
+        assert tables == (None, None)
+        conn.execute(forward)
+        assert conn.execute("SELECT to_regclass('sender_throughput') IS NOT NULL").fetchone() == (True,)
+        conn.rollback()  # the session's database keeps its schema as migrated
+
+
+@pytest.mark.parametrize(
+    ("template", "language", "constraint"),
+    [
+        ("Campaign Update", "en_US", "senders_whatsapp_template_format"),
+        ("x" * 513, "en_US", "senders_whatsapp_template_format"),
+        ("campaign_update", "english", "senders_whatsapp_template_language_format"),
+    ],
+)
+def test_a_senders_whatsapp_template_is_a_template_name_in_a_language_code(
+    conn: psycopg.Connection, template: str, language: str, constraint: str
+) -> None:
+    with pytest.raises(psycopg.errors.CheckViolation) as caught:
+        conn.execute(
+            "INSERT INTO senders (name, channel, provider, address, callback_token, whatsapp_template,"
+            " whatsapp_template_language) VALUES ('wa', 'whatsapp', 'whatsapp', '1065', 'tok', %s, %s)",
+            (template, language),
+        )
+    assert caught.value.diag.constraint_name == constraint

@@ -10,17 +10,70 @@ from test_kit.accounts import USE_TEST_ACCOUNT
 
 TEMPLATE = "Hi {first_name|there}, {preferred_product|our news} is waiting"
 
+# like test_kit's USE_TEST_ACCOUNT, for an account of the test's own (default senders are per account)
+USE_ACCOUNT = """
+    WITH account AS (
+        INSERT INTO accounts (name) VALUES (%(name)s)
+        ON CONFLICT (name) DO UPDATE SET name = EXCLUDED.name
+        RETURNING id
+    )
+    SELECT set_config('app.account_id', id::text, false) FROM account
+"""
+
+
+async def use_account(conn: psycopg.AsyncConnection[tuple[object, ...]], account: str | None) -> None:
+    """Make `account` (created when missing; None: the shared 'tests' account) the connection's account."""
+    if account is None:
+        await conn.execute(USE_TEST_ACCOUNT)
+    else:
+        await conn.execute(USE_ACCOUNT, {"name": account})
+
+
+async def create_sender(
+    database_url: str,
+    *,
+    provider: str = "mock",
+    channel: str = "sms",
+    address: str = "SHOP",
+    throughput_per_s: float = 80,
+    is_default: bool = False,
+    credentials_ref: str | None = None,
+    whatsapp_template: str | None = None,
+    account: str | None = None,
+) -> int:
+    """A senders row as the senders API creates it; returns its id."""
+    async with await psycopg.AsyncConnection.connect(database_url) as conn:
+        await use_account(conn, account)
+        cur = await conn.execute(
+            "INSERT INTO senders (name, channel, provider, address, credentials_ref, throughput_per_s, is_default,"
+            " callback_token, whatsapp_template, whatsapp_template_language)"
+            " VALUES ('sender-' || gen_random_uuid(), %s, %s, %s, %s, %s, %s, gen_random_uuid()::text, %s,"
+            " CASE WHEN %s::text IS NOT NULL THEN 'en_US' END) RETURNING id",
+            (channel, provider, address, credentials_ref, throughput_per_s, is_default, whatsapp_template,
+             whatsapp_template),
+        )  # fmt: skip
+        row = await cur.fetchone()
+        assert row is not None
+        return int(row[0])
+
 
 async def seed_campaign(
-    database_url: str, count: int, *, channel: str = "sms", template: str = TEMPLATE, published: bool = True
+    database_url: str,
+    count: int,
+    *,
+    channel: str = "sms",
+    template: str = TEMPLATE,
+    published: bool = True,
+    sender_id: int | None = None,
+    account: str | None = None,
 ) -> tuple[int, list[int]]:
     """Create `count` customers and a campaign in 'sending' with one message each, as the send endpoint does."""
     async with await psycopg.AsyncConnection.connect(database_url) as conn:
-        await conn.execute(USE_TEST_ACCOUNT)
+        await use_account(conn, account)
         cur = await conn.execute(
-            "INSERT INTO campaigns (name, channel, status, base_template, sending_started_at)"
-            " VALUES ('test', %s, 'sending', %s, now()) RETURNING id",
-            (channel, template),
+            "INSERT INTO campaigns (name, channel, status, base_template, sending_started_at, sender_id)"
+            " VALUES ('test', %s, 'sending', %s, now(), %s) RETURNING id",
+            (channel, template, sender_id),
         )
         row = await cur.fetchone()
         assert row is not None

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from decimal import Decimal
 from enum import StrEnum
 from typing import Final
 
@@ -86,7 +87,8 @@ class UnpublishedMessage:
 @dataclass(frozen=True, slots=True)
 class Outcome:
     """What one attempt came to, as the worker records it: the text sent (None when never rendered), and for an
-    accepted message the provider that took it and the id it gave (None when it gives none)."""
+    accepted message the provider that took it and the id it gave (None when it gives none), the sender it went
+    through (None: the platform's configured sender) and what the provider charged, when it says."""
 
     message_id: int
     text: str | None
@@ -94,3 +96,6 @@ class Outcome:
     error: str | None = None
     provider: str | None = None
     provider_message_id: str | None = None
+    sender_id: int | None = None
+    cost: Decimal | None = None
+    cost_currency: str | None = None

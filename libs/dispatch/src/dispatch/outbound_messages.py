@@ -114,10 +114,12 @@ UNCLAIM: Final = """
 MARK_SENT: Final = """
     UPDATE outbound_messages m
     SET status = 'sent', sent_at = now(), rendered_content = v.content, segments = v.segments, last_error = NULL,
-        provider = v.provider, provider_message_id = v.provider_message_id
+        provider = v.provider, provider_message_id = v.provider_message_id,
+        sender_id = v.sender_id, cost = v.cost, cost_currency = v.cost_currency
     FROM unnest(%(ids)s::bigint[], %(contents)s::text[], %(segments)s::integer[], %(providers)s::text[],
-                %(provider_message_ids)s::text[])
-        AS v(id, content, segments, provider, provider_message_id)
+                %(provider_message_ids)s::text[], %(sender_ids)s::bigint[], %(costs)s::numeric[],
+                %(cost_currencies)s::text[])
+        AS v(id, content, segments, provider, provider_message_id, sender_id, cost, cost_currency)
     WHERE m.id = v.id AND m.status = 'sending'
 """
 
@@ -279,11 +281,15 @@ async def unclaim(conn: Connection, ids: Sequence[int]) -> None:
 
 
 async def mark_sent(conn: Connection, outcomes: Sequence[Outcome]) -> None:
-    """Record messages the provider accepted: rendered text, segment count, provider and its message id."""
+    """Record messages the provider accepted: rendered text, segment count, provider and its message id, the
+    sender they went through and the provider's cost."""
     if outcomes:
         columns = _columns(outcomes, with_errors=False)
         columns["providers"] = [o.provider for o in outcomes]
         columns["provider_message_ids"] = [o.provider_message_id for o in outcomes]
+        columns["sender_ids"] = [o.sender_id for o in outcomes]
+        columns["costs"] = [o.cost for o in outcomes]
+        columns["cost_currencies"] = [o.cost_currency for o in outcomes]
         await conn.execute(MARK_SENT, columns)
 
 

@@ -108,6 +108,22 @@ QUEUE_DEPTH: Final = MetricSpec(
 BATCH_SIZE: Final = MetricSpec(
     WORKER, "dispatch_batch_size", Kind.HISTOGRAM, "Jobs per micro-batch", buckets=BATCH_BUCKETS
 )
+# ---- per provider (issue 14): the adapter that sent, a fixed set (mock, kannel, aggregator, whatsapp)
+PROVIDER_SEND_DURATION: Final = MetricSpec(
+    WORKER,
+    "dispatch_provider_send_duration_seconds",
+    Kind.HISTOGRAM,
+    "Duration of one provider call, by provider",
+    ("provider",),
+    SEND_BUCKETS,
+)
+PROVIDER_THROTTLES: Final = MetricSpec(
+    WORKER,
+    "dispatch_provider_throttles_total",
+    Kind.COUNTER,
+    "Sends the provider answered with slow down (throttled), by provider",
+    ("provider",),
+)
 GRPC_HANDLED: Final = MetricSpec(
     TEMPLATE,
     "grpc_server_handled_total",

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from decimal import Decimal
 from enum import StrEnum
 
 from dispatch.lifecycle import Channel
@@ -59,6 +60,8 @@ class OutgoingMessage:
     phone: str
     text: str
     ucs2: bool = False
+    # WhatsApp: the customer wrote to us in the last 24 hours, so free text may go; otherwise only a template
+    service_window_open: bool = False
 
 
 class SendStatus(StrEnum):
@@ -72,16 +75,21 @@ class SendStatus(StrEnum):
 
 @dataclass(frozen=True, slots=True)
 class SendOutcome:
-    """The sender's answer: its class, the provider's message id when accepted, else the provider's error."""
+    """The sender's answer: its class, the provider's message id (and cost, when it reports one) when accepted,
+    else the provider's error."""
 
     status: SendStatus
     provider_message_id: str | None = None
     error: str | None = None
+    cost: Decimal | None = None
+    cost_currency: str | None = None  # ISO 4217, e.g. "KES"
 
     @classmethod
-    def accepted(cls, provider_message_id: str | None = None) -> SendOutcome:
-        """The provider took the message, naming it `provider_message_id` when it says."""
-        return cls(SendStatus.ACCEPTED, provider_message_id)
+    def accepted(
+        cls, provider_message_id: str | None = None, cost: Decimal | None = None, cost_currency: str | None = None
+    ) -> SendOutcome:
+        """The provider took the message, naming it `provider_message_id` and charging `cost` when it says."""
+        return cls(SendStatus.ACCEPTED, provider_message_id, cost=cost, cost_currency=cost_currency)
 
     @classmethod
     def transient(cls, error: str) -> SendOutcome:

@@ -33,8 +33,10 @@ from dispatch_worker.metrics import WorkerMetrics
 from dispatch_worker.ports import Sender
 from dispatch_worker.senders.kannel import KannelConfig, KannelSender
 from dispatch_worker.senders.mock import Latency, LatencyKind, MockSender
+from dispatch_worker.senders.registry import AdapterRegistry
 from dispatch_worker.settings import Settings
 from dispatch_worker.usecases.deliver import Deliver
+from dispatch_worker.usecases.sender_choice import SenderChoice
 
 log = logging.getLogger("dispatch_worker")
 
@@ -65,6 +67,16 @@ def readiness_checks(
     return {"database": database, "broker": broker, "template-svc": template_svc}
 
 
+def build_mock(settings: Settings) -> MockSender:
+    """The mock provider as the MOCK_* settings describe it."""
+    return MockSender(
+        rng=random.Random(settings.mock_seed),
+        success_probability=settings.mock_success_probability,
+        latency=Latency(LatencyKind(settings.mock_latency), settings.mock_latency_mean_ms),
+        log_path=Path(settings.mock_send_log) if settings.mock_send_log else None,
+    )
+
+
 def build_sender(settings: Settings) -> Sender:
     """The sender SENDER names: Kannel's smsbox, or the mock (the default)."""
     if settings.sender == "kannel":
@@ -82,12 +94,7 @@ def build_sender(settings: Settings) -> Sender:
                 max_connections=settings.kannel_max_connections,
             )
         )
-    return MockSender(
-        rng=random.Random(settings.mock_seed),
-        success_probability=settings.mock_success_probability,
-        latency=Latency(LatencyKind(settings.mock_latency), settings.mock_latency_mean_ms),
-        log_path=Path(settings.mock_send_log) if settings.mock_send_log else None,
-    )
+    return build_mock(settings)
 
 
 async def run(settings: Settings, stop: asyncio.Event | None = None) -> None:
@@ -105,6 +112,9 @@ async def run(settings: Settings, stop: asyncio.Event | None = None) -> None:
     topology = Topology(prefix=settings.queue_prefix, retry_delays_s=settings.retry_delays_s)
     metrics = WorkerMetrics.register(REGISTRY)
     sender = build_sender(settings)
+    # senders as data: one adapter per senders row; rows of the mock provider share one mock with the platform's
+    mock = sender if isinstance(sender, MockSender) else build_mock(settings)
+    registry = AdapterRegistry(settings, mock)
     pool = AsyncConnectionPool(
         str(settings.database_url),
         min_size=2,
@@ -140,6 +150,7 @@ async def run(settings: Settings, stop: asyncio.Event | None = None) -> None:
             policy=RetryPolicy(settings.retry_delays_s),
             metrics=metrics,
             claim_lease_s=settings.claim_lease_s,
+            choice=SenderChoice(pool, registry, sender, settings.throttle_slowdown_s, settings.max_pacing_wait_s),
         )
         consumer = Consumer(
             queue=queue,
@@ -179,7 +190,10 @@ async def run(settings: Settings, stop: asyncio.Event | None = None) -> None:
         await connection.close()
         await grpc_channel.close()
         await pool.close(timeout=settings.db_pool_close_timeout_s)
+        await registry.close()
         await sender.close()
+        if mock is not sender:
+            await mock.close()
     log.info("dispatch-worker stopped")
 
 

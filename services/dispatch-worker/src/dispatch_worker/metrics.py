@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Final
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 from service_kit import metric_catalogue as catalogue
+
+# the provider adapters (senders_provider_check): their series exist from the start, at zero
+PROVIDERS: Final = ("mock", "kannel", "aggregator", "whatsapp")
 
 
 @dataclass(frozen=True, slots=True)
@@ -19,11 +23,13 @@ class WorkerMetrics:
     send_duration: Histogram
     queue_depth: Gauge
     batch_size: Histogram
+    provider_send_duration: Histogram
+    provider_throttles: Counter
 
     @classmethod
     def register(cls, registry: CollectorRegistry) -> WorkerMetrics:
         """Create every metric in `registry` (tests pass a private one)."""
-        return cls(
+        metrics = cls(
             sent=catalogue.MESSAGES_SENT.counter(registry),
             failed=catalogue.MESSAGES_FAILED.counter(registry),
             retried=catalogue.MESSAGES_RETRIED.counter(registry),
@@ -31,4 +37,10 @@ class WorkerMetrics:
             send_duration=catalogue.SEND_DURATION.histogram(registry),
             queue_depth=catalogue.QUEUE_DEPTH.gauge(registry),
             batch_size=catalogue.BATCH_SIZE.histogram(registry),
+            provider_send_duration=catalogue.PROVIDER_SEND_DURATION.histogram(registry),
+            provider_throttles=catalogue.PROVIDER_THROTTLES.counter(registry),
         )
+        for provider in PROVIDERS:
+            metrics.provider_send_duration.labels(provider)
+            metrics.provider_throttles.labels(provider)
+        return metrics

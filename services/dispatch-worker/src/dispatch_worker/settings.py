@@ -53,6 +53,18 @@ class Settings(ServiceSettings):
     kannel_connect_timeout_s: float = Field(default=2.0, gt=0)
     kannel_timeout_s: float = Field(default=10.0, gt=0)  # smsbox answers once bearerbox has stored the message
     kannel_max_connections: int = Field(default=32, ge=1)  # pooled keep-alive connections to smsbox
+    # senders as data (a campaign's sender, else its account's default): where each provider is reached
+    aggregator_url: AnyHttpUrl = AnyHttpUrl("https://api.africastalking.com/version1/messaging")  # env AGGREGATOR_URL
+    whatsapp_api_url: AnyHttpUrl = AnyHttpUrl("https://graph.facebook.com/v21.0")  # env WHATSAPP_API_URL
+    # campaign-api as providers reach it: Kannel senders ask for receipts at <this>/providers/kannel/<token>/receipts
+    callback_base_url: AnyHttpUrl | None = None  # env CALLBACK_BASE_URL; unset: Kannel senders ask for no receipts
+    provider_timeout_s: float = Field(default=10.0, gt=0)  # env PROVIDER_TIMEOUT_S: one provider call, at most
+    provider_connect_timeout_s: float = Field(default=2.0, gt=0)
+    provider_max_connections: int = Field(default=32, ge=1)  # pooled keep-alive connections per sender
+    provider_connect_retries: int = Field(default=2, ge=0)  # a refused connect is retried (nothing was sent)
+    throttle_slowdown_s: float = Field(default=30.0, gt=0)  # a throttled sender runs at half its rate this long
+    # a batch waits at most this long for its sender's tokens, holding its claims; beyond, it goes back to the outbox
+    max_pacing_wait_s: float = Field(default=10.0, gt=0)  # env MAX_PACING_WAIT_S
     # the mock sender
     mock_success_probability: float = Field(default=0.92, ge=0, le=1)
     mock_latency: Literal["fixed", "uniform", "lognormal"] = "lognormal"

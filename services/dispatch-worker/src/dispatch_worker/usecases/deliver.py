@@ -6,8 +6,9 @@ import asyncio
 import logging
 import time
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Awaitable, Sequence
 from dataclasses import dataclass
+from typing import TypeVar
 
 import psycopg
 from dispatch import outbound_messages
@@ -22,10 +23,12 @@ from dispatch_worker.domain import Job, OutgoingMessage, Rendered, RetryPolicy, 
 from dispatch_worker.errors import DatabaseUnavailable, InvalidTemplate
 from dispatch_worker.metrics import WorkerMetrics
 from dispatch_worker.ports import JobQueue, Sender, TemplateRenderer
+from dispatch_worker.usecases.sender_choice import Pacing, Route, SenderChoice
 
 log = logging.getLogger(__name__)
 tracer = trace.get_tracer("dispatch_worker")
 
+T = TypeVar("T")
 MAX_ERROR_LENGTH = 500
 # a throttled message waits in the shortest tier; it spends no retry, so its tier never grows
 THROTTLE_TIER = 1
@@ -37,6 +40,7 @@ class _Attempt:
     rendered: Rendered | None  # None: template-svc refused the template
     outcome: SendOutcome
     provider: str
+    sender_id: int | None = None  # the senders row it went through; None: the platform's SENDER
 
     def recorded(self) -> Outcome:
         """The attempt as the outcome write stores it."""
@@ -48,6 +52,9 @@ class _Attempt:
             None if accepted else _error(self),
             self.provider if accepted else None,
             self.outcome.provider_message_id if accepted else None,
+            self.sender_id if accepted else None,
+            self.outcome.cost if accepted else None,
+            self.outcome.cost_currency if accepted else None,
         )
 
 
@@ -70,6 +77,8 @@ class Deliver:
     # outcomes are written as sends complete: at most this many per write, or what completed within this time
     record_batch: int = 64
     record_wait_s: float = 0.01
+    # senders as data and their shared throughput limits; None: every message goes through `sender`, unpaced
+    choice: SenderChoice | None = None
 
     async def __call__(self, jobs: Sequence[Job]) -> None:
         """Work `jobs` to an outcome and ack them; raises PlatformUnavailable with nothing acked or spent."""
@@ -166,8 +175,17 @@ class Deliver:
         No barrier: a slow provider answer holds only its own message; the ones that finished are recorded,
         forwarded and acked meanwhile, so a crash resends at most what was in flight and unrecorded.
         """
+        routes, pacing = await self._route(claimed, texts)
+        # a message whose sender is booked too far ahead went back to the outbox: its job is done here
+        await self.queue.ack([j for i in pacing.deferred for j in by_id[i]])
         loop = asyncio.get_running_loop()
-        in_flight = {asyncio.ensure_future(self._send_one(m, texts[m.id], contexts[m.id])) for m in claimed}
+        in_flight = {
+            asyncio.ensure_future(
+                self._send_one(m, texts[m.id], contexts[m.id], routes.get(m.id), pacing.delays.get(m.id))
+            )
+            for m in claimed
+            if m.id not in pacing.deferred
+        }
         ready: list[_Attempt] = []
         first_ready_at = 0.0
         while in_flight:
@@ -183,20 +201,77 @@ class Deliver:
 
     async def _settle(self, attempts: Sequence[_Attempt], by_id: dict[int, list[Job]]) -> None:
         """Record the attempts in one transaction, republish or dead-letter the failures, then ack their jobs."""
+        await self._slow_down_throttled(attempts)
         await self._record(attempts)
         await self._forward(attempts, by_id)
         await self.queue.ack([j for a in attempts for j in by_id[a.message.id]])
 
-    async def _send_one(self, message: ClaimedMessage, rendered: Rendered | None, context: Context) -> _Attempt:
-        provider = self.sender.provider
+    async def _slow_down_throttled(self, attempts: Sequence[_Attempt]) -> None:
+        """Halve the rate of each sender a provider throttled (the shared bucket: every replica slows down)."""
+        if self.choice is None:
+            return
+        throttled = {a.sender_id for a in attempts if a.outcome.status is SendStatus.THROTTLED}
+        if not (throttled := {i for i in throttled if i is not None}):
+            return
+        try:
+            await self.choice.slow_down(throttled)
+        except psycopg.OperationalError:
+            # the sends happened: their outcomes must still be written; the next throttle slows the sender
+            log.warning("could not slow throttled senders down", extra={"senders": len(throttled)})
+
+    async def _route(
+        self, claimed: Sequence[ClaimedMessage], texts: dict[int, Rendered | None]
+    ) -> tuple[dict[int, Route], Pacing]:
+        """Each message's sender and how long it waits for its tokens (senders as data; none without `choice`).
+        Messages whose sender is booked too far ahead go back to the outbox until then, retries unspent."""
+        if self.choice is None:
+            return {}, Pacing()
+        routes = await self._platform_call(self.choice.routes(claimed), claimed)
+        # SMS spends one token per segment, WhatsApp one per message; a refused template spends nothing
+        tokens = {
+            m.id: float(rendered.segments if m.channel is Channel.SMS else 1)
+            for m in claimed
+            if (rendered := texts[m.id]) is not None
+        }
+        pacing = await self._platform_call(self.choice.pace(tokens, routes), claimed)
+        if pacing.deferred:
+            await self._platform_call(self._defer_paced(pacing), claimed)
+        return routes, pacing
+
+    async def _defer_paced(self, pacing: Pacing) -> None:
+        reason = "waiting for the sender's throughput"
+        async with self.pool.connection() as conn, conn.transaction():
+            await outbound_messages.defer(conn, [(i, until, reason) for i, until in pacing.deferred.items()])
+
+    async def _platform_call(self, call: Awaitable[T], claimed: Sequence[ClaimedMessage]) -> T:
+        """Await a database call of the sender choice; when PostgreSQL is away the claims go back, retries unspent."""
+        try:
+            return await call
+        except psycopg.OperationalError as exc:
+            await self._unclaim([m.id for m in claimed])
+            raise DatabaseUnavailable(str(exc)) from exc
+
+    async def _send_one(
+        self,
+        message: ClaimedMessage,
+        rendered: Rendered | None,
+        context: Context,
+        route: Route | None = None,
+        delay_s: float | None = None,
+    ) -> _Attempt:
+        sender = route.sender if route else self.sender
+        provider, sender_id = sender.provider, route.sender_id if route else None
         if rendered is None:
             return _Attempt(message, None, SendOutcome.permanent("template rejected by template-svc"), provider)
+        if delay_s:
+            await asyncio.sleep(delay_s)  # its turn in the sender's shared token bucket
         outgoing = OutgoingMessage(
             id=message.id,
             channel=message.channel,
             phone=message.recipient.phone,
             text=rendered.text,
             ucs2=rendered.ucs2,
+            service_window_open=route.service_window_open if route else False,
         )
         # the send span continues the trace of the request that created the message
         with tracer.start_as_current_span(
@@ -206,13 +281,17 @@ class Deliver:
         ) as span:
             started = time.perf_counter()
             try:
-                outcome = await self.sender.send(outgoing)
+                outcome = await sender.send(outgoing)
             except Exception as exc:  # a sender bug or transport error counts as a failed attempt
                 outcome = SendOutcome.transient(f"{type(exc).__name__}: {exc}")
-            self.metrics.send_duration.labels(message.channel).observe(time.perf_counter() - started)
+            elapsed = time.perf_counter() - started
+            self.metrics.send_duration.labels(message.channel).observe(elapsed)
+            self.metrics.provider_send_duration.labels(provider).observe(elapsed)
+            if outcome.status is SendStatus.THROTTLED:
+                self.metrics.provider_throttles.labels(provider).inc()
             if not outcome.ok:
                 span.set_status(trace.StatusCode.ERROR, outcome.error or "send failed")
-        return _Attempt(message, rendered, outcome, provider)
+        return _Attempt(message, rendered, outcome, provider, sender_id)
 
     async def _record(self, attempts: Sequence[_Attempt]) -> None:
         """Write every outcome in one transaction; keep trying while PostgreSQL is away (the sends happened)."""
