@@ -35,7 +35,7 @@ from campaign_api.api.middleware import (
     UnexpectedErrorMiddleware,
 )
 from campaign_api.api.routes import accounts as account_routes
-from campaign_api.api.routes import campaigns, customers, operations
+from campaign_api.api.routes import campaigns, customers, operations, providers, senders
 from campaign_api.api.web_app import mount_web_app
 from campaign_api.errors import AccountExists, AccountNotFound
 from campaign_api.grpc.template_client import GrpcTemplateRenderer
@@ -57,7 +57,15 @@ from campaign_api.usecases.list_audit_events import ListAuditEvents
 from campaign_api.usecases.list_campaigns import ListCampaigns
 from campaign_api.usecases.list_customers import ListCustomers
 from campaign_api.usecases.list_due_campaigns import ListDueCampaigns
+from campaign_api.usecases.manage_senders import CreateSender, DeleteSender, GetSender, ListSenders, UpdateSender
 from campaign_api.usecases.preview_message import PreviewMessage
+from campaign_api.usecases.provider_callbacks import (
+    RecordInbound,
+    RecordReceipts,
+    ResolveSender,
+    SweepReceipts,
+    sweeping_receipts,
+)
 from campaign_api.usecases.revoke_api_key import RevokeApiKey
 from campaign_api.usecases.seed_database import SeedDatabase
 from campaign_api.usecases.send_campaign import SendCampaign
@@ -80,7 +88,12 @@ def utc_now() -> datetime:
 
 
 def build_usecases(
-    settings: Settings, pool: Pool, system_pool: Pool, renderer: TemplateRenderer, clock: Clock
+    settings: Settings,
+    pool: Pool,
+    system_pool: Pool,
+    renderer: TemplateRenderer,
+    clock: Clock,
+    metrics: ApiMetrics,
 ) -> dict[type, object]:
     """Every use case, keyed by its type (routes ask for it with `use(Type)`).
 
@@ -110,6 +123,15 @@ def build_usecases(
         ListApiKeys(pool),
         RevokeApiKey(pool),
         ListAuditEvents(pool),
+        # real channels: senders, and the providers' callbacks
+        CreateSender(pool),
+        ListSenders(pool),
+        GetSender(pool),
+        UpdateSender(pool),
+        DeleteSender(pool),
+        ResolveSender(pool),
+        RecordReceipts(pool, metrics),
+        RecordInbound(pool, metrics),
     )
     return {type(usecase): usecase for usecase in built}
 
@@ -209,11 +231,13 @@ def create_app(
                 )
                 active = GrpcTemplateRenderer.over(channel, settings.template_svc_deadline_s)
             app.state.api = ApiState(
-                usecases=build_usecases(settings, pool, system_pool, active, clock),
+                usecases=build_usecases(settings, pool, system_pool, active, clock, metrics),
                 readiness_checks={"database": database_check(pool), "template-svc": active.check},
             )
             async with contextlib.AsyncExitStack() as background:
                 await background.enter_async_context(purging_idempotency_keys(system_pool, settings))
+                sweep = SweepReceipts(system_pool, settings.receipt_sweep_max_age_s)
+                await background.enter_async_context(sweeping_receipts(sweep, settings.receipt_sweep_interval_s))
                 if settings.relay_enabled:
                     # the relay publishes committed sends; at shutdown it finishes its batch before the pool closes
                     topology = Topology(settings.queue_prefix, settings.retry_delays_s)
@@ -235,11 +259,14 @@ def create_app(
         lifespan=lifespan,
     )
     app.state.metrics = metrics
+    app.state.settings = settings
     install_error_handlers(app)
     app.include_router(campaigns.router)
     app.include_router(customers.router)
     app.include_router(account_routes.router)
     app.include_router(operations.router)
+    app.include_router(senders.router)
+    app.include_router(providers.router)
     mount_web_app(app, settings.web_dist_dir)
     # outermost first at runtime: metrics see every answer, including the 413s and 500s produced inside
     app.add_middleware(JsonBodyMiddleware)
