@@ -120,6 +120,12 @@ async def get(conn: Connection, sender_id: int) -> SenderRow | None:
     return None if row is None else sender_from_row(row)
 
 
+async def get_by_name(conn: Connection, name: str) -> SenderRow | None:
+    cur = await conn.execute(SELECT_SENDER_BY_NAME, {"name": name})
+    row = await cur.fetchone()
+    return None if row is None else sender_from_row(row)
+
+
 async def lock(conn: Connection, sender_id: int) -> SenderRow | None:
     cur = await conn.execute(LOCK_SENDER, {"id": sender_id})
     row = await cur.fetchone()
