@@ -15,7 +15,8 @@ from typing import Annotated, Any, Final, cast
 from urllib.parse import parse_qs
 
 from dispatch.lifecycle import Channel
-from fastapi import APIRouter, Path, Query, Request, Response
+from fastapi import APIRouter, Path, Query, Request
+from fastapi.responses import PlainTextResponse
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from campaign_api.api.deps import MetricsDep, use
@@ -161,7 +162,7 @@ async def kannel_receipts(
     return CallbackAck(outcomes=[o.value for o in await record(sender, [receipt])])
 
 
-@router.get("/kannel/{token}/inbound", responses=callback_responses(401, 422, 503))
+@router.get("/kannel/{token}/inbound", response_class=PlainTextResponse, responses=callback_responses(401, 422, 503))
 async def kannel_inbound(
     token: Token,
     metrics: MetricsDep,
@@ -172,7 +173,7 @@ async def kannel_inbound(
     text: Annotated[str | None, Query(max_length=MAX_TEXT, description="%a: the message")] = None,
     ts: Annotated[str | None, Query(max_length=20, description="%T: Unix time")] = None,
     id: Annotated[str | None, Query(max_length=200, description="%I: Kannel's id of the message")] = None,
-) -> Response:
+) -> PlainTextResponse:
     """Kannel's sms-service get-url: `?from=%p&to=%P&text=%a&ts=%T&id=%I`. The answer is empty, so (with
     `omit-empty = true`) Kannel sends no reply SMS."""
     sender = await sender_for(resolve, metrics, token, Provider.KANNEL)
@@ -185,7 +186,7 @@ async def kannel_inbound(
         received_at=unix_time(ts),
     )
     await record(sender, [message])
-    return Response(status_code=200, media_type="text/plain")
+    return PlainTextResponse("")
 
 
 # --- the aggregator (Africa's Talking's callbacks) --------------------------------------------------------------
@@ -283,13 +284,13 @@ class WaNotification(BaseModel):
     entry: list[WaEntry] = Field(default_factory=list)
 
 
-@router.get("/whatsapp/webhook", responses=callback_responses(403, 422, 503))
+@router.get("/whatsapp/webhook", response_class=PlainTextResponse, responses=callback_responses(403, 422, 503))
 async def whatsapp_verify(
     request: Request,
     mode: Annotated[str | None, Query(alias="hub.mode", max_length=40)] = None,
     verify_token: Annotated[str | None, Query(alias="hub.verify_token", max_length=200)] = None,
     challenge: Annotated[str | None, Query(alias="hub.challenge", max_length=200)] = None,
-) -> Response:
+) -> PlainTextResponse:
     """Meta's subscription check: answers hub.challenge when hub.verify_token is WHATSAPP_VERIFY_TOKEN."""
     expected = settings_of(request).whatsapp_verify_token
     if expected is None:
@@ -300,7 +301,7 @@ async def whatsapp_verify(
         or not hmac.compare_digest(verify_token.encode(), expected.get_secret_value().encode())
     ):
         raise Forbidden(["hub.verify_token"])
-    return Response(content=challenge or "", media_type="text/plain")
+    return PlainTextResponse(challenge or "")
 
 
 @router.post("/whatsapp/webhook", responses=callback_responses(401, 403, 422, 503))
