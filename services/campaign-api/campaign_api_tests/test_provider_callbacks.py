@@ -543,3 +543,11 @@ async def test_campaign_details_show_segments_sent_and_cost_per_currency(api: ht
         "segments": 6,
         "cost": [{"currency": "KES", "amount": "2.0000"}, {"currency": "USD", "amount": "0.0100"}],
     }
+
+
+async def test_a_deployment_without_the_whatsapp_secrets_has_no_webhook(client: httpx.AsyncClient) -> None:
+    body, headers = signed(notification("1", []))
+    assert_error(
+        await client.post("/providers/whatsapp/webhook", content=body, headers=headers), 404, "WEBHOOK_NOT_CONFIGURED"
+    )
+    assert_error(await client.get("/providers/whatsapp/webhook"), 404, "WEBHOOK_NOT_CONFIGURED")

@@ -22,7 +22,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from campaign_api.api.deps import MetricsDep, use
 from campaign_api.api.schemas import ErrorResponse
 from campaign_api.channels import Provider
-from campaign_api.errors import CampaignApiError, DependencyUnavailable, Forbidden, InvalidInput
+from campaign_api.errors import CampaignApiError, Forbidden, InvalidInput, NotFound
 from campaign_api.inbound import InboundMessage
 from campaign_api.phone_numbers import normalise_phone
 from campaign_api.receipts import (
@@ -64,7 +64,9 @@ class BadSignature(Forbidden):
         CampaignApiError.__init__(self, "X-Hub-Signature-256 does not match the body under the app secret")
 
 
-class WebhookNotConfigured(DependencyUnavailable):
+class WebhookNotConfigured(NotFound):
+    """404: this deployment has no WhatsApp webhook (its app secret or verify token is not set)."""
+
     code = "WEBHOOK_NOT_CONFIGURED"
 
 
@@ -73,10 +75,17 @@ def callback_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
     described = {
         401: "UNAUTHENTICATED: unknown callback token / no X-Hub-Signature-256",
         403: "FORBIDDEN: X-Hub-Signature-256 does not match / a wrong hub.verify_token",
+        404: "WEBHOOK_NOT_CONFIGURED: WHATSAPP_APP_SECRET / WHATSAPP_VERIFY_TOKEN is not set",
         422: "INVALID_CALLBACK: not this provider's receipt or message / VALIDATION_ERROR: a parameter's bounds",
-        503: "DATABASE_UNAVAILABLE / WEBHOOK_NOT_CONFIGURED",
+        503: "DATABASE_UNAVAILABLE",
     }
     return {status: {"model": ErrorResponse, "description": described[status]} for status in statuses}
+
+
+# an answer of plain text (Kannel reads an empty one as "no reply SMS"; Meta reads the challenge)
+PLAIN_TEXT: Final[dict[int | str, dict[str, Any]]] = {
+    200: {"description": "plain text", "content": {"text/plain": {"schema": {"type": "string"}}}}
+}
 
 
 class CallbackAck(BaseModel):
@@ -162,7 +171,7 @@ async def kannel_receipts(
     return CallbackAck(outcomes=[o.value for o in await record(sender, [receipt])])
 
 
-@router.get("/kannel/{token}/inbound", response_class=PlainTextResponse, responses=callback_responses(401, 422, 503))
+@router.get("/kannel/{token}/inbound", response_model=None, responses=PLAIN_TEXT | callback_responses(401, 422, 503))
 async def kannel_inbound(
     token: Token,
     metrics: MetricsDep,
@@ -284,7 +293,7 @@ class WaNotification(BaseModel):
     entry: list[WaEntry] = Field(default_factory=list)
 
 
-@router.get("/whatsapp/webhook", response_class=PlainTextResponse, responses=callback_responses(403, 422, 503))
+@router.get("/whatsapp/webhook", response_model=None, responses=PLAIN_TEXT | callback_responses(403, 404, 422, 503))
 async def whatsapp_verify(
     request: Request,
     mode: Annotated[str | None, Query(alias="hub.mode", max_length=40)] = None,
@@ -304,7 +313,7 @@ async def whatsapp_verify(
     return PlainTextResponse(challenge or "")
 
 
-@router.post("/whatsapp/webhook", responses=callback_responses(401, 403, 422, 503))
+@router.post("/whatsapp/webhook", responses=callback_responses(401, 403, 404, 422, 503))
 async def whatsapp_notifications(
     request: Request,
     metrics: MetricsDep,
