@@ -1,7 +1,7 @@
 """/providers: the callbacks providers make — delivery receipts and inbound messages (MO), one route per provider.
 
 Not API-key authenticated: the sender's random callback token in the URL (Kannel, the aggregator) or Meta's
-X-Hub-Signature-256 over the raw body (WhatsApp) is the credential. Anything that is not a receipt answers 400 in
+X-Hub-Signature-256 over the raw body (WhatsApp) is the credential. Anything that is not a receipt answers 422 in
 the error shape, never 500; a receipt for a message not known (yet) answers 200 and is kept and counted.
 """
 
