@@ -7,7 +7,7 @@ key of that account (DEV_API_KEY, when set, is that key: local development only)
 of its own, stays in the foreground, prints where each service listens, and stops everything it started on Ctrl-C
 or SIGTERM.
 
-    python tools/devstack.py            # run the platform
+    python tools/devstack.py            # run the platform (SENDER=kannel: through a real Kannel, see devstack_kannel)
     python tools/devstack.py prepare    # only create the database if it is missing (used by make migrate/seed)
 """
 
@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
 
+import devstack_kannel  # tools/, beside this script
 import psycopg
 from psycopg import sql
 
@@ -106,17 +107,22 @@ def issue_key(env: dict[str, str], *args: str) -> str:
     return done.stdout.strip().splitlines()[-1]  # the key is the last line (log lines share stdout)
 
 
-async def run_local(demo_key: str, scheduler_key: str) -> int:
+async def run_local(demo_key: str, scheduler_key: str, worker_env: dict[str, str] | None = None) -> int:
     """Start every service as a child process; stop them all when one exits or on a signal."""
     env = {**os.environ, "DATABASE_URL": DATABASE_URL, "AMQP_URL": AMQP_URL}
     children: dict[str, asyncio.subprocess.Process] = {}
     for proc in PROCESSES:
         extra = {"SCHEDULER_API_KEY": scheduler_key} if proc.name == "scheduler" else {}
+        if proc.name == "dispatch-worker" and worker_env:
+            extra = worker_env
         children[proc.name] = await asyncio.create_subprocess_exec(*proc.argv, env={**env, **proc.env, **extra})
     print("\nCampaign Dispatch is up:", flush=True)
     for proc in PROCESSES:
         print(f"  {proc.name:16} {proc.listens}", flush=True)
     print(web_app_line(), flush=True)
+    if worker_env:
+        print(f"  {'kannel':16} sendsms {worker_env['KANNEL_URL']}, the SMSC simulator takes every message", flush=True)
+        print(f'  {"":16} receipts reach campaign-api at the demo account\'s sender "{devstack_kannel.SENDER_NAME}"')
     print(f"\nAPI key of the demo account (every scope): {demo_key}", flush=True)
     print(f"  export API_KEY={demo_key}", flush=True)
     print('  curl -H "Authorization: Bearer $API_KEY" http://localhost:8080/campaigns', flush=True)
@@ -162,7 +168,14 @@ def main(argv: list[str]) -> int:
     # DEV_API_KEY, when set, is the demo key (stored once, the same on every start); otherwise a new one is made
     demo_key = issue_key(env, DEMO_ACCOUNT, "--scopes", "all", "--name", "make up", "--from-env", "DEV_API_KEY")
     scheduler_key = issue_key(env, "--system", "--name", "make up scheduler")
-    return asyncio.run(run_local(demo_key, scheduler_key))
+    # SENDER=kannel (`make up SENDER=kannel`): a real Kannel and its SMSC simulator, and the demo account's sender
+    if os.environ.get("SENDER", "mock") != "kannel":
+        return asyncio.run(run_local(demo_key, scheduler_key))
+    kannel = devstack_kannel.start(env, DEMO_ACCOUNT)
+    try:
+        return asyncio.run(run_local(demo_key, scheduler_key, kannel.worker_env))
+    finally:
+        kannel.stop()
 
 
 if __name__ == "__main__":

@@ -61,6 +61,12 @@ class CampaignApiMetrics:
         self.dispatched = catalogue.CAMPAIGNS_DISPATCHED.counter(r)
         self.backlog = catalogue.OUTBOX_BACKLOG.gauge(r)
         self.published = catalogue.MESSAGES_PUBLISHED.counter(r)
+        # real channels: receipts whose delivery rate has fallen to a third, so the delivery-rate alert fires
+        self.receipts = catalogue.DELIVERY_RECEIPTS.counter(r)
+        self.unmatched = catalogue.DELIVERY_RECEIPTS_UNMATCHED.counter(r)
+        self.receipt_latency = catalogue.DELIVERY_RECEIPT_LATENCY.histogram(r)
+        self.rejected = catalogue.PROVIDER_CALLBACKS_REJECTED.counter(r)
+        self.inbound = catalogue.INBOUND_MESSAGES.counter(r)
 
     def tick(self, n: int) -> None:
         """One slice of API traffic: every tenth request fails with 500, the outbox keeps growing."""
@@ -74,6 +80,15 @@ class CampaignApiMetrics:
             self.dispatched.labels(channel).inc()
         self.published.inc(16)
         self.backlog.inc(5)
+        for provider in ("kannel", "aggregator", "whatsapp"):
+            self.receipts.labels(provider, "delivered", "applied").inc(1)
+            self.receipts.labels(provider, "undelivered", "applied").inc(2)
+            self.receipts.labels(provider, "intermediate", "unchanged").inc(1)
+            self.receipts.labels(provider, "delivered", "duplicate").inc(1)
+            self.unmatched.labels(provider).inc()
+            self.receipt_latency.labels(provider, "delivered").observe(4.0 + n % 30)
+            self.rejected.labels(provider, "unknown_token").inc()
+            self.inbound.labels(provider, "stored").inc()
 
 
 @dataclass

@@ -30,7 +30,7 @@ def test_promtool_accepts_the_prometheus_config_with_its_rules(
     checked.write_text(yaml.safe_dump(config))
     result = promtool(prometheus_binaries, "check", "config", str(checked))
     assert result.returncode == 0, result.stdout + result.stderr
-    assert "SUCCESS: 9 rules found" in result.stdout
+    assert "SUCCESS: 10 rules found" in result.stdout
 
 
 def test_alerts_fire_on_bad_input_series_and_stay_quiet_on_healthy_ones(

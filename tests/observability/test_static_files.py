@@ -24,6 +24,7 @@ REQUIRED_ALERTS = {
     "SchedulerLagHigh",
     "ServiceDown",
     "ApiErrorRatioHigh",
+    "DeliveryRateFalling",
 }
 
 

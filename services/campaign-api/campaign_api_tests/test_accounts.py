@@ -31,6 +31,8 @@ from campaign_api_tests.factories import (
 OPEN_PATHS: Final = frozenset(
     {"/health", "/ready", "/metrics", "/openapi.json", "/docs", "/docs/oauth2-redirect", "/redoc"}
 )
+# providers' callbacks carry their own credential (a callback token, Meta's signature): test_provider_callbacks.py
+PROVIDER_CALLBACKS: Final = "/providers/"
 # every route of the app and the scopes that let a key through (any one of them): a new route must be listed here
 SCOPES: Final[dict[tuple[str, str], frozenset[Scope]]] = {
     ("POST", "/campaigns"): frozenset({Scope.CAMPAIGNS_WRITE}),
@@ -48,6 +50,11 @@ SCOPES: Final[dict[tuple[str, str], frozenset[Scope]]] = {
     ("GET", "/api-keys"): frozenset({Scope.KEYS_ADMIN}),
     ("DELETE", "/api-keys/{key_id}"): frozenset({Scope.KEYS_ADMIN}),
     ("GET", "/audit-events"): frozenset({Scope.AUDIT_READ}),
+    ("POST", "/senders"): frozenset({Scope.SENDERS_WRITE}),
+    ("GET", "/senders"): frozenset({Scope.SENDERS_READ}),
+    ("GET", "/senders/{sender_id}"): frozenset({Scope.SENDERS_READ}),
+    ("PATCH", "/senders/{sender_id}"): frozenset({Scope.SENDERS_WRITE}),
+    ("DELETE", "/senders/{sender_id}"): frozenset({Scope.SENDERS_WRITE}),
 }
 ROUTES: Final = sorted(SCOPES)
 
@@ -57,13 +64,18 @@ def app_routes(app: FastAPI) -> set[tuple[str, str]]:
     return {
         (method.upper(), path)
         for path, operations in app.openapi()["paths"].items()
-        if path not in OPEN_PATHS
+        if path not in OPEN_PATHS and not path.startswith(PROVIDER_CALLBACKS)
         for method in operations
     }
 
 
 def concrete(path: str) -> str:
-    return path.replace("{campaign_id}", "1").replace("{customer_id}", "1").replace("{key_id}", "1")
+    return (
+        path.replace("{campaign_id}", "1")
+        .replace("{customer_id}", "1")
+        .replace("{key_id}", "1")
+        .replace("{sender_id}", "1")
+    )
 
 
 @contextlib.asynccontextmanager

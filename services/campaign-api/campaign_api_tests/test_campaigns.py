@@ -111,6 +111,10 @@ async def test_campaign_details_carry_stats_by_message_status(
         "suppressed": 1,
         "expired": 1,
         "cancelled": 1,
+        # no receipt has come for any of them
+        "delivered": 0,
+        "undelivered": 0,
+        "read": 0,
     }
     assert body["status"] == "sending"
     assert set(body) >= {"id", "name", "channel", "status", "base_template", "scheduled_at", "created_at", "stats"}
@@ -121,7 +125,20 @@ async def test_new_campaign_has_zero_stats(client: httpx.AsyncClient) -> None:
     campaign = await create_campaign(client)
     body = (await client.get(f"/campaigns/{campaign['id']}")).json()
     assert body["stats"] == dict.fromkeys(
-        ("total", "pending", "sending", "sent", "failed", "suppressed", "expired", "cancelled"), 0
+        (
+            "total",
+            "pending",
+            "sending",
+            "sent",
+            "failed",
+            "suppressed",
+            "expired",
+            "cancelled",
+            "delivered",
+            "undelivered",
+            "read",
+        ),
+        0,
     )
 
 

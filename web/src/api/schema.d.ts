@@ -308,6 +308,165 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/senders": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List Senders
+         * @description The account's senders newest first, in keyset pages (pass next_cursor as before_id).
+         */
+        get: operations["list_senders_senders_get"];
+        put?: never;
+        /**
+         * Create Sender
+         * @description Add a sender. The provider fixes the channel (kannel and aggregator: sms; whatsapp: whatsapp; mock: both);
+         *     the answer carries the callback URLs to give the provider (receipts and inbound messages).
+         */
+        post: operations["create_sender_senders_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/senders/{sender_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get Sender
+         * @description One sender.
+         */
+        get: operations["get_sender_senders__sender_id__get"];
+        put?: never;
+        post?: never;
+        /**
+         * Delete Sender
+         * @description Delete a sender no campaign names (409 SENDER_IN_USE otherwise).
+         */
+        delete: operations["delete_sender_senders__sender_id__delete"];
+        options?: never;
+        head?: never;
+        /**
+         * Update Sender
+         * @description Change a sender; `rotate_callback_token: true` issues new callback URLs (the old ones stop at once).
+         */
+        patch: operations["update_sender_senders__sender_id__patch"];
+        trace?: never;
+    };
+    "/providers/kannel/{token}/receipts": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Kannel Receipts
+         * @description Kannel's dlr-url: `?message_id=<our id>&type=%d&reply=%A&ts=%T`.
+         */
+        get: operations["kannel_receipts_providers_kannel__token__receipts_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/providers/kannel/{token}/inbound": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Kannel Inbound
+         * @description Kannel's sms-service get-url: `?from=%p&to=%P&text=%a&ts=%T&id=%I`. The answer is empty, so (with
+         *     `omit-empty = true`) Kannel sends no reply SMS.
+         */
+        get: operations["kannel_inbound_providers_kannel__token__inbound_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/providers/aggregator/{token}/receipts": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Aggregator Receipts
+         * @description The delivery report callback: a form with id, status, phoneNumber, networkCode, failureReason, retryCount.
+         */
+        post: operations["aggregator_receipts_providers_aggregator__token__receipts_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/providers/aggregator/{token}/inbound": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Aggregator Inbound
+         * @description The incoming messages callback: a form with from, to, text, date, id, linkId.
+         */
+        post: operations["aggregator_inbound_providers_aggregator__token__inbound_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/providers/whatsapp/webhook": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Whatsapp Verify
+         * @description Meta's subscription check: answers hub.challenge when hub.verify_token is WHATSAPP_VERIFY_TOKEN.
+         */
+        get: operations["whatsapp_verify_providers_whatsapp_webhook_get"];
+        put?: never;
+        /**
+         * Whatsapp Notifications
+         * @description Statuses (sent, delivered, read, failed) and messages of the WhatsApp Business Account, signed by Meta
+         *     (X-Hub-Signature-256); routed to the account whose WhatsApp sender's address is metadata.phone_number_id.
+         */
+        post: operations["whatsapp_notifications_providers_whatsapp_webhook_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -395,6 +554,24 @@ export interface components {
             next_cursor: number | null;
         };
         /**
+         * CallbackAck
+         * @description What a callback stored: one outcome per receipt, or the inbound messages that were new.
+         */
+        CallbackAck: {
+            /**
+             * Outcomes
+             * @example [
+             *       "applied"
+             *     ]
+             */
+            outcomes?: string[];
+            /**
+             * Inbound Stored
+             * @default 0
+             */
+            inbound_stored: number;
+        };
+        /**
          * CampaignBody
          * @description A campaign as created or fetched.
          */
@@ -420,6 +597,11 @@ export interface components {
              * @description why the API failed the campaign (e.g. it fell due without an audience); else null
              */
             status_reason?: string | null;
+            /**
+             * Sender Id
+             * @description the sender it names; null: the account's default for the channel, else the platform's
+             */
+            sender_id?: number | null;
         };
         /**
          * CampaignDetailBody
@@ -447,7 +629,14 @@ export interface components {
              * @description why the API failed the campaign (e.g. it fell due without an audience); else null
              */
             status_reason?: string | null;
+            /**
+             * Sender Id
+             * @description the sender it names; null: the account's default for the channel, else the platform's
+             */
+            sender_id?: number | null;
             stats: components["schemas"]["StatsBody"];
+            /** @description segments sent and what the providers charged */
+            usage?: components["schemas"]["UsageBody"] | null;
         };
         /** CampaignListBody */
         CampaignListBody: {
@@ -481,6 +670,20 @@ export interface components {
          * @enum {string}
          */
         Channel: "sms" | "whatsapp";
+        /** CostBody */
+        CostBody: {
+            /**
+             * Currency
+             * @example KES
+             */
+            currency: string;
+            /**
+             * Amount
+             * @description a decimal string: no rounding through floats
+             * @example 12.8000
+             */
+            amount: string;
+        };
         /**
          * CreateApiKeyRequest
          * @example {
@@ -518,6 +721,11 @@ export interface components {
              */
             scheduled_at?: string | null;
             audience?: components["schemas"]["AudienceBody"] | null;
+            /**
+             * Sender Id
+             * @description the sender it goes out through (same account and channel); omitted: the account's default sender for the channel, else the platform's configured sender
+             */
+            sender_id?: number | null;
         };
         /**
          * CreateCustomerRequest
@@ -543,6 +751,43 @@ export interface components {
             location?: string | null;
             /** Preferred Product */
             preferred_product?: string | null;
+        };
+        /**
+         * CreateSenderRequest
+         * @example {
+         *       "address": "ACME",
+         *       "channel": "sms",
+         *       "credentials_ref": "KANNEL_PASSWORD",
+         *       "is_default": true,
+         *       "name": "Kannel (Safaricom)",
+         *       "provider": "kannel",
+         *       "throughput_per_s": 80
+         *     }
+         */
+        CreateSenderRequest: {
+            /** Name */
+            name: string;
+            channel: components["schemas"]["Channel"];
+            provider: components["schemas"]["Provider"];
+            /**
+             * Address
+             * @description SMS: E.164 number, short code or alphanumeric sender id (≤ 11); WhatsApp: phone number id
+             */
+            address: string;
+            /** Credentials Ref */
+            credentials_ref?: string | null;
+            /**
+             * Throughput Per S
+             * @description segments/s (SMS) or messages/s (WhatsApp)
+             * @default 80
+             */
+            throughput_per_s: number | string;
+            /**
+             * Is Default
+             * @description the channel's sender for campaigns that name none
+             * @default false
+             */
+            is_default: boolean;
         };
         /**
          * CreatedApiKeyBody
@@ -729,6 +974,12 @@ export interface components {
             customer: components["schemas"]["PreviewCustomer"];
             facts: components["schemas"]["FactsBody"];
         };
+        /**
+         * Provider
+         * @description Mirrors senders_provider_check: the adapter that sends through a sender.
+         * @enum {string}
+         */
+        Provider: "mock" | "kannel" | "aggregator" | "whatsapp";
         /** ReadyBody */
         ReadyBody: {
             /**
@@ -752,7 +1003,7 @@ export interface components {
          * @description Mirrors api_keys_scopes_check: what a key may do.
          * @enum {string}
          */
-        Scope: "campaigns:read" | "campaigns:write" | "campaigns:send" | "customers:read" | "customers:write" | "keys:admin" | "audit:read" | "campaigns:schedule";
+        Scope: "campaigns:read" | "campaigns:write" | "campaigns:send" | "customers:read" | "customers:write" | "keys:admin" | "audit:read" | "campaigns:schedule" | "senders:read" | "senders:write";
         /**
          * SegmentBody
          * @description Customers chosen by fields (ANDed, case-insensitive), or everybody with all=true.
@@ -812,6 +1063,61 @@ export interface components {
             messages_queued: number;
             status: components["schemas"]["CampaignStatus"];
         };
+        /**
+         * SenderBody
+         * @description A sender: never its credentials (only their name), its callback token only inside its callback URLs.
+         */
+        SenderBody: {
+            /** Id */
+            id: number;
+            /** Name */
+            name: string;
+            channel: components["schemas"]["Channel"];
+            provider: components["schemas"]["Provider"];
+            /** Address */
+            address: string;
+            /** Credentials Ref */
+            credentials_ref: string | null;
+            /** Throughput Per S */
+            throughput_per_s: number;
+            /** Is Default */
+            is_default: boolean;
+            /**
+             * Callback Urls
+             * @description paste into the provider's console; Kannel's receipt URL is the worker's dlr-url (it fills {message_id})
+             * @example {
+             *       "delivery_receipts": "https://api.example.com/providers/aggregator/<token>/receipts"
+             *     }
+             */
+            callback_urls: {
+                [key: string]: string;
+            };
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /**
+             * Updated At
+             * Format: date-time
+             */
+            updated_at: string;
+        };
+        /** SenderListBody */
+        SenderListBody: {
+            /** Data */
+            data: components["schemas"]["SenderBody"][];
+            /**
+             * Total Count
+             * @description senders matching the filter (below before_id when given)
+             */
+            total_count: number;
+            /**
+             * Next Cursor
+             * @description pass as before_id for the next page; null on the last page
+             */
+            next_cursor: number | null;
+        };
         /** StatsBody */
         StatsBody: {
             /** Total */
@@ -842,6 +1148,24 @@ export interface components {
              * @default 0
              */
             cancelled: number;
+            /**
+             * Delivered
+             * @description Delivery receipts said delivered (or read): the phone has it.
+             * @default 0
+             */
+            delivered: number;
+            /**
+             * Undelivered
+             * @description Delivery receipts said it could not be delivered.
+             * @default 0
+             */
+            undelivered: number;
+            /**
+             * Read
+             * @description WhatsApp read receipts.
+             * @default 0
+             */
+            read: number;
         };
         /**
          * UpdateCampaignRequest
@@ -874,6 +1198,58 @@ export interface components {
             scheduled_at?: string | null;
             /** @description null clears the stored audience */
             audience?: components["schemas"]["AudienceBody"] | null;
+            /**
+             * Sender Id
+             * @description null: back to the account's default sender
+             */
+            sender_id?: number | null;
+        };
+        /**
+         * UpdateSenderRequest
+         * @description A partial update; channel and provider are fixed once made.
+         * @example {
+         *       "throughput_per_s": 40
+         *     }
+         * @example {
+         *       "rotate_callback_token": true
+         *     }
+         */
+        UpdateSenderRequest: {
+            /** Name */
+            name?: string;
+            /** Address */
+            address?: string;
+            /**
+             * Credentials Ref
+             * @description null: the provider needs none
+             */
+            credentials_ref?: string | null;
+            /**
+             * Throughput Per S
+             * @description segments/s (SMS) or messages/s (WhatsApp)
+             */
+            throughput_per_s?: number | string;
+            /** Is Default */
+            is_default?: boolean;
+            /**
+             * Rotate Callback Token
+             * @description true: new callback URLs; the old ones stop working
+             * @default false
+             */
+            rotate_callback_token: boolean;
+        };
+        /** UsageBody */
+        UsageBody: {
+            /**
+             * Segments
+             * @description SMS segments of the messages sent (template-svc's count per message)
+             */
+            segments: number;
+            /**
+             * Cost
+             * @description the providers' charges, summed per currency (when they report one)
+             */
+            cost: components["schemas"]["CostBody"][];
         };
     };
     responses: never;
@@ -2228,6 +2604,804 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content?: never;
+            };
+        };
+    };
+    list_senders_senders_get: {
+        parameters: {
+            query?: {
+                /** @description rows per page, at most 100 */
+                page_size?: number;
+                /** @description only senders with id < before_id (next_cursor) */
+                before_id?: number | null;
+                channel?: components["schemas"]["Channel"] | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SenderListBody"];
+                };
+            };
+            /** @description UNAUTHENTICATED: no API key, or an unknown or revoked one (WWW-Authenticate: Bearer) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description FORBIDDEN: the API key lacks the scope this operation needs */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description VALIDATION_ERROR (names the field) or a domain rule's own code */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description RATE_LIMITED / RECIPIENT_QUOTA_EXCEEDED (Retry-After says when to try again) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description DATABASE_UNAVAILABLE / TEMPLATE_SERVICE_UNAVAILABLE */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    create_sender_senders_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CreateSenderRequest"];
+            };
+        };
+        responses: {
+            /** @description the sender */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SenderBody"];
+                };
+            };
+            /** @description MALFORMED_JSON: the body is not UTF-8 JSON, or nests too deep / DUPLICATE_JSON_KEY: a key given twice */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description UNAUTHENTICATED: no API key, or an unknown or revoked one (WWW-Authenticate: Bearer) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description FORBIDDEN: the API key lacks the scope this operation needs */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description CAMPAIGN_NOT_SENDABLE / CAMPAIGN_NOT_EDITABLE / CAMPAIGN_NOT_CANCELLABLE / CUSTOMER_PHONE_EXISTS */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description PAYLOAD_TOO_LARGE */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description UNSUPPORTED_MEDIA_TYPE: a body whose Content-Type is not application/json */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description VALIDATION_ERROR (names the field) or a domain rule's own code */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description RATE_LIMITED / RECIPIENT_QUOTA_EXCEEDED (Retry-After says when to try again) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description DATABASE_UNAVAILABLE / TEMPLATE_SERVICE_UNAVAILABLE */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    get_sender_senders__sender_id__get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                sender_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SenderBody"];
+                };
+            };
+            /** @description UNAUTHENTICATED: no API key, or an unknown or revoked one (WWW-Authenticate: Bearer) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description FORBIDDEN: the API key lacks the scope this operation needs */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description CAMPAIGN_NOT_FOUND / CUSTOMER_NOT_FOUND */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description VALIDATION_ERROR (names the field) or a domain rule's own code */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description RATE_LIMITED / RECIPIENT_QUOTA_EXCEEDED (Retry-After says when to try again) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description DATABASE_UNAVAILABLE / TEMPLATE_SERVICE_UNAVAILABLE */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    delete_sender_senders__sender_id__delete: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                sender_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description UNAUTHENTICATED: no API key, or an unknown or revoked one (WWW-Authenticate: Bearer) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description FORBIDDEN: the API key lacks the scope this operation needs */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description CAMPAIGN_NOT_FOUND / CUSTOMER_NOT_FOUND */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description CAMPAIGN_NOT_SENDABLE / CAMPAIGN_NOT_EDITABLE / CAMPAIGN_NOT_CANCELLABLE / CUSTOMER_PHONE_EXISTS */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description VALIDATION_ERROR (names the field) or a domain rule's own code */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description RATE_LIMITED / RECIPIENT_QUOTA_EXCEEDED (Retry-After says when to try again) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description DATABASE_UNAVAILABLE / TEMPLATE_SERVICE_UNAVAILABLE */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    update_sender_senders__sender_id__patch: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                sender_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["UpdateSenderRequest"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SenderBody"];
+                };
+            };
+            /** @description MALFORMED_JSON: the body is not UTF-8 JSON, or nests too deep / DUPLICATE_JSON_KEY: a key given twice */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description UNAUTHENTICATED: no API key, or an unknown or revoked one (WWW-Authenticate: Bearer) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description FORBIDDEN: the API key lacks the scope this operation needs */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description CAMPAIGN_NOT_FOUND / CUSTOMER_NOT_FOUND */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description CAMPAIGN_NOT_SENDABLE / CAMPAIGN_NOT_EDITABLE / CAMPAIGN_NOT_CANCELLABLE / CUSTOMER_PHONE_EXISTS */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description PAYLOAD_TOO_LARGE */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description UNSUPPORTED_MEDIA_TYPE: a body whose Content-Type is not application/json */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description VALIDATION_ERROR (names the field) or a domain rule's own code */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description RATE_LIMITED / RECIPIENT_QUOTA_EXCEEDED (Retry-After says when to try again) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description DATABASE_UNAVAILABLE / TEMPLATE_SERVICE_UNAVAILABLE */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    kannel_receipts_providers_kannel__token__receipts_get: {
+        parameters: {
+            query?: {
+                /** @description our outbound message id */
+                message_id?: string | null;
+                /** @description Kannel's %d: 1, 2, 4, 8 or 16 */
+                type?: string | null;
+                /** @description Kannel's %A: the SMSC's reply */
+                reply?: string | null;
+                /** @description Kannel's %T: Unix time of the report */
+                ts?: string | null;
+            };
+            header?: never;
+            path: {
+                /** @description the sender's callback token */
+                token: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CallbackAck"];
+                };
+            };
+            /** @description UNAUTHENTICATED: unknown callback token / no X-Hub-Signature-256 */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description INVALID_CALLBACK: not this provider's receipt or message / VALIDATION_ERROR: a parameter's bounds */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description DATABASE_UNAVAILABLE */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    kannel_inbound_providers_kannel__token__inbound_get: {
+        parameters: {
+            query?: {
+                /** @description %p: who sent it */
+                from?: string | null;
+                /** @description %P: our number or short code */
+                to?: string | null;
+                /** @description %a: the message */
+                text?: string | null;
+                /** @description %T: Unix time */
+                ts?: string | null;
+                /** @description %I: Kannel's id of the message */
+                id?: string | null;
+            };
+            header?: never;
+            path: {
+                /** @description the sender's callback token */
+                token: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description plain text */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": unknown;
+                    "text/plain": string;
+                };
+            };
+            /** @description UNAUTHENTICATED: unknown callback token / no X-Hub-Signature-256 */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description INVALID_CALLBACK: not this provider's receipt or message / VALIDATION_ERROR: a parameter's bounds */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description DATABASE_UNAVAILABLE */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    aggregator_receipts_providers_aggregator__token__receipts_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description the sender's callback token */
+                token: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CallbackAck"];
+                };
+            };
+            /** @description UNAUTHENTICATED: unknown callback token / no X-Hub-Signature-256 */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description INVALID_CALLBACK: not this provider's receipt or message / VALIDATION_ERROR: a parameter's bounds */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description DATABASE_UNAVAILABLE */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    aggregator_inbound_providers_aggregator__token__inbound_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description the sender's callback token */
+                token: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CallbackAck"];
+                };
+            };
+            /** @description UNAUTHENTICATED: unknown callback token / no X-Hub-Signature-256 */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description INVALID_CALLBACK: not this provider's receipt or message / VALIDATION_ERROR: a parameter's bounds */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description DATABASE_UNAVAILABLE */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    whatsapp_verify_providers_whatsapp_webhook_get: {
+        parameters: {
+            query?: {
+                "hub.mode"?: string | null;
+                "hub.verify_token"?: string | null;
+                "hub.challenge"?: string | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description plain text */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": unknown;
+                    "text/plain": string;
+                };
+            };
+            /** @description FORBIDDEN: X-Hub-Signature-256 does not match / a wrong hub.verify_token */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description WEBHOOK_NOT_CONFIGURED: WHATSAPP_APP_SECRET / WHATSAPP_VERIFY_TOKEN is not set */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description INVALID_CALLBACK: not this provider's receipt or message / VALIDATION_ERROR: a parameter's bounds */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description DATABASE_UNAVAILABLE */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    whatsapp_notifications_providers_whatsapp_webhook_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CallbackAck"];
+                };
+            };
+            /** @description UNAUTHENTICATED: unknown callback token / no X-Hub-Signature-256 */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description FORBIDDEN: X-Hub-Signature-256 does not match / a wrong hub.verify_token */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description WEBHOOK_NOT_CONFIGURED: WHATSAPP_APP_SECRET / WHATSAPP_VERIFY_TOKEN is not set */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description INVALID_CALLBACK: not this provider's receipt or message / VALIDATION_ERROR: a parameter's bounds */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description DATABASE_UNAVAILABLE */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
             };
         };
     };

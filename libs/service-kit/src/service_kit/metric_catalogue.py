@@ -173,6 +173,48 @@ SCHEDULER_LAST_TICK: Final = MetricSpec(
     "Unix time of the last tick in which campaign-api answered the due listing",
 )
 
+# --- real channels, campaign-api's side: delivery receipts and inbound messages from the providers' callbacks ---
+# accepted by the provider → delivered: seconds for an SMS to a phone that is on, hours for one that is off
+RECEIPT_BUCKETS: Final = (1.0, 2.0, 5.0, 10.0, 30.0, 60.0, 120.0, 300.0, 900.0, 3600.0, 4 * 3600.0, 24 * 3600.0)
+DELIVERY_RECEIPTS: Final = MetricSpec(
+    API,
+    "delivery_receipts_total",
+    Kind.COUNTER,
+    "Delivery receipts by provider, mapped status (delivered, undelivered, read, intermediate) and outcome"
+    " (applied, unchanged, waiting for its message, duplicate)",
+    ("provider", "status", "outcome"),
+)
+DELIVERY_RECEIPTS_UNMATCHED: Final = MetricSpec(
+    API,
+    "delivery_receipts_unmatched_total",
+    Kind.COUNTER,
+    "Receipts for no message known yet (an early receipt or an unknown id): stored, applied if the message appears",
+    ("provider",),
+)
+DELIVERY_RECEIPT_LATENCY: Final = MetricSpec(
+    API,
+    "delivery_receipt_latency_seconds",
+    Kind.HISTOGRAM,
+    "From accepted by the provider (sent_at) to the final receipt's time, by provider and mapped status",
+    ("provider", "status"),
+    RECEIPT_BUCKETS,
+)
+PROVIDER_CALLBACKS_REJECTED: Final = MetricSpec(
+    API,
+    "provider_callbacks_rejected_total",
+    Kind.COUNTER,
+    "Provider callbacks refused: unknown callback token, bad signature, or fields that are not a receipt",
+    ("provider", "reason"),
+)
+INBOUND_MESSAGES: Final = MetricSpec(
+    API,
+    "inbound_messages_total",
+    Kind.COUNTER,
+    "Inbound messages (MO) from providers by outcome (stored, duplicate, ignored: not a text)",
+    ("provider", "outcome"),
+)
+# --- end of real channels, campaign-api's side ---
+
 ALL: Final = tuple(spec for spec in list(globals().values()) if isinstance(spec, MetricSpec))
 BY_SERVICE: Final[Mapping[str, tuple[MetricSpec, ...]]] = {
     service: tuple(spec for spec in ALL if spec.service == service) for service in (API, WORKER, TEMPLATE, SCHEDULER)

@@ -31,6 +31,9 @@ class Scope(StrEnum):
     AUDIT_READ = "audit:read"
     # the scheduler's system key only: list every account's due campaigns, and send one only when it is due
     CAMPAIGNS_SCHEDULE = "campaigns:schedule"
+    # senders (channels): list them, and create, change or delete them
+    SENDERS_READ = "senders:read"
+    SENDERS_WRITE = "senders:write"
 
 
 ACCOUNT_SCOPES: Final = frozenset(Scope) - {Scope.CAMPAIGNS_SCHEDULE}

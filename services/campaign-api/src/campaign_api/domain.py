@@ -6,6 +6,7 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from decimal import Decimal
 from enum import Enum, StrEnum
 from typing import Final, Generic, Protocol, TypeVar
 
@@ -72,6 +73,26 @@ class CampaignStats:
     suppressed: int = 0
     expired: int = 0
     cancelled: int = 0
+    # from delivery receipts (real channels): a read message was delivered too, so `delivered` counts it
+    delivered: int = 0
+    undelivered: int = 0
+    read: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class CampaignCost:
+    """What the provider charged for a campaign's messages, in one currency."""
+
+    currency: str
+    amount: Decimal
+
+
+@dataclass(frozen=True, slots=True)
+class CampaignUsage:
+    """A campaign's segments as sent (template-svc's count per message) and its cost per currency."""
+
+    segments: int = 0
+    cost: tuple[CampaignCost, ...] = ()
 
 
 @dataclass(slots=True)
@@ -92,6 +113,9 @@ class Campaign:
     audience: Audience | None = None
     stats: CampaignStats | None = None
     status_reason: str | None = None
+    # the sender it goes out through; None: the account's default for the channel, else the platform's sender
+    sender_id: int | None = None
+    usage: CampaignUsage | None = None
 
     def is_due(self, now: datetime) -> bool:
         """A scheduled campaign whose time has come."""
@@ -144,6 +168,8 @@ class Campaign:
             self.base_template = changes.base_template
         if not isinstance(changes.audience, Keep):
             self.audience = changes.audience
+        if not isinstance(changes.sender_id, Keep):
+            self.sender_id = changes.sender_id
 
 
 def initial_status(scheduled_at: datetime | None, now: datetime) -> CampaignStatus:
@@ -164,6 +190,7 @@ class NewCampaign:
     base_template: str
     scheduled_at: datetime | None
     audience: Audience | None = None
+    sender_id: int | None = None
 
 
 class Keep(Enum):
@@ -183,6 +210,7 @@ class CampaignChanges:
     base_template: str | Keep = KEEP
     scheduled_at: datetime | Keep | None = KEEP
     audience: Audience | Keep | None = KEEP
+    sender_id: int | Keep | None = KEEP
 
 
 @dataclass(frozen=True, slots=True)

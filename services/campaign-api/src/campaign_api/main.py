@@ -15,6 +15,7 @@ from types import FrameType, MappingProxyType
 from typing import Any
 
 import psycopg
+from dispatch.lifecycle import Channel
 from dispatch.relay import RelaySettings, relay_running
 from dispatch.topology import Topology
 from fastapi import FastAPI
@@ -35,14 +36,16 @@ from campaign_api.api.middleware import (
     UnexpectedErrorMiddleware,
 )
 from campaign_api.api.routes import accounts as account_routes
-from campaign_api.api.routes import campaigns, customers, operations
+from campaign_api.api.routes import campaigns, customers, operations, providers, senders
 from campaign_api.api.web_app import mount_web_app
+from campaign_api.channels import InvalidSender, NewSender, Provider, SenderRow, new_callback_token
 from campaign_api.errors import AccountExists, AccountNotFound
 from campaign_api.grpc.template_client import GrpcTemplateRenderer
 from campaign_api.metrics import ApiMetrics
 from campaign_api.migrations import apply_migrations
 from campaign_api.ports import Clock, TemplateRenderer
 from campaign_api.repositories import accounts, audit_events, idempotency_keys
+from campaign_api.repositories import senders as sender_repository
 from campaign_api.repositories.connection import Connection, Pool, enter_account, use_app_role
 from campaign_api.settings import Settings
 from campaign_api.usecases.authenticate import Authenticate, RateLimits
@@ -57,7 +60,15 @@ from campaign_api.usecases.list_audit_events import ListAuditEvents
 from campaign_api.usecases.list_campaigns import ListCampaigns
 from campaign_api.usecases.list_customers import ListCustomers
 from campaign_api.usecases.list_due_campaigns import ListDueCampaigns
+from campaign_api.usecases.manage_senders import CreateSender, DeleteSender, GetSender, ListSenders, UpdateSender
 from campaign_api.usecases.preview_message import PreviewMessage
+from campaign_api.usecases.provider_callbacks import (
+    RecordInbound,
+    RecordReceipts,
+    ResolveSender,
+    SweepReceipts,
+    sweeping_receipts,
+)
 from campaign_api.usecases.revoke_api_key import RevokeApiKey
 from campaign_api.usecases.seed_database import SeedDatabase
 from campaign_api.usecases.send_campaign import SendCampaign
@@ -80,7 +91,12 @@ def utc_now() -> datetime:
 
 
 def build_usecases(
-    settings: Settings, pool: Pool, system_pool: Pool, renderer: TemplateRenderer, clock: Clock
+    settings: Settings,
+    pool: Pool,
+    system_pool: Pool,
+    renderer: TemplateRenderer,
+    clock: Clock,
+    metrics: ApiMetrics,
 ) -> dict[type, object]:
     """Every use case, keyed by its type (routes ask for it with `use(Type)`).
 
@@ -110,6 +126,15 @@ def build_usecases(
         ListApiKeys(pool),
         RevokeApiKey(pool),
         ListAuditEvents(pool),
+        # real channels: senders, and the providers' callbacks
+        CreateSender(pool),
+        ListSenders(pool),
+        GetSender(pool),
+        UpdateSender(pool),
+        DeleteSender(pool),
+        ResolveSender(pool),
+        RecordReceipts(pool, metrics),
+        RecordInbound(pool, metrics),
     )
     return {type(usecase): usecase for usecase in built}
 
@@ -209,11 +234,13 @@ def create_app(
                 )
                 active = GrpcTemplateRenderer.over(channel, settings.template_svc_deadline_s)
             app.state.api = ApiState(
-                usecases=build_usecases(settings, pool, system_pool, active, clock),
+                usecases=build_usecases(settings, pool, system_pool, active, clock, metrics),
                 readiness_checks={"database": database_check(pool), "template-svc": active.check},
             )
             async with contextlib.AsyncExitStack() as background:
                 await background.enter_async_context(purging_idempotency_keys(system_pool, settings))
+                sweep = SweepReceipts(system_pool, settings.receipt_sweep_max_age_s)
+                await background.enter_async_context(sweeping_receipts(sweep, settings.receipt_sweep_interval_s))
                 if settings.relay_enabled:
                     # the relay publishes committed sends; at shutdown it finishes its batch before the pool closes
                     topology = Topology(settings.queue_prefix, settings.retry_delays_s)
@@ -235,11 +262,14 @@ def create_app(
         lifespan=lifespan,
     )
     app.state.metrics = metrics
+    app.state.settings = settings
     install_error_handlers(app)
     app.include_router(campaigns.router)
     app.include_router(customers.router)
     app.include_router(account_routes.router)
     app.include_router(operations.router)
+    app.include_router(senders.router)
+    app.include_router(providers.router)
     mount_web_app(app, settings.web_dist_dir)
     # outermost first at runtime: metrics see every answer, including the 413s and 500s produced inside
     app.add_middleware(JsonBodyMiddleware)
@@ -322,6 +352,38 @@ async def ensure_account(conn: Connection, name: str) -> int:
     return created.id if created is not None else await find_account(conn, name)
 
 
+async def ensure_sender(settings: Settings, account: str, sender: NewSender) -> SenderRow:
+    """`campaign-api senders ensure`: the account's sender of that name, created (checked as the API does) when
+    missing; a new default takes the place of the channel's old one."""
+    sender.check()
+    async with await connect(settings) as conn, conn.transaction():
+        account_id = await find_account(conn, account)
+        await enter_account(conn, account_id)
+        existing = await sender_repository.get_by_name(conn, sender.name)
+        if existing is not None:
+            return existing
+        if sender.is_default:
+            await sender_repository.clear_default(conn, sender.channel)
+        return await sender_repository.ensure(conn, sender, new_callback_token())
+
+
+def run_senders_ensure(settings: Settings, args: argparse.Namespace) -> None:
+    """`senders ensure`: print the sender as JSON (its callback URLs, never credentials) on stdout, alone."""
+    from campaign_api.api.sender_schemas import SenderBody
+
+    sender = NewSender(
+        name=args.name,
+        channel=Channel(args.channel),
+        provider=Provider(args.provider),
+        address=args.address,
+        credentials_ref=args.credentials_ref,
+        is_default=args.default,
+    )
+    row = asyncio.run(ensure_sender(settings, args.account, sender))
+    base = settings.public_base_url or f"http://localhost:{settings.http_port}"
+    sys.stdout.write(SenderBody.of(row, base).model_dump_json() + "\n")
+
+
 async def create_key(
     settings: Settings, account: str | None, scopes: frozenset[Scope], name: str, secret: str | None = None
 ) -> str:
@@ -365,7 +427,7 @@ async def seed(settings: Settings, account: str = "demo", clock: Clock = utc_now
 
 
 def parser() -> argparse.ArgumentParser:
-    """`campaign-api [serve|migrate|seed|accounts create|keys create]`; serve is the default."""
+    """`campaign-api [serve|migrate|seed|accounts create|keys create|senders ensure]`; serve is the default."""
     root = argparse.ArgumentParser(prog="campaign-api", description="Campaign Dispatch REST API")
     commands = root.add_subparsers(dest="command")
     commands.add_parser("serve", help="run the API (the default)")
@@ -385,6 +447,15 @@ def parser() -> argparse.ArgumentParser:
     create.add_argument(
         "--from-env", metavar="VAR", default=None, help="use the key in environment variable VAR when it is set"
     )
+    sender_commands = commands.add_parser("senders", help="manage senders").add_subparsers(dest="action", required=True)
+    ensure = sender_commands.add_parser("ensure", help="create a sender unless the account has one of that name")
+    ensure.add_argument("account", help="account id or name")
+    ensure.add_argument("--name", required=True)
+    ensure.add_argument("--channel", choices=[c.value for c in Channel], default="sms")
+    ensure.add_argument("--provider", choices=[p.value for p in Provider], required=True)
+    ensure.add_argument("--address", required=True, help="sender id, short code, number, or phone number id")
+    ensure.add_argument("--credentials-ref", default=None, help="the NAME of the env var holding its credentials")
+    ensure.add_argument("--default", action="store_true", help="the channel's default sender of the account")
     return root
 
 
@@ -430,7 +501,9 @@ def cli(argv: Sequence[str] | None = None) -> None:
             sys.stdout.write(f"{asyncio.run(create_account(settings, args.name))}\n")
         elif args.command == "keys":
             run_keys_create(settings, args)
+        elif args.command == "senders":
+            run_senders_ensure(settings, args)
         else:
             serve(settings)
-    except (AccountExists, AccountNotFound) as exc:
+    except (AccountExists, AccountNotFound, InvalidSender) as exc:
         raise SystemExit(f"{exc.code}: {exc}") from exc

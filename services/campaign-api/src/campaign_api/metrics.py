@@ -16,6 +16,11 @@ class ApiMetrics:
     request_duration: Histogram
     campaigns_created: Counter
     campaigns_dispatched: Counter
+    delivery_receipts: Counter
+    delivery_receipts_unmatched: Counter
+    delivery_receipt_latency: Histogram
+    callbacks_rejected: Counter
+    inbound_messages: Counter
 
     @classmethod
     def register(cls, registry: CollectorRegistry) -> ApiMetrics:
@@ -25,4 +30,9 @@ class ApiMetrics:
             request_duration=catalogue.HTTP_REQUEST_DURATION.histogram(registry),
             campaigns_created=catalogue.CAMPAIGNS_CREATED.counter(registry),
             campaigns_dispatched=catalogue.CAMPAIGNS_DISPATCHED.counter(registry),
+            delivery_receipts=catalogue.DELIVERY_RECEIPTS.counter(registry),
+            delivery_receipts_unmatched=catalogue.DELIVERY_RECEIPTS_UNMATCHED.counter(registry),
+            delivery_receipt_latency=catalogue.DELIVERY_RECEIPT_LATENCY.histogram(registry),
+            callbacks_rejected=catalogue.PROVIDER_CALLBACKS_REJECTED.counter(registry),
+            inbound_messages=catalogue.INBOUND_MESSAGES.counter(registry),
         )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pydantic import Field
+from pydantic import Field, SecretStr
 from service_kit.settings import DEFAULT_AMQP_URL, DEFAULT_DATABASE_URL, BrokerUrl, DatabaseUrl, ServiceSettings
 
 from campaign_api.migrations import PACKAGED
@@ -46,3 +46,12 @@ class Settings(ServiceSettings):
     # expired idempotency keys are purged on this timer, never inside a send
     idempotency_purge_interval_s: float = Field(default=600.0, gt=0)
     web_dist_dir: Path | None = Path("web/dist")  # env WEB_DIST_DIR: the built dashboard, served under /app/ if present
+    # --- real channels: the callbacks providers make (docs/channels.md) ---
+    # where providers reach this API (https://api.example.com): the senders' callback URLs start with it; unset,
+    # with the address each request came to
+    public_base_url: str | None = Field(default=None, pattern=r"^https?://[^\s]+$")  # env PUBLIC_BASE_URL
+    whatsapp_app_secret: SecretStr | None = None  # env WHATSAPP_APP_SECRET: checks X-Hub-Signature-256
+    whatsapp_verify_token: SecretStr | None = None  # env WHATSAPP_VERIFY_TOKEN: the webhook's hub.verify_token
+    # receipts that came while their message's outcome commit was in flight are applied by this timer
+    receipt_sweep_interval_s: float = Field(default=5.0, gt=0)  # env RECEIPT_SWEEP_INTERVAL_S
+    receipt_sweep_max_age_s: float = Field(default=86_400.0, gt=0)  # env RECEIPT_SWEEP_MAX_AGE_S

@@ -213,6 +213,10 @@ def check_json_body(content_type: str | None, body: bytes) -> None:
         check_encodable(document)
 
 
+# providers' callbacks post forms (Africa's Talking) or signed JSON whose raw bytes are checked by their own routes
+PROVIDER_CALLBACKS: Final = "/providers/"
+
+
 @dataclass(slots=True)
 class JsonBodyMiddleware:
     """Check request bodies as JSON before any route parses them: media type (415), encoding, duplicate keys and
@@ -221,7 +225,11 @@ class JsonBodyMiddleware:
     app: ASGIApp
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope["method"] not in METHODS_WITH_BODY:
+        if (
+            scope["type"] != "http"
+            or scope["method"] not in METHODS_WITH_BODY
+            or scope["path"].startswith(PROVIDER_CALLBACKS)
+        ):
             await self.app(scope, receive, send)
             return
         messages: list[Message] = []

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from decimal import Decimal
 from typing import Annotated, Any, Final, Self
 
 from dispatch.lifecycle import Channel
@@ -192,6 +193,11 @@ class CreateCampaignRequest(BaseModel):
         default=None, description="RFC 3339 with any offset, stored in UTC; future → scheduled, omitted → draft"
     )
     audience: AudienceBody | None = None
+    sender_id: Id | None = Field(
+        default=None,
+        description="the sender it goes out through (same account and channel); omitted: the account's default"
+        " sender for the channel, else the platform's configured sender",
+    )
 
 
 class UpdateCampaignRequest(BaseModel):
@@ -216,6 +222,7 @@ class UpdateCampaignRequest(BaseModel):
         default=None, description="future → scheduled; null → draft (no time); in the past → SCHEDULED_AT_IN_PAST"
     )
     audience: AudienceBody | None = Field(default=None, description="null clears the stored audience")
+    sender_id: Id | None = Field(default=None, description="null: back to the account's default sender")
 
     @field_validator("name", "base_template")
     @classmethod
@@ -229,7 +236,7 @@ class UpdateCampaignRequest(BaseModel):
     def changes_something(self) -> Self:
         """An empty body is a client mistake, not a silent no-op."""
         if not self.model_fields_set:
-            raise ValueError("give at least one of name, base_template, scheduled_at, audience")
+            raise ValueError("give at least one of name, base_template, scheduled_at, audience, sender_id")
         return self
 
     def to_domain(self) -> CampaignChanges:
@@ -240,6 +247,7 @@ class UpdateCampaignRequest(BaseModel):
             base_template=self.base_template if self.base_template is not None else KEEP,
             scheduled_at=self.scheduled_at if "scheduled_at" in given else KEEP,
             audience=(self.audience.to_domain() if self.audience else None) if "audience" in given else KEEP,
+            sender_id=self.sender_id if "sender_id" in given else KEEP,
         )
 
 
@@ -257,6 +265,10 @@ class CampaignBody(BaseModel):
     audience: AudienceBody | None = None
     status_reason: str | None = Field(
         default=None, description="why the API failed the campaign (e.g. it fell due without an audience); else null"
+    )
+    sender_id: int | None = Field(
+        default=None,
+        description="the sender it names; null: the account's default for the channel, else the platform's",
     )
 
     @field_validator("audience", mode="before")
@@ -276,12 +288,33 @@ class StatsBody(BaseModel):
     suppressed: int = Field(0, description="Left out because the recipient opted out (never attempted).")
     expired: int = Field(0, description="Not sent within the campaign's validity (never attempted).")
     cancelled: int = Field(0, description="Ended unsent because the campaign was cancelled.")
+    delivered: int = Field(0, description="Delivery receipts said delivered (or read): the phone has it.")
+    undelivered: int = Field(0, description="Delivery receipts said it could not be delivered.")
+    read: int = Field(0, description="WhatsApp read receipts.")
+
+
+class CostBody(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+    currency: str = Field(examples=["KES"])
+    amount: str = Field(examples=["12.8000"], description="a decimal string: no rounding through floats")
+
+    @field_validator("amount", mode="before")
+    @classmethod
+    def decimal_text(cls, value: object) -> object:
+        return str(value) if isinstance(value, Decimal) else value
+
+
+class UsageBody(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+    segments: int = Field(description="SMS segments of the messages sent (template-svc's count per message)")
+    cost: list[CostBody] = Field(description="the providers' charges, summed per currency (when they report one)")
 
 
 class CampaignDetailBody(CampaignBody):
     """A campaign with its message counts by status."""
 
     stats: StatsBody
+    usage: UsageBody | None = Field(default=None, description="segments sent and what the providers charged")
 
 
 class CampaignSummaryBody(BaseModel):

@@ -1,3 +1,22 @@
+DROP FUNCTION IF EXISTS sweep_waiting_receipts(interval);
+DROP INDEX IF EXISTS senders_whatsapp_address_idx;
+DROP FUNCTION IF EXISTS whatsapp_sender_by_phone_number_id(text);
+DROP FUNCTION IF EXISTS sender_by_callback_token(text);
+DROP TRIGGER IF EXISTS outbound_messages_apply_waiting_receipts ON outbound_messages;
+DROP FUNCTION IF EXISTS apply_waiting_receipts();
+DROP FUNCTION IF EXISTS delivery_rank(text);
+DROP TABLE IF EXISTS delivery_receipts;
+DELETE FROM api_keys WHERE scopes && ARRAY['senders:read', 'senders:write']::text[]
+    AND NOT scopes && ARRAY['campaigns:read', 'campaigns:write', 'campaigns:send', 'customers:read',
+                            'customers:write', 'keys:admin', 'audit:read', 'campaigns:schedule']::text[];
+UPDATE api_keys SET scopes = array_remove(array_remove(scopes, 'senders:read'), 'senders:write')
+    WHERE scopes && ARRAY['senders:read', 'senders:write']::text[];
+ALTER TABLE api_keys
+    DROP CONSTRAINT api_keys_scopes_check,
+    ADD CONSTRAINT api_keys_scopes_check CHECK (
+        cardinality(scopes) > 0
+        AND scopes <@ ARRAY['campaigns:read', 'campaigns:write', 'campaigns:send', 'customers:read',
+                            'customers:write', 'keys:admin', 'audit:read', 'campaigns:schedule']::text[]);
 DROP INDEX IF EXISTS outbound_messages_provider_message_idx;
 ALTER TABLE outbound_messages
     DROP CONSTRAINT IF EXISTS outbound_messages_cost_currency_format,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from decimal import Decimal
 from typing import Any, Final
 
 from dispatch.lifecycle import Channel
@@ -12,9 +13,11 @@ from psycopg.types.json import Jsonb
 from campaign_api.domain import (
     Audience,
     Campaign,
+    CampaignCost,
     CampaignStats,
     CampaignStatus,
     CampaignSummary,
+    CampaignUsage,
     DueCampaign,
     NewCampaign,
     PageRequest,
@@ -23,18 +26,20 @@ from campaign_api.domain import (
 from campaign_api.repositories.connection import Connection
 from campaign_api.repositories.where_clauses import where_clause
 
-COLUMNS: Final = "id, name, channel, status, base_template, scheduled_at, created_at, audience, status_reason"
+COLUMNS: Final = (
+    "id, name, channel, status, base_template, scheduled_at, created_at, audience, status_reason, sender_id"
+)
 
 INSERT_CAMPAIGN: Final = f"""
-    INSERT INTO campaigns (name, channel, status, base_template, scheduled_at, audience)
-    VALUES (%(name)s, %(channel)s, %(status)s, %(base_template)s, %(scheduled_at)s, %(audience)s)
+    INSERT INTO campaigns (name, channel, status, base_template, scheduled_at, audience, sender_id)
+    VALUES (%(name)s, %(channel)s, %(status)s, %(base_template)s, %(scheduled_at)s, %(audience)s, %(sender_id)s)
     RETURNING {COLUMNS}
 """
 
 # the seed's natural key is the name: loading the seed twice creates nothing new
 INSERT_CAMPAIGN_IF_NAME_ABSENT: Final = f"""
-    INSERT INTO campaigns (name, channel, status, base_template, scheduled_at, audience)
-    SELECT %(name)s, %(channel)s, %(status)s, %(base_template)s, %(scheduled_at)s, %(audience)s
+    INSERT INTO campaigns (name, channel, status, base_template, scheduled_at, audience, sender_id)
+    SELECT %(name)s, %(channel)s, %(status)s, %(base_template)s, %(scheduled_at)s, %(audience)s, %(sender_id)s
     WHERE NOT EXISTS (SELECT 1 FROM campaigns WHERE name = %(name)s)
     RETURNING {COLUMNS}
 """
@@ -46,7 +51,8 @@ SELECT_CAMPAIGN: Final = f"SELECT {COLUMNS} FROM campaigns WHERE id = %(id)s"
 # the detail view in one statement: stats are one aggregate over outbound_messages_campaign_status_idx
 SELECT_CAMPAIGN_WITH_STATS: Final = """
     SELECT c.id, c.name, c.channel, c.status, c.base_template, c.scheduled_at, c.created_at, c.audience,
-           c.status_reason, s.total, s.pending, s.sending, s.sent, s.failed, s.suppressed, s.expired, s.cancelled
+           c.status_reason, c.sender_id, s.total, s.pending, s.sending, s.sent, s.failed, s.suppressed, s.expired,
+           s.cancelled, s.delivered, s.undelivered, s.read, s.segments, cost.by_currency
     FROM campaigns AS c
     CROSS JOIN LATERAL (
         SELECT count(*) AS total,
@@ -56,10 +62,23 @@ SELECT_CAMPAIGN_WITH_STATS: Final = """
                count(*) FILTER (WHERE m.status = 'failed') AS failed,
                count(*) FILTER (WHERE m.status = 'suppressed') AS suppressed,
                count(*) FILTER (WHERE m.status = 'expired') AS expired,
-               count(*) FILTER (WHERE m.status = 'cancelled') AS cancelled
+               count(*) FILTER (WHERE m.status = 'cancelled') AS cancelled,
+               count(*) FILTER (WHERE m.delivery_status IN ('delivered', 'read')) AS delivered,
+               count(*) FILTER (WHERE m.delivery_status = 'undelivered') AS undelivered,
+               count(*) FILTER (WHERE m.delivery_status = 'read') AS read,
+               coalesce(sum(m.segments) FILTER (WHERE m.status = 'sent'), 0) AS segments
         FROM outbound_messages AS m
         WHERE m.campaign_id = c.id
     ) AS s
+    CROSS JOIN LATERAL (
+        SELECT coalesce(jsonb_agg(jsonb_build_array(t.currency, t.amount::text) ORDER BY t.currency), '[]')
+               AS by_currency
+        FROM (
+            SELECT m.cost_currency AS currency, sum(m.cost) AS amount FROM outbound_messages AS m
+            WHERE m.campaign_id = c.id AND m.cost IS NOT NULL AND m.cost_currency IS NOT NULL
+            GROUP BY m.cost_currency
+        ) AS t
+    ) AS cost
     WHERE c.id = %(id)s
 """
 
@@ -71,7 +90,7 @@ LOCK_CAMPAIGN: Final = f"SELECT {COLUMNS} FROM campaigns WHERE id = %(id)s FOR U
 SAVE_CAMPAIGN: Final = f"""
     UPDATE campaigns
     SET name = %(name)s, base_template = %(base_template)s, scheduled_at = %(scheduled_at)s,
-        audience = %(audience)s, status = %(status)s, status_reason = %(status_reason)s,
+        audience = %(audience)s, status = %(status)s, status_reason = %(status_reason)s, sender_id = %(sender_id)s,
         sending_started_at = CASE WHEN %(status)s = 'sending' AND status <> 'sending'
                                   THEN now() ELSE sending_started_at END,
         completed_at = CASE WHEN %(status)s IN ('sent', 'failed') AND status NOT IN ('sent', 'failed')
@@ -144,6 +163,7 @@ def campaign_from_row(row: Sequence[Any], stats: CampaignStats | None = None) ->
         created_at=row[6],
         audience=audience_from_json(row[7]),
         status_reason=row[8],
+        sender_id=row[9],
         stats=stats,
     )
 
@@ -157,6 +177,7 @@ def insert_params(campaign: NewCampaign, status: CampaignStatus) -> dict[str, An
         "base_template": campaign.base_template,
         "scheduled_at": campaign.scheduled_at,
         "audience": audience_json(campaign.audience),
+        "sender_id": campaign.sender_id,
     }
 
 
@@ -193,7 +214,11 @@ async def get_with_stats(conn: Connection, campaign_id: int) -> Campaign | None:
     row = await cur.fetchone()
     if row is None:
         return None
-    return campaign_from_row(row, CampaignStats(*(int(n) for n in row[9:17])))
+    campaign = campaign_from_row(row, CampaignStats(*(int(n) for n in row[10:21])))
+    campaign.usage = CampaignUsage(
+        segments=int(row[21]), cost=tuple(CampaignCost(currency, Decimal(amount)) for currency, amount in row[22])
+    )
+    return campaign
 
 
 async def lock(conn: Connection, campaign_id: int) -> Campaign | None:
@@ -215,6 +240,7 @@ async def save(conn: Connection, campaign: Campaign) -> Campaign:
             "audience": audience_json(campaign.audience),
             "status": campaign.status.value,
             "status_reason": campaign.status_reason,
+            "sender_id": campaign.sender_id,
         },
     )
     row = await cur.fetchone()

@@ -8,7 +8,7 @@ from campaign_api.accounts import Caller
 from campaign_api.domain import Campaign, NewCampaign, initial_status
 from campaign_api.errors import InvalidTemplate
 from campaign_api.ports import Clock, TemplateRenderer
-from campaign_api.repositories import audit_events, campaigns
+from campaign_api.repositories import audit_events, campaigns, senders
 from campaign_api.repositories.connection import Pool, account_transaction
 
 
@@ -26,6 +26,7 @@ class CreateCampaign:
         if problem is not None:
             raise InvalidTemplate("body.base_template", problem.message)
         async with account_transaction(self.pool, caller.account) as conn:
+            await senders.check_campaign_sender(conn, campaign.sender_id, campaign.channel)
             created = await campaigns.insert(conn, campaign, status)
             changes = {"name": created.name, "channel": created.channel.value, "status": created.status.value}
             await audit_events.record(conn, caller, "campaign.created", "campaign", created.id, changes)

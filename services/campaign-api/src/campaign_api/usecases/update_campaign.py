@@ -10,7 +10,7 @@ from campaign_api.accounts import Caller
 from campaign_api.domain import Campaign, CampaignChanges, Keep
 from campaign_api.errors import CampaignNotFound, InvalidTemplate
 from campaign_api.ports import Clock, TemplateRenderer
-from campaign_api.repositories import audit_events, campaigns
+from campaign_api.repositories import audit_events, campaigns, senders
 from campaign_api.repositories.connection import Pool, account_transaction
 
 
@@ -26,6 +26,8 @@ def audited_changes(changes: CampaignChanges, saved: Campaign) -> dict[str, Any]
     if not isinstance(changes.audience, Keep):
         stored = campaigns.audience_json(saved.audience)
         named["audience"] = None if stored is None else stored.obj
+    if not isinstance(changes.sender_id, Keep):
+        named["sender_id"] = saved.sender_id
     named["status"] = saved.status.value
     return named
 
@@ -45,6 +47,8 @@ class UpdateCampaign:
             campaign = await campaigns.lock(conn, campaign_id)
             if campaign is None:
                 raise CampaignNotFound(campaign_id)
+            if not isinstance(changes.sender_id, Keep):
+                await senders.check_campaign_sender(conn, changes.sender_id, campaign.channel)
             campaign.apply(changes, self.clock())
             saved = await campaigns.save(conn, campaign)
             changed = audited_changes(changes, saved)

@@ -84,6 +84,7 @@ async def create_campaign(
             base_template=body.base_template,
             scheduled_at=body.scheduled_at,
             audience=body.audience.to_domain() if body.audience else None,
+            sender_id=body.sender_id,
         ),
     )
     metrics.campaigns_created.labels(channel=campaign.channel.value).inc()
