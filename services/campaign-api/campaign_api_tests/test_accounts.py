@@ -48,6 +48,14 @@ SCOPES: Final[dict[tuple[str, str], frozenset[Scope]]] = {
     ("GET", "/api-keys"): frozenset({Scope.KEYS_ADMIN}),
     ("DELETE", "/api-keys/{key_id}"): frozenset({Scope.KEYS_ADMIN}),
     ("GET", "/audit-events"): frozenset({Scope.AUDIT_READ}),
+    # compliance (issue 15)
+    ("POST", "/suppressions"): frozenset({Scope.SUPPRESSIONS_WRITE}),
+    ("GET", "/suppressions"): frozenset({Scope.SUPPRESSIONS_READ}),
+    ("DELETE", "/suppressions/{suppression_id}"): frozenset({Scope.SUPPRESSIONS_WRITE}),
+    ("GET", "/account/compliance"): frozenset({Scope.COMPLIANCE_ADMIN}),
+    ("PUT", "/account/compliance"): frozenset({Scope.COMPLIANCE_ADMIN}),
+    ("POST", "/inbound-messages"): frozenset({Scope.INBOUND_WRITE}),
+    ("GET", "/inbound-messages"): frozenset({Scope.INBOUND_READ}),
 }
 ROUTES: Final = sorted(SCOPES)
 
@@ -63,7 +71,12 @@ def app_routes(app: FastAPI) -> set[tuple[str, str]]:
 
 
 def concrete(path: str) -> str:
-    return path.replace("{campaign_id}", "1").replace("{customer_id}", "1").replace("{key_id}", "1")
+    return (
+        path.replace("{campaign_id}", "1")
+        .replace("{customer_id}", "1")
+        .replace("{key_id}", "1")
+        .replace("{suppression_id}", "1")
+    )
 
 
 @contextlib.asynccontextmanager

@@ -31,6 +31,12 @@ class Scope(StrEnum):
     AUDIT_READ = "audit:read"
     # the scheduler's system key only: list every account's due campaigns, and send one only when it is due
     CAMPAIGNS_SCHEDULE = "campaigns:schedule"
+    # compliance (issue 15): the suppression list, the account's compliance settings, inbound messages
+    SUPPRESSIONS_READ = "suppressions:read"
+    SUPPRESSIONS_WRITE = "suppressions:write"
+    COMPLIANCE_ADMIN = "compliance:admin"
+    INBOUND_READ = "inbound:read"
+    INBOUND_WRITE = "inbound:write"
 
 
 ACCOUNT_SCOPES: Final = frozenset(Scope) - {Scope.CAMPAIGNS_SCHEDULE}

@@ -9,7 +9,7 @@ from datetime import datetime
 from enum import Enum, StrEnum
 from typing import Final, Generic, Protocol, TypeVar
 
-from dispatch.lifecycle import Channel
+from dispatch.lifecycle import Category, Channel
 
 from campaign_api.errors import (
     AudienceEmpty,
@@ -57,6 +57,7 @@ class CampaignSummary:
     channel: Channel
     status: CampaignStatus
     created_at: datetime
+    category: Category = Category.PROMOTIONAL
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,6 +73,18 @@ class CampaignStats:
     suppressed: int = 0
     expired: int = 0
     cancelled: int = 0
+
+
+# how long after its send a campaign's messages may still go out, unless the campaign says otherwise
+DEFAULT_VALIDITY_HOURS: Final = 24
+
+
+@dataclass(frozen=True, slots=True)
+class Waiting:
+    """A campaign's messages that wait in the outbox for a send window to open: how many, and the last opening."""
+
+    count: int
+    until: datetime | None
 
 
 @dataclass(slots=True)
@@ -92,6 +105,9 @@ class Campaign:
     audience: Audience | None = None
     stats: CampaignStats | None = None
     status_reason: str | None = None
+    category: Category = Category.PROMOTIONAL
+    validity_hours: int = DEFAULT_VALIDITY_HOURS
+    waiting: Waiting | None = None
 
     def is_due(self, now: datetime) -> bool:
         """A scheduled campaign whose time has come."""
@@ -144,6 +160,10 @@ class Campaign:
             self.base_template = changes.base_template
         if not isinstance(changes.audience, Keep):
             self.audience = changes.audience
+        if not isinstance(changes.category, Keep):
+            self.category = changes.category
+        if not isinstance(changes.validity_hours, Keep):
+            self.validity_hours = changes.validity_hours
 
 
 def initial_status(scheduled_at: datetime | None, now: datetime) -> CampaignStatus:
@@ -164,6 +184,8 @@ class NewCampaign:
     base_template: str
     scheduled_at: datetime | None
     audience: Audience | None = None
+    category: Category = Category.PROMOTIONAL
+    validity_hours: int = DEFAULT_VALIDITY_HOURS
 
 
 class Keep(Enum):
@@ -183,6 +205,8 @@ class CampaignChanges:
     base_template: str | Keep = KEEP
     scheduled_at: datetime | Keep | None = KEEP
     audience: Audience | Keep | None = KEEP
+    category: Category | Keep = KEEP
+    validity_hours: int | Keep = KEEP
 
 
 @dataclass(frozen=True, slots=True)
@@ -222,6 +246,7 @@ class Customer:
     location: str | None
     preferred_product: str | None
     created_at: datetime
+    time_zone: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -233,6 +258,7 @@ class NewCustomer:
     last_name: str | None
     location: str | None
     preferred_product: str | None
+    time_zone: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -316,3 +342,5 @@ class SendOutcome:
     status: CampaignStatus
     channel: Channel
     replayed: bool = False
+    # customers the send left out because they opted out
+    suppressed: int = 0

@@ -36,6 +36,7 @@ from campaign_api.api.middleware import (
 )
 from campaign_api.api.routes import accounts as account_routes
 from campaign_api.api.routes import campaigns, customers, operations
+from campaign_api.api.routes import compliance as compliance_routes
 from campaign_api.api.web_app import mount_web_app
 from campaign_api.errors import AccountExists, AccountNotFound
 from campaign_api.grpc.template_client import GrpcTemplateRenderer
@@ -45,19 +46,26 @@ from campaign_api.ports import Clock, TemplateRenderer
 from campaign_api.repositories import accounts, audit_events, idempotency_keys
 from campaign_api.repositories.connection import Connection, Pool, enter_account, use_app_role
 from campaign_api.settings import Settings
+from campaign_api.usecases.add_suppression import AddSuppression
 from campaign_api.usecases.authenticate import Authenticate, RateLimits
 from campaign_api.usecases.cancel_campaign import CancelCampaign
 from campaign_api.usecases.create_campaign import CreateCampaign
 from campaign_api.usecases.create_customer import CreateCustomer
 from campaign_api.usecases.get_campaign import GetCampaign
+from campaign_api.usecases.get_compliance_settings import GetComplianceSettings
 from campaign_api.usecases.get_customer import GetCustomer
 from campaign_api.usecases.issue_api_key import IssueApiKey, store_key
+from campaign_api.usecases.lift_suppression import LiftSuppression
 from campaign_api.usecases.list_api_keys import ListApiKeys
 from campaign_api.usecases.list_audit_events import ListAuditEvents
 from campaign_api.usecases.list_campaigns import ListCampaigns
 from campaign_api.usecases.list_customers import ListCustomers
 from campaign_api.usecases.list_due_campaigns import ListDueCampaigns
+from campaign_api.usecases.list_inbound_messages import ListInboundMessages
+from campaign_api.usecases.list_suppressions import ListSuppressions
 from campaign_api.usecases.preview_message import PreviewMessage
+from campaign_api.usecases.put_compliance_settings import PutComplianceSettings
+from campaign_api.usecases.receive_inbound_message import ReceiveInboundMessage
 from campaign_api.usecases.revoke_api_key import RevokeApiKey
 from campaign_api.usecases.seed_database import SeedDatabase
 from campaign_api.usecases.send_campaign import SendCampaign
@@ -110,6 +118,14 @@ def build_usecases(
         ListApiKeys(pool),
         RevokeApiKey(pool),
         ListAuditEvents(pool),
+        # compliance (issue 15)
+        AddSuppression(pool),
+        ListSuppressions(pool),
+        LiftSuppression(pool),
+        GetComplianceSettings(pool),
+        PutComplianceSettings(pool),
+        ReceiveInboundMessage(pool),
+        ListInboundMessages(pool),
     )
     return {type(usecase): usecase for usecase in built}
 
@@ -239,6 +255,7 @@ def create_app(
     app.include_router(campaigns.router)
     app.include_router(customers.router)
     app.include_router(account_routes.router)
+    app.include_router(compliance_routes.router)
     app.include_router(operations.router)
     mount_web_app(app, settings.web_dist_dir)
     # outermost first at runtime: metrics see every answer, including the 413s and 500s produced inside

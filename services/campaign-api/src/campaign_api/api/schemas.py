@@ -5,7 +5,8 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Annotated, Any, Final, Self
 
-from dispatch.lifecycle import Channel
+from dispatch.lifecycle import Category, Channel
+from dispatch.send_windows import zone_named
 from pydantic import (
     AfterValidator,
     AwareDatetime,
@@ -21,6 +22,7 @@ from pydantic import (
 from pydantic.json_schema import SkipJsonSchema
 
 from campaign_api.domain import (
+    DEFAULT_VALIDITY_HOURS,
     KEEP,
     Audience,
     CampaignChanges,
@@ -59,6 +61,20 @@ Name = Annotated[
 Template = Annotated[str, StringConstraints(min_length=1, max_length=4096, pattern=NO_NUL)]
 OptionalText = Annotated[str, StringConstraints(max_length=200, pattern=NO_NUL), AfterValidator(str.strip)] | None
 CustomerIds = Annotated[list[Id], Field(min_length=1, max_length=MAX_SEND_IDS)]
+
+
+def iana_zone(value: str) -> str:
+    """An IANA time zone name that zoneinfo knows (e.g. Africa/Nairobi)."""
+    return zone_named(value).key
+
+
+# compliance (issue 15): a customer's own zone; a campaign's validity
+TimeZoneName = Annotated[str, StringConstraints(min_length=1, max_length=64), AfterValidator(iana_zone)]
+ValidityHours = Annotated[
+    int,
+    Strict(),
+    Field(ge=1, le=720, description="hours after the send a message may still go out; past them it expires"),
+]
 
 
 def in_utc(value: datetime) -> datetime:
@@ -192,6 +208,11 @@ class CreateCampaignRequest(BaseModel):
         default=None, description="RFC 3339 with any offset, stored in UTC; future → scheduled, omitted → draft"
     )
     audience: AudienceBody | None = None
+    category: Category = Field(
+        default=Category.PROMOTIONAL,
+        description="promotional messages obey the account's send window and opt-out rule; transactional ones do not",
+    )
+    validity_hours: ValidityHours = DEFAULT_VALIDITY_HOURS
 
 
 class UpdateCampaignRequest(BaseModel):
@@ -216,11 +237,13 @@ class UpdateCampaignRequest(BaseModel):
         default=None, description="future → scheduled; null → draft (no time); in the past → SCHEDULED_AT_IN_PAST"
     )
     audience: AudienceBody | None = Field(default=None, description="null clears the stored audience")
+    category: Category | SkipJsonSchema[None] = None
+    validity_hours: ValidityHours | SkipJsonSchema[None] = None
 
-    @field_validator("name", "base_template")
+    @field_validator("name", "base_template", "category", "validity_hours")
     @classmethod
-    def not_null(cls, value: str | None) -> str:
-        """name and base_template can change but never be removed."""
+    def not_null(cls, value: Any) -> Any:
+        """name, base_template, category and validity_hours can change but never be removed."""
         if value is None:
             raise ValueError("cannot be null")
         return value
@@ -229,7 +252,9 @@ class UpdateCampaignRequest(BaseModel):
     def changes_something(self) -> Self:
         """An empty body is a client mistake, not a silent no-op."""
         if not self.model_fields_set:
-            raise ValueError("give at least one of name, base_template, scheduled_at, audience")
+            raise ValueError(
+                "give at least one of name, base_template, scheduled_at, audience, category, validity_hours"
+            )
         return self
 
     def to_domain(self) -> CampaignChanges:
@@ -240,6 +265,8 @@ class UpdateCampaignRequest(BaseModel):
             base_template=self.base_template if self.base_template is not None else KEEP,
             scheduled_at=self.scheduled_at if "scheduled_at" in given else KEEP,
             audience=(self.audience.to_domain() if self.audience else None) if "audience" in given else KEEP,
+            category=self.category if self.category is not None else KEEP,
+            validity_hours=self.validity_hours if self.validity_hours is not None else KEEP,
         )
 
 
@@ -258,6 +285,8 @@ class CampaignBody(BaseModel):
     status_reason: str | None = Field(
         default=None, description="why the API failed the campaign (e.g. it fell due without an audience); else null"
     )
+    category: Category = Category.PROMOTIONAL
+    validity_hours: int = DEFAULT_VALIDITY_HOURS
 
     @field_validator("audience", mode="before")
     @classmethod
@@ -278,10 +307,26 @@ class StatsBody(BaseModel):
     cancelled: int = Field(0, description="Ended unsent because the campaign was cancelled.")
 
 
+class WaitingBody(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+    count: int = Field(description="messages held in the outbox until a send window opens")
+    until: UtcDatetime | None = Field(description="when the last of them may go; null when none waits")
+
+
 class CampaignDetailBody(CampaignBody):
     """A campaign with its message counts by status."""
 
     stats: StatsBody
+    waiting: WaitingBody = Field(
+        default_factory=lambda: WaitingBody(count=0, until=None),
+        description="promotional messages whose turn came outside the account's send window, waiting for it",
+    )
+
+    @field_validator("waiting", mode="before")
+    @classmethod
+    def nothing_waiting(cls, value: object) -> object:
+        """A campaign read without its outbox facts has nothing waiting."""
+        return WaitingBody(count=0, until=None) if value is None else value
 
 
 class CampaignSummaryBody(BaseModel):
@@ -291,6 +336,7 @@ class CampaignSummaryBody(BaseModel):
     channel: Channel
     status: CampaignStatus
     created_at: UtcDatetime
+    category: Category = Category.PROMOTIONAL
 
 
 class PaginationBody(BaseModel):
@@ -341,11 +387,12 @@ class SendRequest(BaseModel):
 
 class SendResponse(BaseModel):
     model_config = ConfigDict(
-        json_schema_extra={"examples": [{"campaign_id": 1, "messages_queued": 3, "status": "sending"}]}
+        json_schema_extra={"examples": [{"campaign_id": 1, "messages_queued": 3, "status": "sending", "suppressed": 0}]}
     )
     campaign_id: int
     messages_queued: int
     status: CampaignStatus
+    suppressed: int = Field(0, description="customers left out because they opted out (the suppression list)")
 
 
 class CreateCustomerRequest(BaseModel):
@@ -370,6 +417,9 @@ class CreateCustomerRequest(BaseModel):
     last_name: OptionalText = None
     location: OptionalText = None
     preferred_product: OptionalText = None
+    time_zone: TimeZoneName | None = Field(
+        default=None, description="IANA name (Africa/Nairobi); send windows follow it instead of the account's zone"
+    )
 
 
 class CustomerBody(BaseModel):
@@ -381,6 +431,7 @@ class CustomerBody(BaseModel):
     location: str | None
     preferred_product: str | None
     created_at: UtcDatetime
+    time_zone: str | None = None
 
 
 class CustomerListBody(BaseModel):

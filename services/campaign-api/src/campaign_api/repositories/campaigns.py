@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any, Final
 
-from dispatch.lifecycle import Channel
+from dispatch.lifecycle import Category, Channel
 from psycopg import sql
 from psycopg.types.json import Jsonb
 
@@ -19,22 +19,28 @@ from campaign_api.domain import (
     NewCampaign,
     PageRequest,
     Segment,
+    Waiting,
 )
 from campaign_api.repositories.connection import Connection
 from campaign_api.repositories.where_clauses import where_clause
 
-COLUMNS: Final = "id, name, channel, status, base_template, scheduled_at, created_at, audience, status_reason"
+COLUMNS: Final = (
+    "id, name, channel, status, base_template, scheduled_at, created_at, audience, status_reason,"
+    " category, validity_hours"
+)
 
 INSERT_CAMPAIGN: Final = f"""
-    INSERT INTO campaigns (name, channel, status, base_template, scheduled_at, audience)
-    VALUES (%(name)s, %(channel)s, %(status)s, %(base_template)s, %(scheduled_at)s, %(audience)s)
+    INSERT INTO campaigns (name, channel, status, base_template, scheduled_at, audience, category, validity_hours)
+    VALUES (%(name)s, %(channel)s, %(status)s, %(base_template)s, %(scheduled_at)s, %(audience)s, %(category)s,
+            %(validity_hours)s)
     RETURNING {COLUMNS}
 """
 
 # the seed's natural key is the name: loading the seed twice creates nothing new
 INSERT_CAMPAIGN_IF_NAME_ABSENT: Final = f"""
-    INSERT INTO campaigns (name, channel, status, base_template, scheduled_at, audience)
-    SELECT %(name)s, %(channel)s, %(status)s, %(base_template)s, %(scheduled_at)s, %(audience)s
+    INSERT INTO campaigns (name, channel, status, base_template, scheduled_at, audience, category, validity_hours)
+    SELECT %(name)s, %(channel)s, %(status)s, %(base_template)s, %(scheduled_at)s, %(audience)s, %(category)s,
+           %(validity_hours)s
     WHERE NOT EXISTS (SELECT 1 FROM campaigns WHERE name = %(name)s)
     RETURNING {COLUMNS}
 """
@@ -43,10 +49,14 @@ SELECT_ID_BY_NAME: Final = "SELECT id FROM campaigns WHERE name = %(name)s ORDER
 
 SELECT_CAMPAIGN: Final = f"SELECT {COLUMNS} FROM campaigns WHERE id = %(id)s"
 
-# the detail view in one statement: stats are one aggregate over outbound_messages_campaign_status_idx
+# the detail view in one statement: stats are one aggregate over outbound_messages_campaign_status_idx; the
+# messages waiting for a send window are the campaign's unpublished rows whose not_before lies ahead (the outbox
+# index holds only unpublished rows)
 SELECT_CAMPAIGN_WITH_STATS: Final = """
     SELECT c.id, c.name, c.channel, c.status, c.base_template, c.scheduled_at, c.created_at, c.audience,
-           c.status_reason, s.total, s.pending, s.sending, s.sent, s.failed, s.suppressed, s.expired, s.cancelled
+           c.status_reason, c.category, c.validity_hours,
+           s.total, s.pending, s.sending, s.sent, s.failed, s.suppressed, s.expired, s.cancelled,
+           w.waiting, w.until
     FROM campaigns AS c
     CROSS JOIN LATERAL (
         SELECT count(*) AS total,
@@ -60,6 +70,11 @@ SELECT_CAMPAIGN_WITH_STATS: Final = """
         FROM outbound_messages AS m
         WHERE m.campaign_id = c.id
     ) AS s
+    CROSS JOIN LATERAL (
+        SELECT count(*) AS waiting, max(m.not_before) AS until
+        FROM outbound_messages AS m
+        WHERE m.campaign_id = c.id AND m.published_at IS NULL AND m.status = 'pending' AND m.not_before > now()
+    ) AS w
     WHERE c.id = %(id)s
 """
 
@@ -72,6 +87,7 @@ SAVE_CAMPAIGN: Final = f"""
     UPDATE campaigns
     SET name = %(name)s, base_template = %(base_template)s, scheduled_at = %(scheduled_at)s,
         audience = %(audience)s, status = %(status)s, status_reason = %(status_reason)s,
+        category = %(category)s, validity_hours = %(validity_hours)s,
         sending_started_at = CASE WHEN %(status)s = 'sending' AND status <> 'sending'
                                   THEN now() ELSE sending_started_at END,
         completed_at = CASE WHEN %(status)s IN ('sent', 'failed') AND status NOT IN ('sent', 'failed')
@@ -81,7 +97,7 @@ SAVE_CAMPAIGN: Final = f"""
 """
 
 LIST_CAMPAIGNS: Final = """
-    SELECT id, name, channel, status, created_at FROM campaigns {where}
+    SELECT id, name, channel, status, created_at, category FROM campaigns {where}
     ORDER BY id DESC LIMIT %(limit)s OFFSET %(offset)s
 """
 COUNT_CAMPAIGNS: Final = "SELECT count(*) FROM campaigns {where}"
@@ -144,6 +160,8 @@ def campaign_from_row(row: Sequence[Any], stats: CampaignStats | None = None) ->
         created_at=row[6],
         audience=audience_from_json(row[7]),
         status_reason=row[8],
+        category=Category(row[9]),
+        validity_hours=int(row[10]),
         stats=stats,
     )
 
@@ -157,6 +175,8 @@ def insert_params(campaign: NewCampaign, status: CampaignStatus) -> dict[str, An
         "base_template": campaign.base_template,
         "scheduled_at": campaign.scheduled_at,
         "audience": audience_json(campaign.audience),
+        "category": campaign.category.value,
+        "validity_hours": campaign.validity_hours,
     }
 
 
@@ -193,7 +213,9 @@ async def get_with_stats(conn: Connection, campaign_id: int) -> Campaign | None:
     row = await cur.fetchone()
     if row is None:
         return None
-    return campaign_from_row(row, CampaignStats(*(int(n) for n in row[9:17])))
+    campaign = campaign_from_row(row, CampaignStats(*(int(n) for n in row[11:19])))
+    campaign.waiting = Waiting(int(row[19]), row[20])
+    return campaign
 
 
 async def lock(conn: Connection, campaign_id: int) -> Campaign | None:
@@ -215,6 +237,8 @@ async def save(conn: Connection, campaign: Campaign) -> Campaign:
             "audience": audience_json(campaign.audience),
             "status": campaign.status.value,
             "status_reason": campaign.status_reason,
+            "category": campaign.category.value,
+            "validity_hours": campaign.validity_hours,
         },
     )
     row = await cur.fetchone()
@@ -239,7 +263,14 @@ async def list_page(
     total = int(counted[0]) if counted else 0
     cur = await conn.execute(sql.SQL(LIST_CAMPAIGNS).format(where=where), params)
     items = [
-        CampaignSummary(id=r[0], name=r[1], channel=Channel(r[2]), status=CampaignStatus(r[3]), created_at=r[4])
+        CampaignSummary(
+            id=r[0],
+            name=r[1],
+            channel=Channel(r[2]),
+            status=CampaignStatus(r[3]),
+            created_at=r[4],
+            category=Category(r[5]),
+        )
         for r in await cur.fetchall()
     ]
     return items, total

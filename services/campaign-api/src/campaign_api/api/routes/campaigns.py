@@ -84,6 +84,8 @@ async def create_campaign(
             base_template=body.base_template,
             scheduled_at=body.scheduled_at,
             audience=body.audience.to_domain() if body.audience else None,
+            category=body.category,
+            validity_hours=body.validity_hours,
         ),
     )
     metrics.campaigns_created.labels(channel=campaign.channel.value).inc()
@@ -192,7 +194,12 @@ async def send_campaign(
             "replayed": outcome.replayed,
         },
     )
-    return SendResponse(campaign_id=outcome.campaign_id, messages_queued=outcome.messages_queued, status=outcome.status)
+    return SendResponse(
+        campaign_id=outcome.campaign_id,
+        messages_queued=outcome.messages_queued,
+        status=outcome.status,
+        suppressed=outcome.suppressed,
+    )
 
 
 @router.post("/{campaign_id}/personalized-preview", responses=declare(400, 404, 413, 415, 422, 503))
