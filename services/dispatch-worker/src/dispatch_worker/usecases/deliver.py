@@ -7,7 +7,7 @@ import logging
 import time
 from collections import defaultdict
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import psycopg
 from dispatch import outbound_messages
@@ -22,6 +22,7 @@ from dispatch_worker.domain import Job, OutgoingMessage, Rendered, RetryPolicy, 
 from dispatch_worker.errors import DatabaseUnavailable, InvalidTemplate
 from dispatch_worker.metrics import WorkerMetrics
 from dispatch_worker.ports import JobQueue, Sender, TemplateRenderer
+from dispatch_worker.usecases.compliance_gate import ComplianceGate, GateDecision
 
 log = logging.getLogger(__name__)
 tracer = trace.get_tracer("dispatch_worker")
@@ -67,6 +68,8 @@ class Deliver:
     metrics: WorkerMetrics
     claim_lease_s: float = 60.0
     outcome_write_backoff_max_s: float = 1.0
+    # suppression, validity and the send window, judged right after the claim (compliance_gate.py)
+    gate: ComplianceGate = field(default_factory=ComplianceGate)
 
     async def __call__(self, jobs: Sequence[Job]) -> None:
         """Work `jobs` to an outcome and ack them; raises PlatformUnavailable with nothing acked or spent."""
@@ -98,6 +101,8 @@ class Deliver:
             async with self.pool.connection() as conn, conn.transaction():
                 claimed = await outbound_messages.claim(conn, list(by_id), redelivered, self.claim_lease_s)
                 known = {m.id for m in claimed}
+                checked: GateDecision = await self.gate(conn, claimed)
+                claimed = checked.allowed  # the others ended (suppressed, expired) or wait for their window
                 # only what could not be claimed needs a second look: finished, held elsewhere, or unknown (poison)
                 if unclaimed := [i for i in by_id if i not in known]:
                     known |= await outbound_messages.existing_ids(conn, unclaimed)
@@ -119,8 +124,8 @@ class Deliver:
             await self._forward(attempts, by_id)
         # finished elsewhere, or held by a live worker: ack without sending (duplicate delivery)
         await self.queue.ack(jobs)
-        if attempts:
-            await self._complete({a.message.campaign_id for a in attempts})
+        if finished := {a.message.campaign_id for a in attempts} | checked.ended_campaign_ids:
+            await self._complete(finished)
 
     async def _render(self, claimed: Sequence[ClaimedMessage]) -> dict[int, Rendered | None]:
         """Render each (template, channel) group with one RenderBatch; None for a template template-svc refuses."""
