@@ -310,6 +310,8 @@ async def test_a_campaign_has_a_category_and_a_validity(client: httpx.AsyncClien
     assert {c["id"]: c["category"] for c in listed}[otp["id"]] == "promotional"
     for bad in ({"validity_hours": 0}, {"validity_hours": 721}, {"category": "political"}, {"category": None}):
         assert_error(await client.patch(f"/campaigns/{otp['id']}", json=bad), 422, "VALIDATION_ERROR")
+        created = await client.post("/campaigns", json={"name": "n", "channel": "sms", "base_template": "Hi", **bad})
+        assert_error(created, 422, "VALIDATION_ERROR")
 
 
 async def test_the_campaign_detail_says_how_many_messages_wait_for_the_window_and_until_when(

@@ -208,11 +208,22 @@ class CreateCampaignRequest(BaseModel):
         default=None, description="RFC 3339 with any offset, stored in UTC; future → scheduled, omitted → draft"
     )
     audience: AudienceBody | None = None
-    category: Category = Field(
-        default=Category.PROMOTIONAL,
-        description="promotional messages obey the account's send window and opt-out rule; transactional ones do not",
+    # optional without a declared default, so generated clients need not send them
+    category: Category | SkipJsonSchema[None] = Field(
+        default=None,
+        description="promotional (when omitted) obeys the account's send window and opt-out rule; transactional not",
     )
-    validity_hours: ValidityHours = DEFAULT_VALIDITY_HOURS
+    validity_hours: ValidityHours | SkipJsonSchema[None] = Field(
+        default=None, description="hours after the send a message may still go out (24 when omitted), 1 to 720"
+    )
+
+    @field_validator("category", "validity_hours")
+    @classmethod
+    def not_null(cls, value: Any) -> Any:
+        """Omitted takes the default; an explicit null is a mistake."""
+        if value is None:
+            raise ValueError("cannot be null (omit it for the default)")
+        return value
 
 
 class UpdateCampaignRequest(BaseModel):
