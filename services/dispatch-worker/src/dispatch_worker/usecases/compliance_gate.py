@@ -47,7 +47,12 @@ class GateDecision:
 def _window(facts: ComplianceFacts) -> SendWindow | None:
     if facts.window_start is None or facts.window_end is None or facts.window_time_zone is None:
         return None
-    return SendWindow(facts.window_start, facts.window_end, ZoneInfo(facts.window_time_zone))
+    try:
+        return SendWindow(facts.window_start, facts.window_end, zone_named(facts.window_time_zone))
+    except ValueError:
+        # the API validates both; a row written around it must not stall every batch of the account
+        log.warning("unusable send window ignored", extra={"campaign_id": facts.campaign_id})
+        return None
 
 
 def _customer_zone(facts: ComplianceFacts) -> ZoneInfo | None:
