@@ -55,6 +55,14 @@ SCOPES: Final[dict[tuple[str, str], frozenset[Scope]]] = {
     ("GET", "/senders/{sender_id}"): frozenset({Scope.SENDERS_READ}),
     ("PATCH", "/senders/{sender_id}"): frozenset({Scope.SENDERS_WRITE}),
     ("DELETE", "/senders/{sender_id}"): frozenset({Scope.SENDERS_WRITE}),
+    # compliance (issue 15)
+    ("POST", "/suppressions"): frozenset({Scope.SUPPRESSIONS_WRITE}),
+    ("GET", "/suppressions"): frozenset({Scope.SUPPRESSIONS_READ}),
+    ("DELETE", "/suppressions/{suppression_id}"): frozenset({Scope.SUPPRESSIONS_WRITE}),
+    ("GET", "/account/compliance"): frozenset({Scope.COMPLIANCE_ADMIN}),
+    ("PUT", "/account/compliance"): frozenset({Scope.COMPLIANCE_ADMIN}),
+    ("POST", "/inbound-messages"): frozenset({Scope.INBOUND_WRITE}),
+    ("GET", "/inbound-messages"): frozenset({Scope.INBOUND_READ}),
 }
 ROUTES: Final = sorted(SCOPES)
 
@@ -75,6 +83,7 @@ def concrete(path: str) -> str:
         .replace("{customer_id}", "1")
         .replace("{key_id}", "1")
         .replace("{sender_id}", "1")
+        .replace("{suppression_id}", "1")
     )
 
 

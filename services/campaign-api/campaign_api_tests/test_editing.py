@@ -53,7 +53,7 @@ async def test_patch_changes_only_the_fields_in_the_body(client: httpx.AsyncClie
     assert response.status_code == 200
     assert response.json() == {**campaign, "name": "After"}
     assert {
-        k: v for k, v in (await detail(client, campaign["id"])).items() if k not in {"stats", "usage"}
+        k: v for k, v in (await detail(client, campaign["id"])).items() if k not in {"stats", "usage", "waiting"}
     } == response.json()
 
 
@@ -269,7 +269,15 @@ async def test_openapi_documents_editing_and_cancelling(client: httpx.AsyncClien
         assert operation["responses"]["409"]["content"]["application/json"]["schema"]["$ref"].endswith("/ErrorResponse")
         assert operation["responses"]["200"]["content"]["application/json"]["schema"]["$ref"].endswith("/CampaignBody")
     update = spec["components"]["schemas"]["UpdateCampaignRequest"]
-    assert set(update["properties"]) == {"name", "base_template", "scheduled_at", "audience", "sender_id"}
+    assert set(update["properties"]) == {
+        "sender_id",
+        "name",
+        "base_template",
+        "scheduled_at",
+        "audience",
+        "category",
+        "validity_hours",
+    }
     assert update["properties"]["name"]["type"] == "string"  # null is not accepted for a name
     assert "examples" in update
     assert "status_reason" in spec["components"]["schemas"]["CampaignBody"]["properties"]

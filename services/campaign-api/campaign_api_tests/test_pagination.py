@@ -57,7 +57,7 @@ async def test_pages_have_no_duplicates_and_are_newest_first(
     ids = [row["id"] for row in rows]
     assert len(ids) == 57 == len(set(ids))
     assert ids == sorted(ids, reverse=True)
-    assert set(first["data"][0]) == {"id", "name", "channel", "status", "created_at"}
+    assert set(first["data"][0]) == {"id", "name", "channel", "status", "created_at", "category"}
 
 
 async def test_filters_are_applied_on_every_page(

@@ -48,7 +48,12 @@ async def test_send_creates_one_pending_row_per_customer_and_moves_to_sending(
 
         notice = await anext(listener.notifies(timeout=2.0))
     assert response.status_code == 202
-    assert response.json() == {"campaign_id": campaign["id"], "messages_queued": 3, "status": "sending"}
+    assert response.json() == {
+        "campaign_id": campaign["id"],
+        "messages_queued": 3,
+        "status": "sending",
+        "suppressed": 0,
+    }
     rows = await message_rows(db, campaign["id"])
     assert [row[0] for row in rows] == sorted(ids)
     assert {row[1] for row in rows} == {"pending"}
@@ -140,7 +145,16 @@ async def test_same_idempotency_key_replays_the_first_answer(
     again = await client.post(path, json={"customer_ids": ids}, headers=headers)
 
     assert first.status_code == again.status_code == 202
-    assert again.json() == first.json() == {"campaign_id": campaign["id"], "messages_queued": 4, "status": "sending"}
+    assert (
+        again.json()
+        == first.json()
+        == {
+            "campaign_id": campaign["id"],
+            "messages_queued": 4,
+            "status": "sending",
+            "suppressed": 0,
+        }
+    )
     assert again.headers["Idempotent-Replayed"] == "true"
     assert "Idempotent-Replayed" not in first.headers
     assert len(await message_rows(db, campaign["id"])) == 4

@@ -248,6 +248,102 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/suppressions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List Suppressions
+         * @description Your account's suppressions, newest first, in keyset pages.
+         */
+        get: operations["list_suppressions_suppressions_get"];
+        put?: never;
+        /**
+         * Create Suppression
+         * @description Suppress a phone on one channel or every channel: sends leave it out, and its unsent messages end
+         *     `suppressed` when their turn comes (409 SUPPRESSION_EXISTS when it already is).
+         */
+        post: operations["create_suppression_suppressions_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/suppressions/{suppression_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /**
+         * Delete Suppression
+         * @description Lift a suppression: the phone is sent to again from the next send on; answers what was lifted.
+         */
+        delete: operations["delete_suppression_suppressions__suppression_id__delete"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/account/compliance": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get Compliance Settings
+         * @description Your account's send window, opt-out rule and keywords (a new account: no window, no instruction).
+         */
+        get: operations["get_compliance_settings_account_compliance_get"];
+        /**
+         * Put Compliance Settings
+         * @description Replace the settings (a field left out takes its default); the dispatch worker applies them from its next
+         *     batch, so messages already waiting for a window are judged again when they come back.
+         */
+        put: operations["put_compliance_settings_account_compliance_put"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/inbound-messages": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List Inbound Messages
+         * @description Your account's inbound messages, newest first, in keyset pages (every way in stores here).
+         */
+        get: operations["list_inbound_messages_inbound_messages_get"];
+        put?: never;
+        /**
+         * Receive Inbound Message
+         * @description Store a message a recipient sent (provider `api`); a stop keyword (STOP, UNSUBSCRIBE, ...: case, spacing
+         *     and punctuation ignored) suppresses the phone on that channel, a start keyword (START, UNSTOP) lifts it.
+         *     A repeated provider_message_id answers 200 with `duplicate: true` and changes nothing.
+         */
+        post: operations["receive_inbound_message_inbound_messages_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/health": {
         parameters: {
             query?: never;
@@ -602,6 +698,13 @@ export interface components {
              * @description the sender it names; null: the account's default for the channel, else the platform's
              */
             sender_id?: number | null;
+            /** @default promotional */
+            category: components["schemas"]["Category"];
+            /**
+             * Validity Hours
+             * @default 24
+             */
+            validity_hours: number;
         };
         /**
          * CampaignDetailBody
@@ -634,9 +737,18 @@ export interface components {
              * @description the sender it names; null: the account's default for the channel, else the platform's
              */
             sender_id?: number | null;
+            /** @default promotional */
+            category: components["schemas"]["Category"];
+            /**
+             * Validity Hours
+             * @default 24
+             */
+            validity_hours: number;
             stats: components["schemas"]["StatsBody"];
             /** @description segments sent and what the providers charged */
             usage?: components["schemas"]["UsageBody"] | null;
+            /** @description promotional messages whose turn came outside the account's send window, waiting for it */
+            waiting?: components["schemas"]["WaitingBody"];
         };
         /** CampaignListBody */
         CampaignListBody: {
@@ -663,13 +775,69 @@ export interface components {
              * Format: date-time
              */
             created_at: string;
+            /** @default promotional */
+            category: components["schemas"]["Category"];
         };
+        /**
+         * Category
+         * @description Mirrors campaigns_category_check: promotional messages obey send windows; transactional ones do not.
+         * @enum {string}
+         */
+        Category: "promotional" | "transactional";
         /**
          * Channel
          * @description Mirrors campaigns_channel_check.
          * @enum {string}
          */
         Channel: "sms" | "whatsapp";
+        /** ComplianceSettingsBody */
+        ComplianceSettingsBody: {
+            /** @description null: promotional messages go at any hour */
+            send_window: components["schemas"]["SendWindowStateBody"] | null;
+            /** Opt Out Required */
+            opt_out_required: boolean;
+            /** Opt Out Text */
+            opt_out_text: string | null;
+            /** Stop Keywords */
+            stop_keywords: string[];
+            /** Start Keywords */
+            start_keywords: string[];
+            /**
+             * Updated At
+             * @description null while the account keeps the defaults
+             */
+            updated_at: string | null;
+        };
+        /**
+         * ComplianceSettingsRequest
+         * @description The whole of an account's compliance settings: a field left out takes its default.
+         * @example {
+         *       "opt_out_required": true,
+         *       "opt_out_text": "STOP*456*9*5#",
+         *       "send_window": {
+         *         "preset": "ke-safaricom"
+         *       }
+         *     }
+         */
+        ComplianceSettingsRequest: {
+            /** @description null or omitted: no window */
+            send_window?: components["schemas"]["SendWindowBody"] | null;
+            /**
+             * Opt Out Required
+             * @description promotional SMS templates must contain opt_out_text (when one is set)
+             * @default true
+             */
+            opt_out_required: boolean;
+            /**
+             * Opt Out Text
+             * @description the opt-out instruction, e.g. STOP*456*9*5#; matched ignoring case and spacing
+             */
+            opt_out_text?: string | null;
+            /** Stop Keywords */
+            stop_keywords?: string[];
+            /** Start Keywords */
+            start_keywords?: string[];
+        };
         /** CostBody */
         CostBody: {
             /**
@@ -726,6 +894,13 @@ export interface components {
              * @description the sender it goes out through (same account and channel); omitted: the account's default sender for the channel, else the platform's configured sender
              */
             sender_id?: number | null;
+            /** @description promotional (when omitted) obeys the account's send window and opt-out rule; transactional not */
+            category?: components["schemas"]["Category"];
+            /**
+             * Validity Hours
+             * @description hours after the send a message may still go out (24 when omitted), 1 to 720
+             */
+            validity_hours?: number;
         };
         /**
          * CreateCustomerRequest
@@ -751,6 +926,11 @@ export interface components {
             location?: string | null;
             /** Preferred Product */
             preferred_product?: string | null;
+            /**
+             * Time Zone
+             * @description IANA name (Africa/Nairobi); send windows follow it instead of the account's zone
+             */
+            time_zone?: string | null;
         };
         /**
          * CreateSenderRequest
@@ -788,6 +968,28 @@ export interface components {
              * @default false
              */
             is_default: boolean;
+        };
+        /**
+         * CreateSuppressionRequest
+         * @example {
+         *       "channel": "sms",
+         *       "phone": "+254712345678",
+         *       "reason": "asked by phone"
+         *     }
+         */
+        CreateSuppressionRequest: {
+            /**
+             * Phone
+             * @description any spelling; without a country code read as Kenyan; stored in E.164
+             */
+            phone: string;
+            /** @description the channel opted out of; null or omitted: every one */
+            channel?: components["schemas"]["Channel"] | null;
+            /**
+             * Reason
+             * @default
+             */
+            reason: string;
         };
         /**
          * CreatedApiKeyBody
@@ -834,6 +1036,8 @@ export interface components {
              * Format: date-time
              */
             created_at: string;
+            /** Time Zone */
+            time_zone?: string | null;
         };
         /** CustomerListBody */
         CustomerListBody: {
@@ -907,6 +1111,73 @@ export interface components {
              */
             status: string;
         };
+        /** InboundMessageBody */
+        InboundMessageBody: {
+            /** Id */
+            id: number;
+            channel: components["schemas"]["Channel"];
+            /** Phone */
+            phone: string;
+            /** Body */
+            body: string;
+            /** Provider */
+            provider: string;
+            /** Provider Message Id */
+            provider_message_id: string | null;
+            /**
+             * Received At
+             * Format: date-time
+             */
+            received_at: string;
+        };
+        /** InboundMessageListBody */
+        InboundMessageListBody: {
+            /** Data */
+            data: components["schemas"]["InboundMessageBody"][];
+            /** Next Cursor */
+            next_cursor: number | null;
+        };
+        /**
+         * InboundMessageRequest
+         * @example {
+         *       "body": "STOP",
+         *       "channel": "sms",
+         *       "phone": "+254712345678"
+         *     }
+         */
+        InboundMessageRequest: {
+            channel: components["schemas"]["Channel"];
+            /**
+             * Phone
+             * @description the sender; any spelling, stored in E.164
+             */
+            phone: string;
+            /** Body */
+            body: string;
+            /**
+             * Provider Message Id
+             * @description posting the same id again stores and acts on nothing new
+             */
+            provider_message_id?: string | null;
+        };
+        /** InboundResultBody */
+        InboundResultBody: {
+            /**
+             * Id
+             * @description the stored message; null for a repeated provider_message_id
+             */
+            id: number | null;
+            /** Duplicate */
+            duplicate: boolean;
+            /** @description stop: the phone is now suppressed on the channel; start: its keyword opt-out was lifted */
+            opt_out: components["schemas"]["KeywordAction"] | null;
+        };
+        /**
+         * KeywordAction
+         * @description What an inbound keyword did.
+         * @enum {string}
+         */
+        KeywordAction: "stop" | "start";
         /** PaginationBody */
         PaginationBody: {
             /** Page */
@@ -1003,7 +1274,7 @@ export interface components {
          * @description Mirrors api_keys_scopes_check: what a key may do.
          * @enum {string}
          */
-        Scope: "campaigns:read" | "campaigns:write" | "campaigns:send" | "customers:read" | "customers:write" | "keys:admin" | "audit:read" | "campaigns:schedule" | "senders:read" | "senders:write";
+        Scope: "campaigns:read" | "campaigns:write" | "campaigns:send" | "customers:read" | "customers:write" | "keys:admin" | "audit:read" | "campaigns:schedule" | "senders:read" | "senders:write" | "suppressions:read" | "suppressions:write" | "compliance:admin" | "inbound:read" | "inbound:write";
         /**
          * SegmentBody
          * @description Customers chosen by fields (ANDed, case-insensitive), or everybody with all=true.
@@ -1053,7 +1324,8 @@ export interface components {
          * @example {
          *       "campaign_id": 1,
          *       "messages_queued": 3,
-         *       "status": "sending"
+         *       "status": "sending",
+         *       "suppressed": 0
          *     }
          */
         SendResponse: {
@@ -1062,6 +1334,63 @@ export interface components {
             /** Messages Queued */
             messages_queued: number;
             status: components["schemas"]["CampaignStatus"];
+            /**
+             * Suppressed
+             * @description customers left out because they opted out (the suppression list)
+             * @default 0
+             */
+            suppressed: number;
+        };
+        /**
+         * SendWindowBody
+         * @description A window for promotional messages: a preset, or start, end and time_zone (local time, end excluded).
+         * @example {
+         *       "preset": "ke-safaricom"
+         *     }
+         * @example {
+         *       "end": "21:00",
+         *       "start": "08:00",
+         *       "time_zone": "America/Chicago"
+         *     }
+         */
+        SendWindowBody: {
+            /**
+             * Preset
+             * @description ke-safaricom: 08:00-18:00 Africa/Nairobi; us-tcpa: 08:00-21:00 America/New_York
+             */
+            preset?: ("ke-safaricom" | "us-tcpa") | null;
+            /**
+             * Start
+             * @example 08:00
+             */
+            start?: string | null;
+            /**
+             * End
+             * @description excluded: 18:00 means until 17:59:59
+             * @example 18:00
+             */
+            end?: string | null;
+            /** Time Zone */
+            time_zone?: string | null;
+        };
+        /** SendWindowStateBody */
+        SendWindowStateBody: {
+            /** Preset */
+            preset: string | null;
+            /**
+             * Start
+             * @description local time HH:MM
+             * @example 08:00
+             */
+            start: string;
+            /**
+             * End
+             * @description local time HH:MM, excluded
+             * @example 18:00
+             */
+            end: string;
+            /** Time Zone */
+            time_zone: string;
         };
         /**
          * SenderBody
@@ -1167,6 +1496,43 @@ export interface components {
              */
             read: number;
         };
+        /** SuppressionBody */
+        SuppressionBody: {
+            /** Id */
+            id: number;
+            /**
+             * Phone
+             * @description E.164
+             */
+            phone: string;
+            /** @description null: every channel */
+            channel: components["schemas"]["Channel"] | null;
+            /** Reason */
+            reason: string;
+            /** @description api, keyword (the recipient texted STOP) or provider */
+            source: components["schemas"]["SuppressionSource"];
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+        };
+        /** SuppressionListBody */
+        SuppressionListBody: {
+            /** Data */
+            data: components["schemas"]["SuppressionBody"][];
+            /**
+             * Next Cursor
+             * @description pass as before_id for the next page; null on the last page
+             */
+            next_cursor: number | null;
+        };
+        /**
+         * SuppressionSource
+         * @description Mirrors suppressions_source_check: how an opt-out arrived.
+         * @enum {string}
+         */
+        SuppressionSource: "api" | "keyword" | "provider";
         /**
          * UpdateCampaignRequest
          * @description A partial update: only the fields present in the body change.
@@ -1203,6 +1569,12 @@ export interface components {
              * @description null: back to the account's default sender
              */
             sender_id?: number | null;
+            category?: components["schemas"]["Category"];
+            /**
+             * Validity Hours
+             * @description hours after the send a message may still go out; past them it expires
+             */
+            validity_hours?: number;
         };
         /**
          * UpdateSenderRequest
@@ -1250,6 +1622,19 @@ export interface components {
              * @description the providers' charges, summed per currency (when they report one)
              */
             cost: components["schemas"]["CostBody"][];
+        };
+        /** WaitingBody */
+        WaitingBody: {
+            /**
+             * Count
+             * @description messages held in the outbox until a send window opens
+             */
+            count: number;
+            /**
+             * Until
+             * @description when the last of them may go; null when none waits
+             */
+            until: string | null;
         };
     };
     responses: never;
@@ -2504,6 +2889,584 @@ export interface operations {
             };
             /** @description FORBIDDEN: the API key lacks the scope this operation needs */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description VALIDATION_ERROR (names the field) or a domain rule's own code */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description RATE_LIMITED / RECIPIENT_QUOTA_EXCEEDED (Retry-After says when to try again) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description DATABASE_UNAVAILABLE / TEMPLATE_SERVICE_UNAVAILABLE */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    list_suppressions_suppressions_get: {
+        parameters: {
+            query?: {
+                /** @description keyset bound: only ids below it (pass next_cursor here) */
+                before_id?: number | null;
+                limit?: number;
+                /** @description one number, any spelling */
+                phone?: string | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SuppressionListBody"];
+                };
+            };
+            /** @description UNAUTHENTICATED: no API key, or an unknown or revoked one (WWW-Authenticate: Bearer) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description FORBIDDEN: the API key lacks the scope this operation needs */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description VALIDATION_ERROR (names the field) or a domain rule's own code */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description RATE_LIMITED / RECIPIENT_QUOTA_EXCEEDED (Retry-After says when to try again) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description DATABASE_UNAVAILABLE / TEMPLATE_SERVICE_UNAVAILABLE */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    create_suppression_suppressions_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CreateSuppressionRequest"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SuppressionBody"];
+                };
+            };
+            /** @description MALFORMED_JSON: the body is not UTF-8 JSON, or nests too deep / DUPLICATE_JSON_KEY: a key given twice */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description UNAUTHENTICATED: no API key, or an unknown or revoked one (WWW-Authenticate: Bearer) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description FORBIDDEN: the API key lacks the scope this operation needs */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description CAMPAIGN_NOT_SENDABLE / CAMPAIGN_NOT_EDITABLE / CAMPAIGN_NOT_CANCELLABLE / CUSTOMER_PHONE_EXISTS */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description PAYLOAD_TOO_LARGE */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description UNSUPPORTED_MEDIA_TYPE: a body whose Content-Type is not application/json */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description VALIDATION_ERROR (names the field) or a domain rule's own code */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description RATE_LIMITED / RECIPIENT_QUOTA_EXCEEDED (Retry-After says when to try again) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description DATABASE_UNAVAILABLE / TEMPLATE_SERVICE_UNAVAILABLE */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    delete_suppression_suppressions__suppression_id__delete: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                suppression_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SuppressionBody"];
+                };
+            };
+            /** @description UNAUTHENTICATED: no API key, or an unknown or revoked one (WWW-Authenticate: Bearer) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description FORBIDDEN: the API key lacks the scope this operation needs */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description CAMPAIGN_NOT_FOUND / CUSTOMER_NOT_FOUND */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description VALIDATION_ERROR (names the field) or a domain rule's own code */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description RATE_LIMITED / RECIPIENT_QUOTA_EXCEEDED (Retry-After says when to try again) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description DATABASE_UNAVAILABLE / TEMPLATE_SERVICE_UNAVAILABLE */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    get_compliance_settings_account_compliance_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ComplianceSettingsBody"];
+                };
+            };
+            /** @description UNAUTHENTICATED: no API key, or an unknown or revoked one (WWW-Authenticate: Bearer) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description FORBIDDEN: the API key lacks the scope this operation needs */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description RATE_LIMITED / RECIPIENT_QUOTA_EXCEEDED (Retry-After says when to try again) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description DATABASE_UNAVAILABLE / TEMPLATE_SERVICE_UNAVAILABLE */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    put_compliance_settings_account_compliance_put: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ComplianceSettingsRequest"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ComplianceSettingsBody"];
+                };
+            };
+            /** @description MALFORMED_JSON: the body is not UTF-8 JSON, or nests too deep / DUPLICATE_JSON_KEY: a key given twice */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description UNAUTHENTICATED: no API key, or an unknown or revoked one (WWW-Authenticate: Bearer) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description FORBIDDEN: the API key lacks the scope this operation needs */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description PAYLOAD_TOO_LARGE */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description UNSUPPORTED_MEDIA_TYPE: a body whose Content-Type is not application/json */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description VALIDATION_ERROR (names the field) or a domain rule's own code */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description RATE_LIMITED / RECIPIENT_QUOTA_EXCEEDED (Retry-After says when to try again) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description DATABASE_UNAVAILABLE / TEMPLATE_SERVICE_UNAVAILABLE */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    list_inbound_messages_inbound_messages_get: {
+        parameters: {
+            query?: {
+                /** @description keyset bound: only ids below it (pass next_cursor here) */
+                before_id?: number | null;
+                limit?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["InboundMessageListBody"];
+                };
+            };
+            /** @description UNAUTHENTICATED: no API key, or an unknown or revoked one (WWW-Authenticate: Bearer) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description FORBIDDEN: the API key lacks the scope this operation needs */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description VALIDATION_ERROR (names the field) or a domain rule's own code */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description RATE_LIMITED / RECIPIENT_QUOTA_EXCEEDED (Retry-After says when to try again) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description DATABASE_UNAVAILABLE / TEMPLATE_SERVICE_UNAVAILABLE */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    receive_inbound_message_inbound_messages_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["InboundMessageRequest"];
+            };
+        };
+        responses: {
+            /** @description a repeated provider_message_id: nothing new stored or done */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["InboundResultBody"];
+                };
+            };
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["InboundResultBody"];
+                };
+            };
+            /** @description MALFORMED_JSON: the body is not UTF-8 JSON, or nests too deep / DUPLICATE_JSON_KEY: a key given twice */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description UNAUTHENTICATED: no API key, or an unknown or revoked one (WWW-Authenticate: Bearer) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description FORBIDDEN: the API key lacks the scope this operation needs */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description PAYLOAD_TOO_LARGE */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description UNSUPPORTED_MEDIA_TYPE: a body whose Content-Type is not application/json */
+            415: {
                 headers: {
                     [name: string]: unknown;
                 };

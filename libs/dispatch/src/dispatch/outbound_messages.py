@@ -30,6 +30,11 @@ INSERT_PENDING_FOR_IDS: Final = """
     INSERT INTO outbound_messages (campaign_id, customer_id, traceparent)
     SELECT %(campaign_id)s, ids.id, %(traceparent)s
     FROM unnest(%(customer_ids)s::bigint[]) AS ids(id)
+    WHERE NOT EXISTS (
+        SELECT 1 FROM customers AS cu
+        JOIN suppressions AS s ON s.account_id = cu.account_id AND s.phone = cu.phone
+        WHERE cu.id = ids.id
+          AND (s.channel IS NULL OR s.channel = (SELECT channel FROM campaigns WHERE id = %(campaign_id)s)))
     ON CONFLICT (campaign_id, customer_id) DO NOTHING
 """
 
@@ -37,7 +42,31 @@ INSERT_PENDING_FOR_IDS: Final = """
 INSERT_PENDING_FROM_QUERY: Final = """
     INSERT INTO outbound_messages (campaign_id, customer_id, traceparent)
     SELECT %(campaign_id)s, audience.id, %(traceparent)s FROM ({audience}) AS audience(id)
+    WHERE NOT EXISTS (
+        SELECT 1 FROM customers AS cu
+        JOIN suppressions AS s ON s.account_id = cu.account_id AND s.phone = cu.phone
+        WHERE cu.id = audience.id
+          AND (s.channel IS NULL OR s.channel = (SELECT channel FROM campaigns WHERE id = %(campaign_id)s)))
     ON CONFLICT (campaign_id, customer_id) DO NOTHING
+"""
+
+# ---- compliance: who a send left out because they opted out (the two inserts above skip them) ----------------
+# served by suppressions_account_phone_channel_key; the channel is the campaign's
+COUNT_SUPPRESSED_FOR_IDS: Final = """
+    SELECT count(*) FROM customers AS cu
+    WHERE cu.id = ANY(%(customer_ids)s::bigint[])
+      AND EXISTS (
+          SELECT 1 FROM suppressions AS s
+          WHERE s.account_id = cu.account_id AND s.phone = cu.phone
+            AND (s.channel IS NULL OR s.channel = (SELECT channel FROM campaigns WHERE id = %(campaign_id)s)))
+"""
+COUNT_SUPPRESSED_FROM_QUERY: Final = """
+    SELECT count(*) FROM ({audience}) AS audience(id)
+    JOIN customers AS cu ON cu.id = audience.id
+    WHERE EXISTS (
+        SELECT 1 FROM suppressions AS s
+        WHERE s.account_id = cu.account_id AND s.phone = cu.phone
+          AND (s.channel IS NULL OR s.channel = (SELECT channel FROM campaigns WHERE id = %(campaign_id)s)))
 """
 
 # served by the primary key of customers; only run when the insert above hit the foreign key
@@ -179,7 +208,7 @@ COMPLETE: Final = "SELECT complete_campaigns(%(ids)s::bigint[])"
 async def insert_pending(
     conn: Connection, campaign_id: int, customer_ids: Sequence[int], traceparent: str | None
 ) -> int | None:
-    """Create one pending message per customer in a single statement; return how many were created.
+    """Create one pending message per customer not suppressed, in a single statement; return how many were created.
 
     None means some id names no customer: nothing was inserted (the statement ran under a savepoint).
     """
@@ -199,10 +228,26 @@ async def insert_pending_from_query(
     params: Mapping[str, Any],
     traceparent: str | None,
 ) -> int:
-    """Create one pending message per customer id the `audience` SELECT yields, in one statement."""
+    """Create one pending message per customer id the `audience` SELECT yields (suppressed ones left out)."""
     statement = sql.SQL(INSERT_PENDING_FROM_QUERY).format(audience=audience)
     cur = await conn.execute(statement, {**params, "campaign_id": campaign_id, "traceparent": traceparent})
     return cur.rowcount
+
+
+async def count_suppressed(
+    conn: Connection,
+    campaign_id: int,
+    audience: Sequence[int] | sql.Composable,
+    params: Mapping[str, Any] | None = None,
+) -> int:
+    """How many of the audience (ids, or a SELECT of ids and its params) the inserts left out as suppressed."""
+    if isinstance(audience, sql.Composable):
+        statement = sql.SQL(COUNT_SUPPRESSED_FROM_QUERY).format(audience=audience)
+        cur = await conn.execute(statement, {**(params or {}), "campaign_id": campaign_id})
+    else:
+        cur = await conn.execute(COUNT_SUPPRESSED_FOR_IDS, {"customer_ids": list(audience), "campaign_id": campaign_id})
+    row = await cur.fetchone()
+    return int(row[0]) if row else 0
 
 
 async def find_unknown_customers(conn: Connection, customer_ids: Sequence[int], sample: int) -> tuple[int, list[int]]:

@@ -34,6 +34,12 @@ class Scope(StrEnum):
     # senders (channels): list them, and create, change or delete them
     SENDERS_READ = "senders:read"
     SENDERS_WRITE = "senders:write"
+    # compliance (issue 15): the suppression list, the account's compliance settings, inbound messages
+    SUPPRESSIONS_READ = "suppressions:read"
+    SUPPRESSIONS_WRITE = "suppressions:write"
+    COMPLIANCE_ADMIN = "compliance:admin"
+    INBOUND_READ = "inbound:read"
+    INBOUND_WRITE = "inbound:write"
 
 
 ACCOUNT_SCOPES: Final = frozenset(Scope) - {Scope.CAMPAIGNS_SCHEDULE}

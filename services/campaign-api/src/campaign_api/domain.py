@@ -10,7 +10,7 @@ from decimal import Decimal
 from enum import Enum, StrEnum
 from typing import Final, Generic, Protocol, TypeVar
 
-from dispatch.lifecycle import Channel
+from dispatch.lifecycle import Category, Channel
 
 from campaign_api.errors import (
     AudienceEmpty,
@@ -58,6 +58,7 @@ class CampaignSummary:
     channel: Channel
     status: CampaignStatus
     created_at: datetime
+    category: Category = Category.PROMOTIONAL
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,6 +96,18 @@ class CampaignUsage:
     cost: tuple[CampaignCost, ...] = ()
 
 
+# how long after its send a campaign's messages may still go out, unless the campaign says otherwise
+DEFAULT_VALIDITY_HOURS: Final = 24
+
+
+@dataclass(frozen=True, slots=True)
+class Waiting:
+    """A campaign's messages that wait in the outbox for a send window to open: how many, and the last opening."""
+
+    count: int
+    until: datetime | None
+
+
 @dataclass(slots=True)
 class Campaign:
     """The campaign aggregate: its fields and the state machine every use case goes through.
@@ -116,6 +129,9 @@ class Campaign:
     # the sender it goes out through; None: the account's default for the channel, else the platform's sender
     sender_id: int | None = None
     usage: CampaignUsage | None = None
+    category: Category = Category.PROMOTIONAL
+    validity_hours: int = DEFAULT_VALIDITY_HOURS
+    waiting: Waiting | None = None
 
     def is_due(self, now: datetime) -> bool:
         """A scheduled campaign whose time has come."""
@@ -170,6 +186,10 @@ class Campaign:
             self.audience = changes.audience
         if not isinstance(changes.sender_id, Keep):
             self.sender_id = changes.sender_id
+        if not isinstance(changes.category, Keep):
+            self.category = changes.category
+        if not isinstance(changes.validity_hours, Keep):
+            self.validity_hours = changes.validity_hours
 
 
 def initial_status(scheduled_at: datetime | None, now: datetime) -> CampaignStatus:
@@ -191,6 +211,8 @@ class NewCampaign:
     scheduled_at: datetime | None
     audience: Audience | None = None
     sender_id: int | None = None
+    category: Category = Category.PROMOTIONAL
+    validity_hours: int = DEFAULT_VALIDITY_HOURS
 
 
 class Keep(Enum):
@@ -211,6 +233,8 @@ class CampaignChanges:
     scheduled_at: datetime | Keep | None = KEEP
     audience: Audience | Keep | None = KEEP
     sender_id: int | Keep | None = KEEP
+    category: Category | Keep = KEEP
+    validity_hours: int | Keep = KEEP
 
 
 @dataclass(frozen=True, slots=True)
@@ -250,6 +274,7 @@ class Customer:
     location: str | None
     preferred_product: str | None
     created_at: datetime
+    time_zone: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -261,6 +286,7 @@ class NewCustomer:
     last_name: str | None
     location: str | None
     preferred_product: str | None
+    time_zone: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -344,3 +370,5 @@ class SendOutcome:
     status: CampaignStatus
     channel: Channel
     replayed: bool = False
+    # customers the send left out because they opted out
+    suppressed: int = 0

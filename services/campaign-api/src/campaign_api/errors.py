@@ -226,3 +226,32 @@ class DatabaseUnavailable(DependencyUnavailable):
 
     def __init__(self, reason: str = "the database did not answer in time") -> None:
         super().__init__(reason)
+
+
+# ---- compliance (issue 15): opt-outs, the opt-out instruction ---------------------------------------------------
+
+
+class OptOutTextMissing(InvalidInput):
+    """A promotional SMS template without the account's opt-out instruction, while the account requires it."""
+
+    code = "OPT_OUT_TEXT_MISSING"
+
+    def __init__(self, field: str, text: str) -> None:
+        super().__init__(
+            f"{field}: a promotional SMS must carry the account's opt-out instruction {text!r}; add it to the"
+            " template, make the campaign transactional, or turn opt_out_required off in /account/compliance"
+        )
+
+
+class SuppressionExists(Conflict):
+    code = "SUPPRESSION_EXISTS"
+
+    def __init__(self, channel: str | None) -> None:
+        super().__init__(f"This phone is already suppressed on {channel or 'every channel'}")
+
+
+class SuppressionNotFound(NotFound):
+    code = "SUPPRESSION_NOT_FOUND"
+
+    def __init__(self, suppression_id: int) -> None:
+        super().__init__(f"Suppression {suppression_id} not found")

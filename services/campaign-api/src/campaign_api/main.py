@@ -37,6 +37,7 @@ from campaign_api.api.middleware import (
 )
 from campaign_api.api.routes import accounts as account_routes
 from campaign_api.api.routes import campaigns, customers, operations, providers, senders
+from campaign_api.api.routes import compliance as compliance_routes
 from campaign_api.api.web_app import mount_web_app
 from campaign_api.channels import InvalidSender, NewSender, Provider, SenderRow, new_callback_token
 from campaign_api.errors import AccountExists, AccountNotFound
@@ -48,18 +49,23 @@ from campaign_api.repositories import accounts, audit_events, idempotency_keys
 from campaign_api.repositories import senders as sender_repository
 from campaign_api.repositories.connection import Connection, Pool, enter_account, use_app_role
 from campaign_api.settings import Settings
+from campaign_api.usecases.add_suppression import AddSuppression
 from campaign_api.usecases.authenticate import Authenticate, RateLimits
 from campaign_api.usecases.cancel_campaign import CancelCampaign
 from campaign_api.usecases.create_campaign import CreateCampaign
 from campaign_api.usecases.create_customer import CreateCustomer
 from campaign_api.usecases.get_campaign import GetCampaign
+from campaign_api.usecases.get_compliance_settings import GetComplianceSettings
 from campaign_api.usecases.get_customer import GetCustomer
 from campaign_api.usecases.issue_api_key import IssueApiKey, store_key
+from campaign_api.usecases.lift_suppression import LiftSuppression
 from campaign_api.usecases.list_api_keys import ListApiKeys
 from campaign_api.usecases.list_audit_events import ListAuditEvents
 from campaign_api.usecases.list_campaigns import ListCampaigns
 from campaign_api.usecases.list_customers import ListCustomers
 from campaign_api.usecases.list_due_campaigns import ListDueCampaigns
+from campaign_api.usecases.list_inbound_messages import ListInboundMessages
+from campaign_api.usecases.list_suppressions import ListSuppressions
 from campaign_api.usecases.manage_senders import CreateSender, DeleteSender, GetSender, ListSenders, UpdateSender
 from campaign_api.usecases.preview_message import PreviewMessage
 from campaign_api.usecases.provider_callbacks import (
@@ -69,6 +75,8 @@ from campaign_api.usecases.provider_callbacks import (
     SweepReceipts,
     sweeping_receipts,
 )
+from campaign_api.usecases.put_compliance_settings import PutComplianceSettings
+from campaign_api.usecases.receive_inbound_message import ReceiveInboundMessage
 from campaign_api.usecases.revoke_api_key import RevokeApiKey
 from campaign_api.usecases.seed_database import SeedDatabase
 from campaign_api.usecases.send_campaign import SendCampaign
@@ -135,6 +143,14 @@ def build_usecases(
         ResolveSender(pool),
         RecordReceipts(pool, metrics),
         RecordInbound(pool, metrics),
+        # compliance (issue 15)
+        AddSuppression(pool),
+        ListSuppressions(pool),
+        LiftSuppression(pool),
+        GetComplianceSettings(pool),
+        PutComplianceSettings(pool),
+        ReceiveInboundMessage(pool),
+        ListInboundMessages(pool),
     )
     return {type(usecase): usecase for usecase in built}
 
@@ -267,6 +283,7 @@ def create_app(
     app.include_router(campaigns.router)
     app.include_router(customers.router)
     app.include_router(account_routes.router)
+    app.include_router(compliance_routes.router)
     app.include_router(operations.router)
     app.include_router(senders.router)
     app.include_router(providers.router)

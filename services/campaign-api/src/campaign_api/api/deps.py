@@ -91,6 +91,12 @@ KeysAdmin = Annotated[Caller, require(Scope.KEYS_ADMIN)]
 AuditReader = Annotated[Caller, require(Scope.AUDIT_READ)]
 SendersReader = Annotated[Caller, require(Scope.SENDERS_READ)]
 SendersWriter = Annotated[Caller, require(Scope.SENDERS_WRITE)]
+# compliance (issue 15)
+SuppressionsReader = Annotated[Caller, require(Scope.SUPPRESSIONS_READ)]
+SuppressionsWriter = Annotated[Caller, require(Scope.SUPPRESSIONS_WRITE)]
+ComplianceAdmin = Annotated[Caller, require(Scope.COMPLIANCE_ADMIN)]
+InboundReader = Annotated[Caller, require(Scope.INBOUND_READ)]
+InboundWriter = Annotated[Caller, require(Scope.INBOUND_WRITE)]
 MetricsDep = Annotated[ApiMetrics, Depends(api_metrics)]
 TraceparentDep = Annotated[str | None, Depends(traceparent)]
 IdempotencyKeyHeader = Annotated[

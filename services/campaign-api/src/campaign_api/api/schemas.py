@@ -6,7 +6,8 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Annotated, Any, Final, Self
 
-from dispatch.lifecycle import Channel
+from dispatch.lifecycle import Category, Channel
+from dispatch.send_windows import zone_named
 from pydantic import (
     AfterValidator,
     AwareDatetime,
@@ -22,6 +23,7 @@ from pydantic import (
 from pydantic.json_schema import SkipJsonSchema
 
 from campaign_api.domain import (
+    DEFAULT_VALIDITY_HOURS,
     KEEP,
     Audience,
     CampaignChanges,
@@ -60,6 +62,20 @@ Name = Annotated[
 Template = Annotated[str, StringConstraints(min_length=1, max_length=4096, pattern=NO_NUL)]
 OptionalText = Annotated[str, StringConstraints(max_length=200, pattern=NO_NUL), AfterValidator(str.strip)] | None
 CustomerIds = Annotated[list[Id], Field(min_length=1, max_length=MAX_SEND_IDS)]
+
+
+def iana_zone(value: str) -> str:
+    """An IANA time zone name that zoneinfo knows (e.g. Africa/Nairobi)."""
+    return zone_named(value).key
+
+
+# compliance (issue 15): a customer's own zone; a campaign's validity
+TimeZoneName = Annotated[str, StringConstraints(min_length=1, max_length=64), AfterValidator(iana_zone)]
+ValidityHours = Annotated[
+    int,
+    Strict(),
+    Field(ge=1, le=720, description="hours after the send a message may still go out; past them it expires"),
+]
 
 
 def in_utc(value: datetime) -> datetime:
@@ -198,6 +214,22 @@ class CreateCampaignRequest(BaseModel):
         description="the sender it goes out through (same account and channel); omitted: the account's default"
         " sender for the channel, else the platform's configured sender",
     )
+    # optional without a declared default, so generated clients need not send them
+    category: Category | SkipJsonSchema[None] = Field(
+        default=None,
+        description="promotional (when omitted) obeys the account's send window and opt-out rule; transactional not",
+    )
+    validity_hours: ValidityHours | SkipJsonSchema[None] = Field(
+        default=None, description="hours after the send a message may still go out (24 when omitted), 1 to 720"
+    )
+
+    @field_validator("category", "validity_hours")
+    @classmethod
+    def not_null(cls, value: Any) -> Any:
+        """Omitted takes the default; an explicit null is a mistake."""
+        if value is None:
+            raise ValueError("cannot be null (omit it for the default)")
+        return value
 
 
 class UpdateCampaignRequest(BaseModel):
@@ -223,11 +255,13 @@ class UpdateCampaignRequest(BaseModel):
     )
     audience: AudienceBody | None = Field(default=None, description="null clears the stored audience")
     sender_id: Id | None = Field(default=None, description="null: back to the account's default sender")
+    category: Category | SkipJsonSchema[None] = None
+    validity_hours: ValidityHours | SkipJsonSchema[None] = None
 
-    @field_validator("name", "base_template")
+    @field_validator("name", "base_template", "category", "validity_hours")
     @classmethod
-    def not_null(cls, value: str | None) -> str:
-        """name and base_template can change but never be removed."""
+    def not_null(cls, value: Any) -> Any:
+        """name, base_template, category and validity_hours can change but never be removed."""
         if value is None:
             raise ValueError("cannot be null")
         return value
@@ -236,7 +270,9 @@ class UpdateCampaignRequest(BaseModel):
     def changes_something(self) -> Self:
         """An empty body is a client mistake, not a silent no-op."""
         if not self.model_fields_set:
-            raise ValueError("give at least one of name, base_template, scheduled_at, audience, sender_id")
+            raise ValueError(
+                "give at least one of name, base_template, scheduled_at, audience, sender_id, category, validity_hours"
+            )
         return self
 
     def to_domain(self) -> CampaignChanges:
@@ -248,6 +284,8 @@ class UpdateCampaignRequest(BaseModel):
             scheduled_at=self.scheduled_at if "scheduled_at" in given else KEEP,
             audience=(self.audience.to_domain() if self.audience else None) if "audience" in given else KEEP,
             sender_id=self.sender_id if "sender_id" in given else KEEP,
+            category=self.category if self.category is not None else KEEP,
+            validity_hours=self.validity_hours if self.validity_hours is not None else KEEP,
         )
 
 
@@ -270,6 +308,8 @@ class CampaignBody(BaseModel):
         default=None,
         description="the sender it names; null: the account's default for the channel, else the platform's",
     )
+    category: Category = Category.PROMOTIONAL
+    validity_hours: int = DEFAULT_VALIDITY_HOURS
 
     @field_validator("audience", mode="before")
     @classmethod
@@ -310,11 +350,27 @@ class UsageBody(BaseModel):
     cost: list[CostBody] = Field(description="the providers' charges, summed per currency (when they report one)")
 
 
+class WaitingBody(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+    count: int = Field(description="messages held in the outbox until a send window opens")
+    until: UtcDatetime | None = Field(description="when the last of them may go; null when none waits")
+
+
 class CampaignDetailBody(CampaignBody):
     """A campaign with its message counts by status."""
 
     stats: StatsBody
     usage: UsageBody | None = Field(default=None, description="segments sent and what the providers charged")
+    waiting: WaitingBody = Field(
+        default_factory=lambda: WaitingBody(count=0, until=None),
+        description="promotional messages whose turn came outside the account's send window, waiting for it",
+    )
+
+    @field_validator("waiting", mode="before")
+    @classmethod
+    def nothing_waiting(cls, value: object) -> object:
+        """A campaign read without its outbox facts has nothing waiting."""
+        return WaitingBody(count=0, until=None) if value is None else value
 
 
 class CampaignSummaryBody(BaseModel):
@@ -324,6 +380,7 @@ class CampaignSummaryBody(BaseModel):
     channel: Channel
     status: CampaignStatus
     created_at: UtcDatetime
+    category: Category = Category.PROMOTIONAL
 
 
 class PaginationBody(BaseModel):
@@ -374,11 +431,12 @@ class SendRequest(BaseModel):
 
 class SendResponse(BaseModel):
     model_config = ConfigDict(
-        json_schema_extra={"examples": [{"campaign_id": 1, "messages_queued": 3, "status": "sending"}]}
+        json_schema_extra={"examples": [{"campaign_id": 1, "messages_queued": 3, "status": "sending", "suppressed": 0}]}
     )
     campaign_id: int
     messages_queued: int
     status: CampaignStatus
+    suppressed: int = Field(0, description="customers left out because they opted out (the suppression list)")
 
 
 class CreateCustomerRequest(BaseModel):
@@ -403,6 +461,9 @@ class CreateCustomerRequest(BaseModel):
     last_name: OptionalText = None
     location: OptionalText = None
     preferred_product: OptionalText = None
+    time_zone: TimeZoneName | None = Field(
+        default=None, description="IANA name (Africa/Nairobi); send windows follow it instead of the account's zone"
+    )
 
 
 class CustomerBody(BaseModel):
@@ -414,6 +475,7 @@ class CustomerBody(BaseModel):
     location: str | None
     preferred_product: str | None
     created_at: UtcDatetime
+    time_zone: str | None = None
 
 
 class CustomerListBody(BaseModel):

@@ -8,7 +8,9 @@ DROP FUNCTION IF EXISTS delivery_rank(text);
 DROP TABLE IF EXISTS delivery_receipts;
 DELETE FROM api_keys WHERE scopes && ARRAY['senders:read', 'senders:write']::text[]
     AND NOT scopes && ARRAY['campaigns:read', 'campaigns:write', 'campaigns:send', 'customers:read',
-                            'customers:write', 'keys:admin', 'audit:read', 'campaigns:schedule']::text[];
+                            'customers:write', 'keys:admin', 'audit:read', 'campaigns:schedule',
+                            'suppressions:read', 'suppressions:write', 'compliance:admin', 'inbound:read',
+                            'inbound:write']::text[];
 UPDATE api_keys SET scopes = array_remove(array_remove(scopes, 'senders:read'), 'senders:write')
     WHERE scopes && ARRAY['senders:read', 'senders:write']::text[];
 ALTER TABLE api_keys
@@ -16,7 +18,9 @@ ALTER TABLE api_keys
     ADD CONSTRAINT api_keys_scopes_check CHECK (
         cardinality(scopes) > 0
         AND scopes <@ ARRAY['campaigns:read', 'campaigns:write', 'campaigns:send', 'customers:read',
-                            'customers:write', 'keys:admin', 'audit:read', 'campaigns:schedule']::text[]);
+                            'customers:write', 'keys:admin', 'audit:read', 'campaigns:schedule',
+                            'suppressions:read', 'suppressions:write', 'compliance:admin', 'inbound:read',
+                            'inbound:write']::text[]);
 DROP INDEX IF EXISTS outbound_messages_provider_message_idx;
 ALTER TABLE outbound_messages
     DROP CONSTRAINT IF EXISTS outbound_messages_cost_currency_format,

@@ -1,4 +1,4 @@
--- depends: 0008_lifecycle_foundation
+-- depends: 0009_compliance
 -- Real channels: senders as per-account data, the sender a campaign goes through, and what providers report back
 -- about each message (segments and cost on acceptance; delivery receipts later).
 
@@ -80,7 +80,8 @@ ALTER TABLE api_keys
         cardinality(scopes) > 0
         AND scopes <@ ARRAY['campaigns:read', 'campaigns:write', 'campaigns:send', 'customers:read',
                             'customers:write', 'keys:admin', 'audit:read', 'campaigns:schedule',
-                            'senders:read', 'senders:write']::text[]);
+                            'suppressions:read', 'suppressions:write', 'compliance:admin', 'inbound:read',
+                            'inbound:write', 'senders:read', 'senders:write']::text[]);
 
 -- every delivery receipt a provider sent, as it came (mapped): the message's row carries the strongest one, and a
 -- receipt that arrives before the worker committed the message's provider message id waits here (applied_at NULL)

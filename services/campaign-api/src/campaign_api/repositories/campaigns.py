@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from decimal import Decimal
 from typing import Any, Final
 
-from dispatch.lifecycle import Channel
+from dispatch.lifecycle import Category, Channel
 from psycopg import sql
 from psycopg.types.json import Jsonb
 
@@ -22,24 +22,30 @@ from campaign_api.domain import (
     NewCampaign,
     PageRequest,
     Segment,
+    Waiting,
 )
 from campaign_api.repositories.connection import Connection
 from campaign_api.repositories.where_clauses import where_clause
 
 COLUMNS: Final = (
-    "id, name, channel, status, base_template, scheduled_at, created_at, audience, status_reason, sender_id"
+    "id, name, channel, status, base_template, scheduled_at, created_at, audience, status_reason, sender_id,"
+    " category, validity_hours"
 )
 
 INSERT_CAMPAIGN: Final = f"""
-    INSERT INTO campaigns (name, channel, status, base_template, scheduled_at, audience, sender_id)
-    VALUES (%(name)s, %(channel)s, %(status)s, %(base_template)s, %(scheduled_at)s, %(audience)s, %(sender_id)s)
+    INSERT INTO campaigns (name, channel, status, base_template, scheduled_at, audience, sender_id, category,
+                           validity_hours)
+    VALUES (%(name)s, %(channel)s, %(status)s, %(base_template)s, %(scheduled_at)s, %(audience)s, %(sender_id)s,
+            %(category)s, %(validity_hours)s)
     RETURNING {COLUMNS}
 """
 
 # the seed's natural key is the name: loading the seed twice creates nothing new
 INSERT_CAMPAIGN_IF_NAME_ABSENT: Final = f"""
-    INSERT INTO campaigns (name, channel, status, base_template, scheduled_at, audience, sender_id)
-    SELECT %(name)s, %(channel)s, %(status)s, %(base_template)s, %(scheduled_at)s, %(audience)s, %(sender_id)s
+    INSERT INTO campaigns (name, channel, status, base_template, scheduled_at, audience, sender_id, category,
+                           validity_hours)
+    SELECT %(name)s, %(channel)s, %(status)s, %(base_template)s, %(scheduled_at)s, %(audience)s, %(sender_id)s,
+           %(category)s, %(validity_hours)s
     WHERE NOT EXISTS (SELECT 1 FROM campaigns WHERE name = %(name)s)
     RETURNING {COLUMNS}
 """
@@ -48,11 +54,14 @@ SELECT_ID_BY_NAME: Final = "SELECT id FROM campaigns WHERE name = %(name)s ORDER
 
 SELECT_CAMPAIGN: Final = f"SELECT {COLUMNS} FROM campaigns WHERE id = %(id)s"
 
-# the detail view in one statement: stats are one aggregate over outbound_messages_campaign_status_idx
+# the detail view in one statement: stats are one aggregate over outbound_messages_campaign_status_idx; the
+# messages waiting for a send window are the campaign's unpublished rows whose not_before lies ahead (the outbox
+# index holds only unpublished rows)
 SELECT_CAMPAIGN_WITH_STATS: Final = """
     SELECT c.id, c.name, c.channel, c.status, c.base_template, c.scheduled_at, c.created_at, c.audience,
-           c.status_reason, c.sender_id, s.total, s.pending, s.sending, s.sent, s.failed, s.suppressed, s.expired,
-           s.cancelled, s.delivered, s.undelivered, s.read, s.segments, cost.by_currency
+           c.status_reason, c.sender_id, c.category, c.validity_hours,
+           s.total, s.pending, s.sending, s.sent, s.failed, s.suppressed, s.expired, s.cancelled,
+           s.delivered, s.undelivered, s.read, s.segments, cost.by_currency, w.waiting, w.until
     FROM campaigns AS c
     CROSS JOIN LATERAL (
         SELECT count(*) AS total,
@@ -79,6 +88,11 @@ SELECT_CAMPAIGN_WITH_STATS: Final = """
             GROUP BY m.cost_currency
         ) AS t
     ) AS cost
+    CROSS JOIN LATERAL (
+        SELECT count(*) AS waiting, max(m.not_before) AS until
+        FROM outbound_messages AS m
+        WHERE m.campaign_id = c.id AND m.published_at IS NULL AND m.status = 'pending' AND m.not_before > now()
+    ) AS w
     WHERE c.id = %(id)s
 """
 
@@ -91,6 +105,7 @@ SAVE_CAMPAIGN: Final = f"""
     UPDATE campaigns
     SET name = %(name)s, base_template = %(base_template)s, scheduled_at = %(scheduled_at)s,
         audience = %(audience)s, status = %(status)s, status_reason = %(status_reason)s, sender_id = %(sender_id)s,
+        category = %(category)s, validity_hours = %(validity_hours)s,
         sending_started_at = CASE WHEN %(status)s = 'sending' AND status <> 'sending'
                                   THEN now() ELSE sending_started_at END,
         completed_at = CASE WHEN %(status)s IN ('sent', 'failed') AND status NOT IN ('sent', 'failed')
@@ -100,7 +115,7 @@ SAVE_CAMPAIGN: Final = f"""
 """
 
 LIST_CAMPAIGNS: Final = """
-    SELECT id, name, channel, status, created_at FROM campaigns {where}
+    SELECT id, name, channel, status, created_at, category FROM campaigns {where}
     ORDER BY id DESC LIMIT %(limit)s OFFSET %(offset)s
 """
 COUNT_CAMPAIGNS: Final = "SELECT count(*) FROM campaigns {where}"
@@ -164,6 +179,8 @@ def campaign_from_row(row: Sequence[Any], stats: CampaignStats | None = None) ->
         audience=audience_from_json(row[7]),
         status_reason=row[8],
         sender_id=row[9],
+        category=Category(row[10]),
+        validity_hours=int(row[11]),
         stats=stats,
     )
 
@@ -178,6 +195,8 @@ def insert_params(campaign: NewCampaign, status: CampaignStatus) -> dict[str, An
         "scheduled_at": campaign.scheduled_at,
         "audience": audience_json(campaign.audience),
         "sender_id": campaign.sender_id,
+        "category": campaign.category.value,
+        "validity_hours": campaign.validity_hours,
     }
 
 
@@ -214,10 +233,11 @@ async def get_with_stats(conn: Connection, campaign_id: int) -> Campaign | None:
     row = await cur.fetchone()
     if row is None:
         return None
-    campaign = campaign_from_row(row, CampaignStats(*(int(n) for n in row[10:21])))
+    campaign = campaign_from_row(row, CampaignStats(*(int(n) for n in row[12:23])))
     campaign.usage = CampaignUsage(
-        segments=int(row[21]), cost=tuple(CampaignCost(currency, Decimal(amount)) for currency, amount in row[22])
+        segments=int(row[23]), cost=tuple(CampaignCost(currency, Decimal(amount)) for currency, amount in row[24])
     )
+    campaign.waiting = Waiting(int(row[25]), row[26])
     return campaign
 
 
@@ -241,6 +261,8 @@ async def save(conn: Connection, campaign: Campaign) -> Campaign:
             "status": campaign.status.value,
             "status_reason": campaign.status_reason,
             "sender_id": campaign.sender_id,
+            "category": campaign.category.value,
+            "validity_hours": campaign.validity_hours,
         },
     )
     row = await cur.fetchone()
@@ -265,7 +287,14 @@ async def list_page(
     total = int(counted[0]) if counted else 0
     cur = await conn.execute(sql.SQL(LIST_CAMPAIGNS).format(where=where), params)
     items = [
-        CampaignSummary(id=r[0], name=r[1], channel=Channel(r[2]), status=CampaignStatus(r[3]), created_at=r[4])
+        CampaignSummary(
+            id=r[0],
+            name=r[1],
+            channel=Channel(r[2]),
+            status=CampaignStatus(r[3]),
+            created_at=r[4],
+            category=Category(r[5]),
+        )
         for r in await cur.fetchall()
     ]
     return items, total

@@ -11,12 +11,12 @@ from campaign_api.domain import Customer, NewCustomer, PageRequest, Segment
 from campaign_api.repositories.connection import Connection
 from campaign_api.repositories.where_clauses import where_clause
 
-COLUMNS: Final = "id, phone, first_name, last_name, location, preferred_product, created_at"
+COLUMNS: Final = "id, phone, first_name, last_name, location, preferred_product, created_at, time_zone"
 
 # customers_account_phone_key decides duplicates (per account): no row back means the phone is taken
 INSERT_CUSTOMER: Final = f"""
-    INSERT INTO customers (phone, first_name, last_name, location, preferred_product)
-    VALUES (%(phone)s, %(first_name)s, %(last_name)s, %(location)s, %(preferred_product)s)
+    INSERT INTO customers (phone, first_name, last_name, location, preferred_product, time_zone)
+    VALUES (%(phone)s, %(first_name)s, %(last_name)s, %(location)s, %(preferred_product)s, %(time_zone)s)
     ON CONFLICT (account_id, phone) DO NOTHING
     RETURNING {COLUMNS}
 """
@@ -49,6 +49,7 @@ def customer_from_row(row: Sequence[Any]) -> Customer:
         location=row[4],
         preferred_product=row[5],
         created_at=row[6],
+        time_zone=row[7],
     )
 
 
@@ -60,6 +61,7 @@ async def insert_if_phone_absent(conn: Connection, customer: NewCustomer) -> Cus
         "last_name": customer.last_name,
         "location": customer.location,
         "preferred_product": customer.preferred_product,
+        "time_zone": customer.time_zone,
     }
     cur = await conn.execute(INSERT_CUSTOMER, params)
     row = await cur.fetchone()

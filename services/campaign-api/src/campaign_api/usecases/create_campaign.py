@@ -6,9 +6,9 @@ from dataclasses import dataclass
 
 from campaign_api.accounts import Caller
 from campaign_api.domain import Campaign, NewCampaign, initial_status
-from campaign_api.errors import InvalidTemplate
+from campaign_api.errors import InvalidTemplate, OptOutTextMissing
 from campaign_api.ports import Clock, TemplateRenderer
-from campaign_api.repositories import audit_events, campaigns, senders
+from campaign_api.repositories import audit_events, campaigns, compliance_settings, senders
 from campaign_api.repositories.connection import Pool, account_transaction
 
 
@@ -27,6 +27,10 @@ class CreateCampaign:
             raise InvalidTemplate("body.base_template", problem.message)
         async with account_transaction(self.pool, caller.account) as conn:
             await senders.check_campaign_sender(conn, campaign.sender_id, campaign.channel)
+            settings = await compliance_settings.get(conn)
+            missing = settings.missing_opt_out(campaign.base_template, campaign.channel, campaign.category)
+            if missing is not None:
+                raise OptOutTextMissing("body.base_template", missing)
             created = await campaigns.insert(conn, campaign, status)
             changes = {"name": created.name, "channel": created.channel.value, "status": created.status.value}
             await audit_events.record(conn, caller, "campaign.created", "campaign", created.id, changes)

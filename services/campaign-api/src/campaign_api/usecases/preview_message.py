@@ -6,9 +6,9 @@ from dataclasses import dataclass
 
 from campaign_api.accounts import Caller
 from campaign_api.domain import Preview
-from campaign_api.errors import CampaignNotFound, CustomerNotFound, InvalidTemplate
+from campaign_api.errors import CampaignNotFound, CustomerNotFound, InvalidTemplate, OptOutTextMissing
 from campaign_api.ports import TemplateRenderer
-from campaign_api.repositories import campaigns, customers
+from campaign_api.repositories import campaigns, compliance_settings, customers
 from campaign_api.repositories.connection import Pool, account_transaction
 
 
@@ -27,9 +27,13 @@ class PreviewMessage:
             if campaign is None:
                 raise CampaignNotFound(campaign_id)
             customer = await customers.get(conn, customer_id)
+            settings = await compliance_settings.get(conn)
         if customer is None:
             raise CustomerNotFound(customer_id)
         template = campaign.base_template if override_template is None else override_template
+        missing = settings.missing_opt_out(template, campaign.channel, campaign.category)
+        if missing is not None:
+            raise OptOutTextMissing("base_template" if override_template is None else "body.override_template", missing)
         try:
             rendered = await self.renderer.render(template, customer, campaign.channel)
         except InvalidTemplate as exc:

@@ -19,11 +19,19 @@ from campaign_api.errors import (
     CampaignNotFound,
     IdempotencyKeyReused,
     InvalidInput,
+    OptOutTextMissing,
     RecipientQuotaExceeded,
     UnknownCustomers,
 )
 from campaign_api.ports import Clock
-from campaign_api.repositories import accounts, audit_events, campaigns, customers, idempotency_keys
+from campaign_api.repositories import (
+    accounts,
+    audit_events,
+    campaigns,
+    compliance_settings,
+    customers,
+    idempotency_keys,
+)
 from campaign_api.repositories.connection import Connection, Pool, account_transaction
 
 UNKNOWN_SAMPLE: Final = 20
@@ -55,6 +63,7 @@ def answer_body(outcome: SendOutcome) -> dict[str, Any]:
         "campaign_id": outcome.campaign_id,
         "messages_queued": outcome.messages_queued,
         "status": outcome.status.value,
+        "suppressed": outcome.suppressed,
     }
 
 
@@ -106,13 +115,16 @@ class SendCampaign:
                         CampaignStatus(body["status"]),
                         campaign.channel,
                         replayed=True,
+                        suppressed=int(body.get("suppressed", 0)),
                     )
             if caller.is_system and campaign.status in SENDABLE and not campaign.is_due(self.clock()):
                 # the system key may send a campaign only when its schedule says so
                 raise CampaignNotDue(campaign_id)
             try:
                 audience = campaign.audience_to_send(customer_ids)
+                await self.carries_opt_out(conn, campaign)
                 queued = await self.queue_messages(conn, campaign, audience, traceparent)
+                suppressed = await self.count_suppressed(conn, campaign, audience)
                 await self.within_quota(conn, account_id, queued)
                 campaign.send(queued)
             except InvalidInput as exc:
@@ -125,8 +137,12 @@ class SendCampaign:
             else:
                 await campaigns.save(conn, campaign)
                 await outbound_messages.notify_outbox(conn, campaign_id)
-                outcome = SendOutcome(campaign_id, queued, campaign.status, campaign.channel)
-                sent = {"messages_queued": queued, "audience": "stored" if customer_ids is None else "customer_ids"}
+                outcome = SendOutcome(campaign_id, queued, campaign.status, campaign.channel, suppressed=suppressed)
+                sent = {
+                    "messages_queued": queued,
+                    "audience": "stored" if customer_ids is None else "customer_ids",
+                    "suppressed": suppressed,
+                }
                 await audit_events.record(conn, caller, "campaign.sent", "campaign", campaign_id, sent)
                 if idempotency_key is not None:
                     await idempotency_keys.store(conn, scope, idempotency_key, fingerprint, answer_body(outcome))
@@ -143,6 +159,20 @@ class SendCampaign:
         used = await outbound_messages.count_queued_since(conn, QUOTA_HOURS)
         if used > quota:
             raise RecipientQuotaExceeded(quota, used - queued, queued)
+
+    async def carries_opt_out(self, conn: Connection, campaign: Campaign) -> None:
+        """A campaign created before the account required the opt-out instruction is held to it when sent."""
+        settings = await compliance_settings.get(conn)
+        missing = settings.missing_opt_out(campaign.base_template, campaign.channel, campaign.category)
+        if missing is not None:
+            raise OptOutTextMissing("base_template", missing)
+
+    async def count_suppressed(self, conn: Connection, campaign: Campaign, audience: Sequence[int] | Segment) -> int:
+        """How many of the audience the insert left out because they opted out (the insert filters them itself)."""
+        if isinstance(audience, Segment):
+            query, params = customers.segment_ids(audience)
+            return await outbound_messages.count_suppressed(conn, campaign.id, query, params)
+        return await outbound_messages.count_suppressed(conn, campaign.id, audience)
 
     async def queue_messages(
         self, conn: Connection, campaign: Campaign, audience: Sequence[int] | Segment, traceparent: str | None

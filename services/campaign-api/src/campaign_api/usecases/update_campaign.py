@@ -8,9 +8,9 @@ from typing import Any
 
 from campaign_api.accounts import Caller
 from campaign_api.domain import Campaign, CampaignChanges, Keep
-from campaign_api.errors import CampaignNotFound, InvalidTemplate
+from campaign_api.errors import CampaignNotFound, InvalidTemplate, OptOutTextMissing
 from campaign_api.ports import Clock, TemplateRenderer
-from campaign_api.repositories import audit_events, campaigns, senders
+from campaign_api.repositories import audit_events, campaigns, compliance_settings, senders
 from campaign_api.repositories.connection import Pool, account_transaction
 
 
@@ -28,6 +28,10 @@ def audited_changes(changes: CampaignChanges, saved: Campaign) -> dict[str, Any]
         named["audience"] = None if stored is None else stored.obj
     if not isinstance(changes.sender_id, Keep):
         named["sender_id"] = saved.sender_id
+    if not isinstance(changes.category, Keep):
+        named["category"] = saved.category.value
+    if not isinstance(changes.validity_hours, Keep):
+        named["validity_hours"] = saved.validity_hours
     named["status"] = saved.status.value
     return named
 
@@ -50,6 +54,11 @@ class UpdateCampaign:
             if not isinstance(changes.sender_id, Keep):
                 await senders.check_campaign_sender(conn, changes.sender_id, campaign.channel)
             campaign.apply(changes, self.clock())
+            # the campaign as it would be saved must carry the opt-out instruction the account requires
+            settings = await compliance_settings.get(conn)
+            missing = settings.missing_opt_out(campaign.base_template, campaign.channel, campaign.category)
+            if missing is not None:
+                raise OptOutTextMissing("body.base_template", missing)
             saved = await campaigns.save(conn, campaign)
             changed = audited_changes(changes, saved)
             await audit_events.record(conn, caller, "campaign.updated", "campaign", campaign_id, changed)

@@ -7,7 +7,7 @@ import logging
 import time
 from collections import defaultdict
 from collections.abc import Awaitable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TypeVar
 
 import psycopg
@@ -23,6 +23,7 @@ from dispatch_worker.domain import Job, OutgoingMessage, Rendered, RetryPolicy, 
 from dispatch_worker.errors import DatabaseUnavailable, InvalidTemplate
 from dispatch_worker.metrics import WorkerMetrics
 from dispatch_worker.ports import JobQueue, Sender, TemplateRenderer
+from dispatch_worker.usecases.compliance_gate import ComplianceGate, GateDecision
 from dispatch_worker.usecases.sender_choice import Pacing, Route, SenderChoice
 
 log = logging.getLogger(__name__)
@@ -79,6 +80,8 @@ class Deliver:
     record_wait_s: float = 0.01
     # senders as data and their shared throughput limits; None: every message goes through `sender`, unpaced
     choice: SenderChoice | None = None
+    # suppression, validity and the send window, judged right after the claim (compliance_gate.py)
+    gate: ComplianceGate = field(default_factory=ComplianceGate)
 
     async def __call__(self, jobs: Sequence[Job]) -> None:
         """Work `jobs` to an outcome and ack them; raises PlatformUnavailable with nothing acked or spent."""
@@ -110,6 +113,8 @@ class Deliver:
             async with self.pool.connection() as conn, conn.transaction():
                 claimed = await outbound_messages.claim(conn, list(by_id), redelivered, self.claim_lease_s)
                 known = {m.id for m in claimed}
+                checked: GateDecision = await self.gate(conn, claimed)
+                claimed = checked.allowed  # the others ended (suppressed, expired) or wait for their window
                 # only what could not be claimed needs a second look: finished, held elsewhere, or unknown (poison)
                 if unclaimed := [i for i in by_id if i not in known]:
                     known |= await outbound_messages.existing_ids(conn, unclaimed)
@@ -123,14 +128,15 @@ class Deliver:
             await self.queue.dead_letter(unknown, DeadLetterReason.POISON, "no such outbound message")
             self.metrics.dead_lettered.labels(DeadLetterReason.POISON).inc(len(poison) + len(unknown))
 
-        # finished elsewhere, held by a live worker, or poison (dead-lettered above): ack now, without sending
+        # finished elsewhere, held by a live worker, ended or deferred by the gate, or poison: ack now, unsent
         claimed_ids = {m.id for m in claimed}
         await self.queue.ack([j for i, js in by_id.items() if i not in claimed_ids for j in js] + poison)
         if claimed:
             texts = await self._render(claimed)
             contexts_by_id = {i: contexts[js[0].delivery_id] for i, js in by_id.items()}
             await self._send_and_record(claimed, texts, contexts_by_id, by_id)
-            await self._complete({m.campaign_id for m in claimed})
+        if finished := {m.campaign_id for m in claimed} | checked.ended_campaign_ids:
+            await self._complete(finished)
 
     async def _render(self, claimed: Sequence[ClaimedMessage]) -> dict[int, Rendered | None]:
         """Render each (template, channel) group with one RenderBatch; None for a template template-svc refuses."""

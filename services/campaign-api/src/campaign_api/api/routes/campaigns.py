@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from typing import Annotated
 
-from dispatch.lifecycle import Channel
+from dispatch.lifecycle import Category, Channel
 from fastapi import APIRouter, Body, Path, Query, Response
 
 from campaign_api.api.deps import (
@@ -37,7 +37,7 @@ from campaign_api.api.schemas import (
     SendResponse,
     UpdateCampaignRequest,
 )
-from campaign_api.domain import CampaignStatus, NewCampaign, PageRequest
+from campaign_api.domain import DEFAULT_VALIDITY_HOURS, CampaignStatus, NewCampaign, PageRequest
 from campaign_api.usecases.cancel_campaign import CancelCampaign
 from campaign_api.usecases.create_campaign import CreateCampaign
 from campaign_api.usecases.get_campaign import GetCampaign
@@ -85,6 +85,8 @@ async def create_campaign(
             scheduled_at=body.scheduled_at,
             audience=body.audience.to_domain() if body.audience else None,
             sender_id=body.sender_id,
+            category=body.category or Category.PROMOTIONAL,
+            validity_hours=body.validity_hours or DEFAULT_VALIDITY_HOURS,
         ),
     )
     metrics.campaigns_created.labels(channel=campaign.channel.value).inc()
@@ -193,7 +195,12 @@ async def send_campaign(
             "replayed": outcome.replayed,
         },
     )
-    return SendResponse(campaign_id=outcome.campaign_id, messages_queued=outcome.messages_queued, status=outcome.status)
+    return SendResponse(
+        campaign_id=outcome.campaign_id,
+        messages_queued=outcome.messages_queued,
+        status=outcome.status,
+        suppressed=outcome.suppressed,
+    )
 
 
 @router.post("/{campaign_id}/personalized-preview", responses=declare(400, 404, 413, 415, 422, 503))

@@ -42,6 +42,7 @@ async def create_customer(
             last_name=body.last_name or None,
             location=body.location or None,
             preferred_product=body.preferred_product or None,
+            time_zone=body.time_zone,
         ),
     )
     return CustomerBody.model_validate(customer)

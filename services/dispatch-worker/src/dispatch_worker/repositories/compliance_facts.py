@@ -1,0 +1,58 @@
+"""The one statement the compliance gate runs per batch: what each claimed message's checks need."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, time
+from typing import Final
+
+from dispatch.lifecycle import Category
+from psycopg import AsyncConnection
+from psycopg.rows import TupleRow
+
+# one row per message, set-based: its suppression (the account's row for the phone on the campaign's channel or on
+# every channel, served by suppressions_account_phone_channel_key), its campaign's category and validity, the
+# customer's zone and the account's window. The worker runs as the owner, across accounts: every join names the
+# message's own account
+SELECT_FACTS: Final = """
+    SELECT m.id, m.campaign_id, cp.category,
+           coalesce(cp.sending_started_at, m.created_at) + make_interval(hours => cp.validity_hours) AS expires_at,
+           cp.validity_hours, cu.time_zone, ac.window_start, ac.window_end, ac.window_time_zone,
+           EXISTS (
+               SELECT 1 FROM suppressions AS s
+               WHERE s.account_id = m.account_id AND s.phone = cu.phone
+                 AND (s.channel IS NULL OR s.channel = cp.channel)
+           ) AS suppressed
+    FROM outbound_messages AS m
+    JOIN campaigns AS cp ON cp.id = m.campaign_id
+    JOIN customers AS cu ON cu.id = m.customer_id
+    LEFT JOIN account_compliance AS ac ON ac.account_id = m.account_id
+    WHERE m.id = ANY(%(ids)s::bigint[])
+"""
+
+
+@dataclass(frozen=True, slots=True)
+class ComplianceFacts:
+    """What the gate judges one message by."""
+
+    message_id: int
+    campaign_id: int
+    category: Category
+    expires_at: datetime
+    validity_hours: int
+    customer_time_zone: str | None
+    window_start: time | None
+    window_end: time | None
+    window_time_zone: str | None
+    suppressed: bool
+
+
+async def load(conn: AsyncConnection[TupleRow], message_ids: Sequence[int]) -> dict[int, ComplianceFacts]:
+    """The facts of each message, by id."""
+    cur = await conn.execute(SELECT_FACTS, {"ids": list(message_ids)})
+    facts = [
+        ComplianceFacts(r[0], r[1], Category(r[2]), r[3], r[4], r[5], r[6], r[7], r[8], bool(r[9]))
+        for r in await cur.fetchall()
+    ]
+    return {f.message_id: f for f in facts}
