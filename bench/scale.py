@@ -24,6 +24,7 @@ import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from pathlib import Path
 
 import httpx
 import psycopg
@@ -144,7 +145,9 @@ def api_server(url: str) -> Iterator[str]:
         "WEB_DIST_DIR": "/nonexistent-web-dist",
     }
     process = subprocess.Popen(
-        [sys.executable, "-c", "from campaign_api.main import cli; cli()", "serve"], env=env, stdout=subprocess.DEVNULL
+        [sys.executable, "-c", "from campaign_api.main import cli; cli()", "serve"],
+        env=env,
+        stdout=SERVER_LOG.open("w"),
     )
     base = f"http://127.0.0.1:{port}"
     try:
@@ -164,6 +167,7 @@ def api_server(url: str) -> Iterator[str]:
         process.wait(timeout=30)
 
 
+SERVER_LOG = Path(tempfile.gettempdir()) / "bench-scale-campaign-api.log"
 UNITS = {"us": 0.001, "ms": 1.0, "s": 1000.0, "m": 60_000.0}
 
 
@@ -204,7 +208,7 @@ async def send_and_expand(base: str, key: str, campaign_id: int, big: int) -> tu
         response = await client.post(f"/campaigns/{campaign_id}/send")
         answered = time.perf_counter() - started
         if response.status_code != 202:
-            raise SystemExit(f"send answered {response.status_code}: {response.text}")
+            raise SystemExit(f"send answered {response.status_code}: {response.text} (server log: {SERVER_LOG})")
         queued = int(response.json()["messages_queued"])
         deadline = time.monotonic() + 900
         while time.monotonic() < deadline:
@@ -255,9 +259,12 @@ def measure(url: str, big: int, send: int) -> list[str]:
             f"p99 {small_detail.p99_ms:.1f} ms  target >= 1,500 req/s: "
             f"{verdict(small_detail.rps, 1500, higher_is_better=True)}"
         )
-        errors = first.errors + keyset.errors + detail.errors + small.errors + small_detail.errors
-        if errors:
-            lines.append(f"  (!) {errors} answers were not 2xx")
+        for name, run in (("first page", first), ("keyset", keyset), ("detail", detail), ("small list", small)):
+            if run.errors:
+                lines.append(f"  (!) {name}: {run.errors} answers were not 2xx (counted in its figures)")
+        if small_detail.errors:
+            lines.append(f"  (!) detail at 50 connections: {small_detail.errors} answers were not 2xx")
+        time.sleep(5)  # let requests still queued for a pooled connection end before the send
         answered, queued, expanded = asyncio.run(send_and_expand(base, key, send, big))
         tail = "" if expanded is None else f"; all {queued:,} messages created {expanded:.1f} s after the request"
         lines.append(

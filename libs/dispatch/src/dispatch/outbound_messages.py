@@ -49,6 +49,17 @@ FIND_UNKNOWN_CUSTOMERS: Final = """
 
 NOTIFY_OUTBOX: Final = "SELECT pg_notify(%(channel)s, %(payload)s)"
 
+# the audience's customers the campaign already has a message for (history, a retried send): they are not queued
+# again, so the audience size at acceptance leaves them out. Served by the (campaign_id, customer_id) key
+COUNT_MESSAGED_OF_IDS: Final = """
+    SELECT count(*) FROM outbound_messages
+    WHERE campaign_id = %(campaign_id)s AND customer_id = ANY(%(customer_ids)s::bigint[])
+"""
+COUNT_MESSAGED_OF_QUERY: Final = """
+    SELECT count(*) FROM outbound_messages AS m
+    WHERE m.campaign_id = %(campaign_id)s AND m.customer_id <= %(upto)s AND m.customer_id IN ({audience})
+"""
+
 # the recipient quota: messages an account queued in the last `hours`, served by outbound_messages_account_created_idx
 # (the account is the transaction's: campaign-api's row-level security and the explicit filter agree)
 COUNT_QUEUED_SINCE: Final = """
@@ -201,6 +212,25 @@ async def insert_pending_from_query(
     statement = sql.SQL(INSERT_PENDING_FROM_QUERY).format(audience=audience)
     cur = await conn.execute(statement, {**params, "campaign_id": campaign_id, "traceparent": traceparent})
     return cur.rowcount
+
+
+async def count_messaged(
+    conn: Connection,
+    campaign_id: int,
+    customer_ids: Sequence[int] | None = None,
+    audience: sql.Composable | None = None,
+    params: Mapping[str, Any] | None = None,
+    upto: int = 0,
+) -> int:
+    """How many of these customers (the ids, or the `audience` SELECT's up to `upto`) the campaign has a message for."""
+    if customer_ids is not None:
+        cur = await conn.execute(COUNT_MESSAGED_OF_IDS, {"campaign_id": campaign_id, "customer_ids": customer_ids})
+    else:
+        assert audience is not None  # one of the two is given
+        statement = sql.SQL(COUNT_MESSAGED_OF_QUERY).format(audience=audience)
+        cur = await conn.execute(statement, {**(params or {}), "campaign_id": campaign_id, "upto": upto})
+    row = await cur.fetchone()
+    return int(row[0]) if row else 0
 
 
 async def find_unknown_customers(conn: Connection, customer_ids: Sequence[int], sample: int) -> tuple[int, list[int]]:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from enum import Enum, StrEnum
@@ -73,6 +73,21 @@ class CampaignStats:
     expired: int = 0
     cancelled: int = 0
 
+    @classmethod
+    def of(cls, by_status: Mapping[str, int]) -> CampaignStats:
+        """From counts keyed by status: total counts every status, the named fields theirs (0 when absent)."""
+        named = ("pending", "sending", "sent", "failed", "suppressed", "expired", "cancelled")
+        return cls(sum(by_status.values()), *(by_status.get(name, 0) for name in named))
+
+
+@dataclass(frozen=True, slots=True)
+class ExpansionProgress:
+    """An accepted send's message creation: the audience at acceptance, how many messages exist, whether done."""
+
+    audience_size: int
+    created: int
+    finished: bool
+
 
 @dataclass(slots=True)
 class Campaign:
@@ -92,6 +107,7 @@ class Campaign:
     audience: Audience | None = None
     stats: CampaignStats | None = None
     status_reason: str | None = None
+    expansion: ExpansionProgress | None = None
 
     def is_due(self, now: datetime) -> bool:
         """A scheduled campaign whose time has come."""

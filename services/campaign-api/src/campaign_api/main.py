@@ -37,6 +37,7 @@ from campaign_api.api.middleware import (
 from campaign_api.api.routes import accounts as account_routes
 from campaign_api.api.routes import campaigns, customers, operations
 from campaign_api.api.web_app import mount_web_app
+from campaign_api.counters import compacting_counters
 from campaign_api.errors import AccountExists, AccountNotFound
 from campaign_api.grpc.template_client import GrpcTemplateRenderer
 from campaign_api.metrics import ApiMetrics
@@ -49,6 +50,7 @@ from campaign_api.usecases.authenticate import Authenticate, RateLimits
 from campaign_api.usecases.cancel_campaign import CancelCampaign
 from campaign_api.usecases.create_campaign import CreateCampaign
 from campaign_api.usecases.create_customer import CreateCustomer
+from campaign_api.usecases.expand_audiences import ExpandAudiences, expanding_audiences
 from campaign_api.usecases.get_campaign import GetCampaign
 from campaign_api.usecases.get_customer import GetCustomer
 from campaign_api.usecases.issue_api_key import IssueApiKey, store_key
@@ -99,7 +101,7 @@ def build_usecases(
         ListCampaigns(pool),
         ListDueCampaigns(pool, system_pool),
         GetCampaign(pool),
-        SendCampaign(pool, system_pool, clock, settings.idempotency_ttl_hours),
+        SendCampaign(pool, system_pool, clock, settings.idempotency_ttl_hours, settings.expansion_chunk_size),
         PreviewMessage(pool, renderer),
         CreateCustomer(pool),
         ListCustomers(pool),
@@ -214,6 +216,13 @@ def create_app(
             )
             async with contextlib.AsyncExitStack() as background:
                 await background.enter_async_context(purging_idempotency_keys(system_pool, settings))
+                # issue 17: the counters' compaction, and the creation of accepted sends' messages after the answer
+                await background.enter_async_context(
+                    compacting_counters(system_pool, settings.counter_compaction_interval_s)
+                )
+                if settings.expansion_enabled:
+                    expand = ExpandAudiences(pool, system_pool, settings.expansion_chunk_size)
+                    await background.enter_async_context(expanding_audiences(expand))
                 if settings.relay_enabled:
                     # the relay publishes committed sends; at shutdown it finishes its batch before the pool closes
                     topology = Topology(settings.queue_prefix, settings.retry_delays_s)

@@ -45,4 +45,9 @@ class Settings(ServiceSettings):
     rate_limit_window_s: int = Field(default=60, ge=1)  # env RATE_LIMIT_WINDOW_S
     # expired idempotency keys are purged on this timer, never inside a send
     idempotency_purge_interval_s: float = Field(default=600.0, gt=0)
+    # --- issue 17: counters and the send's audience expansion ---
+    # a send creates this many messages in the request and the rest after the answer, chunk by chunk
+    expansion_chunk_size: int = Field(default=5_000, ge=1)  # env EXPANSION_CHUNK_SIZE
+    expansion_enabled: bool = True  # env EXPANSION_ENABLED; every replica may expand (SKIP LOCKED)
+    counter_compaction_interval_s: float = Field(default=1.0, gt=0)  # env COUNTER_COMPACTION_INTERVAL_S
     web_dist_dir: Path | None = Path("web/dist")  # env WEB_DIST_DIR: the built dashboard, served under /app/ if present

@@ -16,6 +16,7 @@ from campaign_api.domain import (
     CampaignStatus,
     CampaignSummary,
     DueCampaign,
+    ExpansionProgress,
     NewCampaign,
     PageRequest,
     Segment,
@@ -43,23 +44,25 @@ SELECT_ID_BY_NAME: Final = "SELECT id FROM campaigns WHERE name = %(name)s ORDER
 
 SELECT_CAMPAIGN: Final = f"SELECT {COLUMNS} FROM campaigns WHERE id = %(id)s"
 
-# the detail view in one statement: stats are one aggregate over outbound_messages_campaign_status_idx
+# the detail view in one statement: the stats from the counters migration 0013 keeps (totals plus the deltas not
+# yet folded, a handful of rows however many messages), and the progress of an expansion still creating messages
 SELECT_CAMPAIGN_WITH_STATS: Final = """
     SELECT c.id, c.name, c.channel, c.status, c.base_template, c.scheduled_at, c.created_at, c.audience,
-           c.status_reason, s.total, s.pending, s.sending, s.sent, s.failed, s.suppressed, s.expired, s.cancelled
+           c.status_reason, s.statuses, s.counts, e.audience_size, e.created, e.finished_at IS NOT NULL
     FROM campaigns AS c
     CROSS JOIN LATERAL (
-        SELECT count(*) AS total,
-               count(*) FILTER (WHERE m.status = 'pending') AS pending,
-               count(*) FILTER (WHERE m.status = 'sending') AS sending,
-               count(*) FILTER (WHERE m.status = 'sent') AS sent,
-               count(*) FILTER (WHERE m.status = 'failed') AS failed,
-               count(*) FILTER (WHERE m.status = 'suppressed') AS suppressed,
-               count(*) FILTER (WHERE m.status = 'expired') AS expired,
-               count(*) FILTER (WHERE m.status = 'cancelled') AS cancelled
-        FROM outbound_messages AS m
-        WHERE m.campaign_id = c.id
+        SELECT array_agg(t.status) AS statuses, array_agg(t.n) AS counts
+        FROM (
+            SELECT u.status, sum(u.n)::bigint AS n
+            FROM (
+                SELECT status, n FROM message_counts WHERE campaign_id = c.id
+                UNION ALL
+                SELECT status, n FROM message_count_deltas WHERE campaign_id = c.id
+            ) AS u
+            GROUP BY u.status
+        ) AS t
     ) AS s
+    LEFT JOIN audience_expansions AS e ON e.campaign_id = c.id
     WHERE c.id = %(id)s
 """
 
@@ -84,11 +87,39 @@ LIST_CAMPAIGNS: Final = """
     SELECT id, name, channel, status, created_at FROM campaigns {where}
     ORDER BY id DESC LIMIT %(limit)s OFFSET %(offset)s
 """
-COUNT_CAMPAIGNS: Final = "SELECT count(*) FROM campaigns {where}"
 LIST_FILTERS: Final = {
     "channel": "channel = %(channel)s",
     "status": "status = %(status)s",
     "before_id": "id < %(before_id)s",
+}
+
+# total_count from the counters of migration 0013: the account's campaigns by (channel, status, bucket = id >> 12),
+# folded totals plus deltas, so a million campaigns cost a few hundred rows; with before_id the whole buckets below
+# the bound's come from the counters and the rest (at most 4,096 ids) from the list's own index
+COUNT_CAMPAIGNS: Final = """
+    SELECT coalesce((
+        SELECT sum(n) FROM (
+            SELECT channel, status, bucket, n FROM campaign_counts
+            WHERE account_id = current_setting('app.account_id')::bigint
+            UNION ALL
+            SELECT channel, status, bucket, n FROM campaign_count_deltas
+            WHERE account_id = current_setting('app.account_id')::bigint
+        ) AS counted {counter_where}
+    ), 0) + (
+        SELECT count(*) FROM campaigns {partial_where}
+    )
+"""
+COUNTER_FILTERS: Final = {
+    "channel": "channel = %(channel)s",
+    "status": "status = %(status)s",
+    "before_id": "bucket < (%(before_id)s::bigint >> 12)",
+}
+# only with before_id: the ids of the bound's own bucket below the bound (without it, 'id < 0' counts nothing)
+PARTIAL_FILTERS: Final = {
+    "channel": "channel = %(channel)s",
+    "status": "status = %(status)s",
+    "bucket_start": "id >= %(bucket_start)s",
+    "partial_end": "id < %(partial_end)s",
 }
 
 # the account a campaign belongs to, for the scheduler's system key (run over the owner's cross-account pool)
@@ -188,12 +219,16 @@ async def get(conn: Connection, campaign_id: int) -> Campaign | None:
 
 
 async def get_with_stats(conn: Connection, campaign_id: int) -> Campaign | None:
-    """One campaign with its message counts by status, or None."""
+    """One campaign with its message counts by status (and its expansion's progress while it runs), or None."""
     cur = await conn.execute(SELECT_CAMPAIGN_WITH_STATS, {"id": campaign_id})
     row = await cur.fetchone()
     if row is None:
         return None
-    return campaign_from_row(row, CampaignStats(*(int(n) for n in row[9:17])))
+    by_status = dict(zip(row[9] or [], (int(n) for n in row[10] or []), strict=True))
+    campaign = campaign_from_row(row, CampaignStats.of(by_status))
+    if row[11] is not None:
+        campaign.expansion = ExpansionProgress(audience_size=row[11], created=row[12], finished=row[13])
+    return campaign
 
 
 async def lock(conn: Connection, campaign_id: int) -> Campaign | None:
@@ -234,7 +269,7 @@ async def list_page(
         "offset": page.offset,
     }
     where = where_clause(LIST_FILTERS, params)
-    cur = await conn.execute(sql.SQL(COUNT_CAMPAIGNS).format(where=where), params)
+    cur = await conn.execute(count_statement(params), count_params(params))
     counted = await cur.fetchone()
     total = int(counted[0]) if counted else 0
     cur = await conn.execute(sql.SQL(LIST_CAMPAIGNS).format(where=where), params)
@@ -243,6 +278,21 @@ async def list_page(
         for r in await cur.fetchall()
     ]
     return items, total
+
+
+def count_params(params: dict[str, Any]) -> dict[str, Any]:
+    """The list's parameters and the bounds of the partial bucket (none without before_id)."""
+    before_id = params["before_id"]
+    bucket_start = None if before_id is None else (before_id >> 12) << 12
+    return {**params, "bucket_start": bucket_start, "partial_end": 0 if before_id is None else before_id}
+
+
+def count_statement(params: dict[str, Any]) -> sql.Composed:
+    """COUNT_CAMPAIGNS with the WHERE of the counters and of the partial bucket for these filters."""
+    return sql.SQL(COUNT_CAMPAIGNS).format(
+        counter_where=where_clause(COUNTER_FILTERS, params),
+        partial_where=where_clause(PARTIAL_FILTERS, count_params(params)),
+    )
 
 
 async def list_due(conn: Connection, limit: int) -> list[DueCampaign]:
