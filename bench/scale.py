@@ -5,7 +5,8 @@ and one 1M-message campaign, each printed beside its target (issue 17's table).
 with COPY in a database of its own (dropped at the end); the API runs as `campaign-api serve` in a subprocess, the
 relay off (nothing is published), and the load comes from wrk (Debian package `wrk`), so the load generator's own
 CPU is small beside the server's.
-SCALE_ROWS (default 1,000,000) shrinks the tables for a quick try; SCALE_SECONDS (default 10) is each wrk run.
+SCALE_ROWS (default 1,000,000) shrinks the tables for a quick try; SCALE_SECONDS (default 10) is each wrk run;
+SCALE_KEEP=1 keeps the database afterwards (for EXPLAIN ANALYZE).
 """
 
 from __future__ import annotations
@@ -287,7 +288,10 @@ def main() -> None:
             big, send = load(url)
             lines = measure(url, big, send)
         finally:
-            admin.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(dbname)))
+            if os.environ.get("SCALE_KEEP"):
+                print(f"kept the database {dbname} (SCALE_KEEP): drop it when done")
+            else:
+                admin.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(dbname)))
     print(json.dumps({"rows": ROWS, "wrk_seconds": SECONDS}))
     for line in lines:
         print(line)

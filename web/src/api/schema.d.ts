@@ -448,6 +448,8 @@ export interface components {
              */
             status_reason?: string | null;
             stats: components["schemas"]["StatsBody"];
+            /** @description the message creation of the campaign's send; null for a campaign never sent */
+            expansion?: components["schemas"]["ExpansionBody"] | null;
         };
         /** CampaignListBody */
         CampaignListBody: {
@@ -632,6 +634,27 @@ export interface components {
          */
         ErrorResponse: {
             error: components["schemas"]["ErrorDetail"];
+        };
+        /**
+         * ExpansionBody
+         * @description The creation of an accepted send's messages, done after the answer in chunks.
+         */
+        ExpansionBody: {
+            /**
+             * Audience Size
+             * @description recipients the audience resolved to when the send was accepted
+             */
+            audience_size: number;
+            /**
+             * Created
+             * @description messages created so far (stats.total counts them as they appear)
+             */
+            created: number;
+            /**
+             * Finished
+             * @description true once every message of the audience exists
+             */
+            finished: boolean;
         };
         /** FactsBody */
         FactsBody: {

@@ -49,5 +49,7 @@ class Settings(ServiceSettings):
     # a send creates this many messages in the request and the rest after the answer, chunk by chunk
     expansion_chunk_size: int = Field(default=5_000, ge=1)  # env EXPANSION_CHUNK_SIZE
     expansion_enabled: bool = True  # env EXPANSION_ENABLED; every replica may expand (SKIP LOCKED)
+    # the relay publishes only while the work queue holds fewer ready jobs than this; 0 turns the check off
+    relay_high_water: int = Field(default=20_000, ge=0)  # env RELAY_HIGH_WATER
     counter_compaction_interval_s: float = Field(default=1.0, gt=0)  # env COUNTER_COMPACTION_INTERVAL_S
     web_dist_dir: Path | None = Path("web/dist")  # env WEB_DIST_DIR: the built dashboard, served under /app/ if present
