@@ -11,6 +11,7 @@ import httpx
 import psycopg
 import pytest
 from campaign_api.counters import compact
+from dispatch import outbound_messages
 from fastapi import FastAPI
 
 from campaign_api_tests.factories import KeyedAccount, create_campaign, create_customer
@@ -156,3 +157,37 @@ async def test_another_accounts_counts_are_not_seen(
     await create_campaign(client)
 
     assert await total_count(other_client) == before
+
+
+async def queued_last_day(db: Db) -> tuple[int, int]:
+    """(the quota's count from its counters, count(*) of the account's messages of the last 24 hours)."""
+    counted = await outbound_messages.count_queued_since(db, 24)
+    cur = await db.execute(
+        "SELECT count(*) FROM outbound_messages WHERE account_id = current_setting('app.account_id')::bigint"
+        " AND created_at > now() - interval '24 hours'"
+    )
+    row = await cur.fetchone()
+    return counted, int(row[0]) if row else 0
+
+
+async def test_the_recipient_quota_counts_the_last_day_from_its_counters(client: httpx.AsyncClient, db: Db) -> None:
+    customers = [(await create_customer(client))["id"] for _ in range(6)]
+    campaign = await create_campaign(client)
+    await client.post(f"/campaigns/{campaign['id']}/send", json={"customer_ids": customers})
+    counted, truth = await queued_last_day(db)
+    assert counted == truth and counted >= 6
+
+    # two of them age out of the window, one is deleted
+    await db.execute(
+        "UPDATE outbound_messages SET created_at = now() - interval '25 hours' WHERE campaign_id = %s"
+        " AND customer_id = ANY(%s)",
+        (campaign["id"], customers[:2]),
+    )
+    await db.execute(
+        "DELETE FROM outbound_messages WHERE campaign_id = %s AND customer_id = %s", (campaign["id"], customers[2])
+    )
+
+    assert await queued_last_day(db) == (truth - 3, truth - 3)
+    while await compact(db):
+        pass
+    assert await queued_last_day(db) == (truth - 3, truth - 3)

@@ -60,12 +60,16 @@ COUNT_MESSAGED_OF_QUERY: Final = """
     WHERE m.campaign_id = %(campaign_id)s AND m.customer_id <= %(upto)s AND m.customer_id IN ({audience})
 """
 
-# the recipient quota: messages an account queued in the last `hours`, served by outbound_messages_account_created_idx
-# (the account is the transaction's: campaign-api's row-level security and the explicit filter agree)
+# the recipient quota: messages an account queued in the last `hours`, from the per-minute counters campaign-api's
+# migration 0013 keeps with every INSERT and DELETE here (folded totals plus the deltas not folded yet); the oldest
+# minute is counted whole, so the window is up to a minute longer than `hours`, never shorter
 COUNT_QUEUED_SINCE: Final = """
-    SELECT count(*) FROM outbound_messages
-    WHERE account_id = current_setting('app.account_id')::bigint
-      AND created_at > now() - make_interval(hours => %(hours)s)
+    SELECT coalesce(sum(n), 0) FROM (
+        SELECT minute, n FROM queued_counts WHERE account_id = current_setting('app.account_id')::bigint
+        UNION ALL
+        SELECT minute, n FROM queued_count_deltas WHERE account_id = current_setting('app.account_id')::bigint
+    ) AS queued
+    WHERE minute >= date_trunc('minute', now() - make_interval(hours => %(hours)s))
 """
 
 # the seed's delivered history: already published and sent, so the relay and the worker leave it alone

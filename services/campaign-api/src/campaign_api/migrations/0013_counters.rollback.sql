@@ -33,3 +33,5 @@ DROP TABLE IF EXISTS message_count_deltas;
 DROP TABLE IF EXISTS message_counts;
 DROP TABLE IF EXISTS campaign_count_deltas;
 DROP TABLE IF EXISTS campaign_counts;
+DROP TABLE IF EXISTS queued_count_deltas;
+DROP TABLE IF EXISTS queued_counts;

@@ -57,6 +57,24 @@ CREATE TABLE campaign_count_deltas (
 );
 CREATE INDEX campaign_count_deltas_account_idx ON campaign_count_deltas (account_id);
 
+-- the rolling 24 h recipient quota: an account's messages by the minute they were created, so the quota check sums
+-- at most 1,441 rows instead of counting a day of messages (it counts up to a minute more than 24 h: never less)
+CREATE TABLE queued_counts (
+    account_id bigint NOT NULL DEFAULT current_setting('app.account_id')::bigint REFERENCES accounts (id)
+                  ON DELETE CASCADE,
+    minute     timestamptz NOT NULL,
+    n          bigint NOT NULL,
+    PRIMARY KEY (account_id, minute)
+);
+
+CREATE TABLE queued_count_deltas (
+    id         bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    account_id bigint NOT NULL DEFAULT current_setting('app.account_id')::bigint,
+    minute     timestamptz NOT NULL,
+    n          bigint NOT NULL
+);
+CREATE INDEX queued_count_deltas_account_idx ON queued_count_deltas (account_id, minute);
+
 -- the per-row side of each statement's change, netted by key; zero nets write nothing (the relay's MARK_PUBLISHED
 -- changes no status, so it writes no delta)
 CREATE FUNCTION count_message_changes() RETURNS trigger
@@ -65,13 +83,27 @@ BEGIN
     IF TG_OP = 'INSERT' THEN
         INSERT INTO message_count_deltas (campaign_id, account_id, status, n)
         SELECT campaign_id, account_id, status, count(*) FROM new_rows GROUP BY 1, 2, 3;
+        INSERT INTO queued_count_deltas (account_id, minute, n)
+        SELECT account_id, date_trunc('minute', created_at), count(*) FROM new_rows GROUP BY 1, 2;
     ELSIF TG_OP = 'DELETE' THEN
         -- a deleted campaign's counters go with it (foreign key cascade): count only rows of surviving campaigns
         INSERT INTO message_count_deltas (campaign_id, account_id, status, n)
         SELECT o.campaign_id, o.account_id, o.status, -count(*) FROM old_rows AS o
         WHERE EXISTS (SELECT 1 FROM campaigns AS c WHERE c.id = o.campaign_id)
         GROUP BY 1, 2, 3;
+        INSERT INTO queued_count_deltas (account_id, minute, n)
+        SELECT o.account_id, date_trunc('minute', o.created_at), -count(*) FROM old_rows AS o
+        WHERE EXISTS (SELECT 1 FROM accounts AS a WHERE a.id = o.account_id)
+        GROUP BY 1, 2;
     ELSE
+        INSERT INTO queued_count_deltas (account_id, minute, n)
+        SELECT account_id, minute, sum(d) FROM (
+            SELECT account_id, date_trunc('minute', created_at) AS minute, -1 AS d FROM old_rows
+            UNION ALL
+            SELECT account_id, date_trunc('minute', created_at), 1 FROM new_rows
+        ) AS changes
+        GROUP BY 1, 2
+        HAVING sum(d) <> 0;
         INSERT INTO message_count_deltas (campaign_id, account_id, status, n)
         SELECT campaign_id, account_id, status, sum(d) FROM (
             SELECT campaign_id, account_id, status, -1 AS d FROM old_rows
@@ -129,6 +161,8 @@ LANGUAGE plpgsql SECURITY DEFINER SET search_path = public AS $$
 BEGIN
     DELETE FROM message_count_deltas;
     DELETE FROM message_counts;
+    DELETE FROM queued_count_deltas;
+    DELETE FROM queued_counts;
     IF TG_TABLE_NAME = 'campaigns' THEN
         DELETE FROM campaign_count_deltas;
         DELETE FROM campaign_counts;
@@ -180,8 +214,24 @@ BEGIN
         ON CONFLICT (account_id, channel, status, bucket) DO UPDATE SET n = t.n + EXCLUDED.n
     )
     SELECT coalesce(sum(deltas), 0) INTO folded_campaigns FROM summed;
+    WITH gone AS (
+        DELETE FROM queued_count_deltas
+        WHERE id IN (SELECT id FROM queued_count_deltas ORDER BY id LIMIT batch FOR UPDATE SKIP LOCKED)
+        RETURNING account_id, minute, n
+    ), summed AS (
+        SELECT account_id, minute, sum(n) AS n, count(*) AS deltas FROM gone GROUP BY 1, 2
+    ), upserted AS (
+        INSERT INTO queued_counts AS t (account_id, minute, n)
+        SELECT account_id, minute, n FROM summed
+        WHERE EXISTS (SELECT 1 FROM accounts AS a WHERE a.id = summed.account_id)
+        ORDER BY account_id, minute
+        ON CONFLICT (account_id, minute) DO UPDATE SET n = t.n + EXCLUDED.n
+    )
+    SELECT folded_messages + coalesce(sum(deltas), 0) INTO folded_messages FROM summed;
     DELETE FROM message_counts WHERE n = 0;
     DELETE FROM campaign_counts WHERE n = 0;
+    -- the quota looks back 24 hours: older minutes count for nothing any more
+    DELETE FROM queued_counts WHERE n = 0 OR minute < now() - interval '25 hours';
     RETURN folded_messages + folded_campaigns;
 END
 $$;
@@ -191,6 +241,9 @@ INSERT INTO message_counts (campaign_id, account_id, status, n)
 SELECT campaign_id, account_id, status, count(*) FROM outbound_messages GROUP BY 1, 2, 3;
 INSERT INTO campaign_counts (account_id, channel, status, bucket, n)
 SELECT account_id, channel, status, id >> 12, count(*) FROM campaigns GROUP BY 1, 2, 3, 4;
+INSERT INTO queued_counts (account_id, minute, n)
+SELECT account_id, date_trunc('minute', created_at), count(*) FROM outbound_messages
+WHERE created_at > now() - interval '25 hours' GROUP BY 1, 2;
 
 CREATE TABLE audience_expansions (
     campaign_id   bigint PRIMARY KEY REFERENCES campaigns (id) ON DELETE CASCADE,
@@ -215,13 +268,20 @@ CREATE TABLE audience_expansions (
 -- serves the expansion runner's poll: the unfinished ones
 CREATE INDEX audience_expansions_unfinished_idx ON audience_expansions (accepted_at) WHERE finished_at IS NULL;
 
-GRANT SELECT ON message_counts, message_count_deltas, campaign_counts, campaign_count_deltas TO campaign_app;
+GRANT SELECT ON message_counts, message_count_deltas, campaign_counts, campaign_count_deltas, queued_counts,
+    queued_count_deltas TO campaign_app;
 GRANT SELECT, INSERT, UPDATE ON audience_expansions TO campaign_app;
 ALTER TABLE message_counts ENABLE ROW LEVEL SECURITY;
 ALTER TABLE message_count_deltas ENABLE ROW LEVEL SECURITY;
 ALTER TABLE campaign_counts ENABLE ROW LEVEL SECURITY;
 ALTER TABLE campaign_count_deltas ENABLE ROW LEVEL SECURITY;
 ALTER TABLE audience_expansions ENABLE ROW LEVEL SECURITY;
+ALTER TABLE queued_counts ENABLE ROW LEVEL SECURITY;
+ALTER TABLE queued_count_deltas ENABLE ROW LEVEL SECURITY;
+CREATE POLICY account_isolation ON queued_counts TO campaign_app
+    USING (account_id = current_setting('app.account_id', true)::bigint);
+CREATE POLICY account_isolation ON queued_count_deltas TO campaign_app
+    USING (account_id = current_setting('app.account_id', true)::bigint);
 CREATE POLICY account_isolation ON message_counts TO campaign_app
     USING (account_id = current_setting('app.account_id', true)::bigint);
 CREATE POLICY account_isolation ON message_count_deltas TO campaign_app
