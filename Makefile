@@ -63,6 +63,7 @@ bench: install ## run the benchmarks and print their figures
 bench-scale: install ## build a 1M-row database with COPY, measure list/keyset/detail/send against their targets
 	@command -v wrk >/dev/null || { echo "bench-scale needs wrk: apt-get install wrk"; exit 1; }
 	$(UV) run --frozen python -m bench.scale
+	$(UV) run --frozen python -m bench.counters_cost
 
 clean: ## remove generated stubs and caches
 	rm -rf $(PROTO_OUT)/template .pytest_cache .mypy_cache .ruff_cache web/dist web/e2e-screenshots
