@@ -48,6 +48,8 @@ class Settings(ServiceSettings):
     # --- issue 17: counters and the send's audience expansion ---
     # a send creates this many messages in the request and the rest after the answer, chunk by chunk
     expansion_chunk_size: int = Field(default=5_000, ge=1)  # env EXPANSION_CHUNK_SIZE
+    # of which the request itself creates at most this many (small sends are complete when answered)
+    expansion_first_chunk_size: int = Field(default=1_000, ge=1)  # env EXPANSION_FIRST_CHUNK_SIZE
     expansion_enabled: bool = True  # env EXPANSION_ENABLED; every replica may expand (SKIP LOCKED)
     # the relay publishes only while the work queue holds fewer ready jobs than this; 0 turns the check off
     relay_high_water: int = Field(default=20_000, ge=0)  # env RELAY_HIGH_WATER
