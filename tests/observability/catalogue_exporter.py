@@ -60,6 +60,9 @@ class CampaignApiMetrics:
         self.dispatched = catalogue.CAMPAIGNS_DISPATCHED.counter(r)
         self.backlog = catalogue.OUTBOX_BACKLOG.gauge(r)
         self.published = catalogue.MESSAGES_PUBLISHED.counter(r)
+        # the relay's backpressure (issue 17)
+        self.work_queue_ready = catalogue.RELAY_WORK_QUEUE_READY.gauge(r)
+        self.held_back = catalogue.RELAY_HELD_BACK.counter(r)
 
     def tick(self, n: int) -> None:
         """One slice of API traffic: every tenth request fails with 500, the outbox keeps growing."""
@@ -73,6 +76,8 @@ class CampaignApiMetrics:
             self.dispatched.labels(channel).inc()
         self.published.inc(16)
         self.backlog.inc(5)
+        self.work_queue_ready.set(20_000)
+        self.held_back.inc()
 
 
 @dataclass
