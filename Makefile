@@ -5,7 +5,7 @@ UV ?= uv
 PROTO_OUT := libs/template-proto/src
 SERVICES := template-svc campaign-api dispatch-worker scheduler
 
-.PHONY: help install proto up seed migrate test fuzz lint bench clean images images-test web-install web-types web-contract web-build web-lint web-test web-e2e
+.PHONY: help install proto up seed migrate test fuzz lint bench bench-scale clean images images-test web-install web-types web-contract web-build web-lint web-test web-e2e
 
 help: ## list the targets
 	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -58,6 +58,12 @@ images-test: install ## build the images with buildah and smoke-run each (needs 
 
 bench: install ## run the benchmarks and print their figures
 	$(UV) run --frozen python -m bench
+
+# --- scale (issue 17): a database of 1M customers, 1M campaigns, one 1M-message campaign; needs wrk ---------------
+bench-scale: install ## build a 1M-row database with COPY, measure list/keyset/detail/send against their targets
+	@command -v wrk >/dev/null || { echo "bench-scale needs wrk: apt-get install wrk"; exit 1; }
+	$(UV) run --frozen python -m bench.scale
+	$(UV) run --frozen python -m bench.counters_cost
 
 clean: ## remove generated stubs and caches
 	rm -rf $(PROTO_OUT)/template .pytest_cache .mypy_cache .ruff_cache web/dist web/e2e-screenshots

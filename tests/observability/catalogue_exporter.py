@@ -67,6 +67,9 @@ class CampaignApiMetrics:
         self.receipt_latency = catalogue.DELIVERY_RECEIPT_LATENCY.histogram(r)
         self.rejected = catalogue.PROVIDER_CALLBACKS_REJECTED.counter(r)
         self.inbound = catalogue.INBOUND_MESSAGES.counter(r)
+        # the relay's backpressure (issue 17)
+        self.work_queue_ready = catalogue.RELAY_WORK_QUEUE_READY.gauge(r)
+        self.held_back = catalogue.RELAY_HELD_BACK.counter(r)
 
     def tick(self, n: int) -> None:
         """One slice of API traffic: every tenth request fails with 500, the outbox keeps growing."""
@@ -89,6 +92,8 @@ class CampaignApiMetrics:
             self.receipt_latency.labels(provider, "delivered").observe(4.0 + n % 30)
             self.rejected.labels(provider, "unknown_token").inc()
             self.inbound.labels(provider, "stored").inc()
+        self.work_queue_ready.set(20_000)
+        self.held_back.inc()
 
 
 @dataclass

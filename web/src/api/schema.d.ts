@@ -749,6 +749,8 @@ export interface components {
             usage?: components["schemas"]["UsageBody"] | null;
             /** @description promotional messages whose turn came outside the account's send window, waiting for it */
             waiting?: components["schemas"]["WaitingBody"];
+            /** @description the message creation of the campaign's send; null for a campaign never sent */
+            expansion?: components["schemas"]["ExpansionBody"] | null;
         };
         /** CampaignListBody */
         CampaignListBody: {
@@ -1081,6 +1083,27 @@ export interface components {
          */
         ErrorResponse: {
             error: components["schemas"]["ErrorDetail"];
+        };
+        /**
+         * ExpansionBody
+         * @description The creation of an accepted send's messages, done after the answer in chunks.
+         */
+        ExpansionBody: {
+            /**
+             * Audience Size
+             * @description recipients the audience resolved to when the send was accepted
+             */
+            audience_size: number;
+            /**
+             * Created
+             * @description messages created so far (stats.total counts them as they appear)
+             */
+            created: number;
+            /**
+             * Finished
+             * @description true once every message of the audience exists
+             */
+            finished: boolean;
         };
         /** FactsBody */
         FactsBody: {

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 import aio_pika
 import psycopg
-from aio_pika.abc import AbstractRobustConnection
+from aio_pika.abc import AbstractChannel, AbstractRobustConnection
 from prometheus_client import CollectorRegistry, Counter, Gauge
 from psycopg import sql
 from psycopg_pool import AsyncConnectionPool
@@ -42,6 +42,11 @@ class RelaySettings:
     backoff_max_s: float = 1.0
     connect_timeout_s: float = 5.0
     reconnect_interval_s: float = 0.5
+    # backpressure: the relay publishes only while the work queue holds fewer ready jobs than this (None: never
+    # waits), so a million-message send waits in PostgreSQL, not in the broker's memory; retry tiers and the
+    # worker's own publishes are not gated by it
+    high_water: int | None = 20_000
+    high_water_poll_s: float = 0.2
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,6 +55,9 @@ class RelayMetrics:
 
     published: Counter
     backlog: Gauge
+    # backpressure: the work queue's ready jobs as the relay last saw them, and how often it held back
+    work_queue_ready: Gauge
+    held_back: Counter
 
     @classmethod
     def register(cls, registry: CollectorRegistry) -> RelayMetrics:
@@ -57,6 +65,8 @@ class RelayMetrics:
         return cls(
             published=metric_catalogue.MESSAGES_PUBLISHED.counter(registry),
             backlog=metric_catalogue.OUTBOX_BACKLOG.gauge(registry),
+            work_queue_ready=metric_catalogue.RELAY_WORK_QUEUE_READY.gauge(registry),
+            held_back=metric_catalogue.RELAY_HELD_BACK.counter(registry),
         )
 
 
@@ -91,6 +101,8 @@ class OutboxRelay:
         self._finished.set()  # nothing runs until run() is called
         self._connection: AbstractRobustConnection | None = None
         self._publisher: JobPublisher | None = None
+        self._channel: AbstractChannel | None = None
+        self._asked = self.settings.batch_size
 
     def _retrying(self, what: str) -> AsyncRetrying:
         """Retry anything while the relay runs: a broker or database away, or a lost connection."""
@@ -126,7 +138,8 @@ class OutboxRelay:
         try:
             while not self._stopping.is_set():
                 published = await self._relay_batch_retrying()
-                if published < self.settings.batch_size:
+                # fewer than asked: the outbox is drained for now (a batch cut short by the high-water mark is not)
+                if 0 <= published < self._asked:
                     await self._sleep_until_woken(self.settings.sweep_interval_s)
         except _Stopped:
             pass
@@ -136,7 +149,7 @@ class OutboxRelay:
             for task in background:
                 with contextlib.suppress(asyncio.CancelledError, _Stopped):
                     await task
-            connection, self._connection, self._publisher = self._connection, None, None
+            connection, self._connection, self._publisher, self._channel = self._connection, None, None, None
             if connection is not None:
                 with contextlib.suppress(Exception):
                     await asyncio.wait_for(connection.close(), timeout=2.0)
@@ -154,11 +167,34 @@ class OutboxRelay:
                 return await self.relay_batch()
         raise AssertionError("unreachable: tenacity reraises the last error")
 
+    async def room(self) -> int:
+        """How many jobs the work queue takes before its ready backlog reaches the high-water mark."""
+        high_water = self.settings.high_water
+        if high_water is None:
+            return self.settings.batch_size
+        await self._ensure_publisher()
+        assert self._channel is not None  # opened with the publisher
+        # a passive declare on the underlying channel: the robust channel's declare_queue would answer from its
+        # cache of declared queues, with the count of the first declare
+        underlay = await self._channel.get_underlay_channel()
+        declared = await underlay.queue_declare(self.topology.work_queue, passive=True)
+        ready = declared.message_count or 0
+        self.metrics.work_queue_ready.set(ready)
+        return max(0, min(self.settings.batch_size, high_water - ready))
+
     async def relay_batch(self) -> int:
-        """Publish one batch of unpublished rows and mark them published; return how many."""
+        """Publish one batch of unpublished rows (no more than the work queue has room for) and mark them
+        published; return how many. With no room it waits a moment and returns 0."""
         publisher = await self._ensure_publisher()
+        room = await self.room()
+        if room == 0:
+            self.metrics.held_back.inc()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._stopping.wait(), timeout=self.settings.high_water_poll_s)
+            return -1
+        self._asked = room
         async with self.pool.connection() as conn, conn.transaction():
-            rows = await outbound_messages.lock_unpublished(conn, self.settings.batch_size)
+            rows = await outbound_messages.lock_unpublished(conn, room)
             if not rows:
                 return 0
             # each job carries its row's traceparent, so the trace of POST /send continues in the worker
@@ -182,6 +218,7 @@ class OutboxRelay:
                 self._connection = connection
             channel = await connection.channel(publisher_confirms=True)
             self._publisher = await JobPublisher.open(channel, self.topology)
+            self._channel = channel
         return self._publisher
 
     async def _sleep_until_woken(self, seconds: float) -> None:

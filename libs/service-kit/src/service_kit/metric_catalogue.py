@@ -214,6 +214,19 @@ INBOUND_MESSAGES: Final = MetricSpec(
     ("provider", "outcome"),
 )
 # --- end of real channels, campaign-api's side ---
+# --- issue 17: the relay's backpressure -------------------------------------------------------------------------
+RELAY_WORK_QUEUE_READY: Final = MetricSpec(
+    API,
+    "relay_work_queue_ready_jobs",
+    Kind.GAUGE,
+    "Ready jobs in the work queue as the outbox relay last saw them (it publishes only below its high-water mark)",
+)
+RELAY_HELD_BACK: Final = MetricSpec(
+    API,
+    "relay_held_back_total",
+    Kind.COUNTER,
+    "Times the outbox relay waited because the work queue's ready backlog had reached the high-water mark",
+)
 
 ALL: Final = tuple(spec for spec in list(globals().values()) if isinstance(spec, MetricSpec))
 BY_SERVICE: Final[Mapping[str, tuple[MetricSpec, ...]]] = {

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
@@ -79,6 +79,26 @@ class CampaignStats:
     undelivered: int = 0
     read: int = 0
 
+    @classmethod
+    def of(cls, by_status: Mapping[str, int]) -> CampaignStats:
+        """From the campaign's counters: total counts every message status (keys without a colon), the named
+        fields theirs (0 when absent); 'delivery:<status>' counts the last receipts (a read message was delivered)."""
+        statuses = {k: n for k, n in by_status.items() if ":" not in k and k != "segments"}
+        read = by_status.get("delivery:read", 0)
+        return cls(
+            total=sum(statuses.values()),
+            pending=statuses.get("pending", 0),
+            sending=statuses.get("sending", 0),
+            sent=statuses.get("sent", 0),
+            failed=statuses.get("failed", 0),
+            suppressed=statuses.get("suppressed", 0),
+            expired=statuses.get("expired", 0),
+            cancelled=statuses.get("cancelled", 0),
+            delivered=by_status.get("delivery:delivered", 0) + read,
+            undelivered=by_status.get("delivery:undelivered", 0),
+            read=read,
+        )
+
 
 @dataclass(frozen=True, slots=True)
 class CampaignCost:
@@ -95,6 +115,16 @@ class CampaignUsage:
     segments: int = 0
     cost: tuple[CampaignCost, ...] = ()
 
+    @classmethod
+    def of(cls, counted: Mapping[str, int]) -> CampaignUsage:
+        """From the campaign's counters: 'segments', and 'cost:<currency>' in 1/10,000 units."""
+        cost = tuple(
+            CampaignCost(key.removeprefix("cost:"), Decimal(n).scaleb(-4))
+            for key, n in sorted(counted.items())
+            if key.startswith("cost:") and n
+        )
+        return cls(counted.get("segments", 0), cost)
+
 
 # how long after its send a campaign's messages may still go out, unless the campaign says otherwise
 DEFAULT_VALIDITY_HOURS: Final = 24
@@ -106,6 +136,15 @@ class Waiting:
 
     count: int
     until: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class ExpansionProgress:
+    """An accepted send's message creation: the audience at acceptance, how many messages exist, whether done."""
+
+    audience_size: int
+    created: int
+    finished: bool
 
 
 @dataclass(slots=True)
@@ -132,6 +171,7 @@ class Campaign:
     category: Category = Category.PROMOTIONAL
     validity_hours: int = DEFAULT_VALIDITY_HOURS
     waiting: Waiting | None = None
+    expansion: ExpansionProgress | None = None
 
     def is_due(self, now: datetime) -> bool:
         """A scheduled campaign whose time has come."""

@@ -40,6 +40,7 @@ from campaign_api.api.routes import campaigns, customers, operations, providers,
 from campaign_api.api.routes import compliance as compliance_routes
 from campaign_api.api.web_app import mount_web_app
 from campaign_api.channels import InvalidSender, NewSender, Provider, SenderRow, new_callback_token
+from campaign_api.counters import compacting_counters
 from campaign_api.errors import AccountExists, AccountNotFound
 from campaign_api.grpc.template_client import GrpcTemplateRenderer
 from campaign_api.metrics import ApiMetrics
@@ -54,6 +55,7 @@ from campaign_api.usecases.authenticate import Authenticate, RateLimits
 from campaign_api.usecases.cancel_campaign import CancelCampaign
 from campaign_api.usecases.create_campaign import CreateCampaign
 from campaign_api.usecases.create_customer import CreateCustomer
+from campaign_api.usecases.expand_audiences import ExpandAudiences, expanding_audiences
 from campaign_api.usecases.get_campaign import GetCampaign
 from campaign_api.usecases.get_compliance_settings import GetComplianceSettings
 from campaign_api.usecases.get_customer import GetCustomer
@@ -123,7 +125,13 @@ def build_usecases(
         ListCampaigns(pool),
         ListDueCampaigns(pool, system_pool),
         GetCampaign(pool),
-        SendCampaign(pool, system_pool, clock, settings.idempotency_ttl_hours),
+        SendCampaign(
+            pool,
+            system_pool,
+            clock,
+            settings.idempotency_ttl_hours,
+            min(settings.expansion_first_chunk_size, settings.expansion_chunk_size),
+        ),
         PreviewMessage(pool, renderer),
         CreateCustomer(pool),
         ListCustomers(pool),
@@ -257,10 +265,19 @@ def create_app(
                 await background.enter_async_context(purging_idempotency_keys(system_pool, settings))
                 sweep = SweepReceipts(system_pool, settings.receipt_sweep_max_age_s)
                 await background.enter_async_context(sweeping_receipts(sweep, settings.receipt_sweep_interval_s))
+                # issue 17: the counters' compaction, and the creation of accepted sends' messages after the answer
+                await background.enter_async_context(
+                    compacting_counters(system_pool, settings.counter_compaction_interval_s)
+                )
+                if settings.expansion_enabled:
+                    expand = ExpandAudiences(pool, system_pool, settings.expansion_chunk_size)
+                    await background.enter_async_context(expanding_audiences(expand))
                 if settings.relay_enabled:
                     # the relay publishes committed sends; at shutdown it finishes its batch before the pool closes
                     topology = Topology(settings.queue_prefix, settings.retry_delays_s)
-                    relay = RelaySettings(batch_size=settings.relay_batch_size)
+                    relay = RelaySettings(
+                        batch_size=settings.relay_batch_size, high_water=settings.relay_high_water or None
+                    )
                     await background.enter_async_context(
                         relay_running(system_pool, str(settings.amqp_url), metrics.registry, topology, relay)
                     )

@@ -45,6 +45,15 @@ class Settings(ServiceSettings):
     rate_limit_window_s: int = Field(default=60, ge=1)  # env RATE_LIMIT_WINDOW_S
     # expired idempotency keys are purged on this timer, never inside a send
     idempotency_purge_interval_s: float = Field(default=600.0, gt=0)
+    # --- issue 17: counters and the send's audience expansion ---
+    # a send creates this many messages in the request and the rest after the answer, chunk by chunk
+    expansion_chunk_size: int = Field(default=5_000, ge=1)  # env EXPANSION_CHUNK_SIZE
+    # of which the request itself creates at most this many (small sends are complete when answered)
+    expansion_first_chunk_size: int = Field(default=1_000, ge=1)  # env EXPANSION_FIRST_CHUNK_SIZE
+    expansion_enabled: bool = True  # env EXPANSION_ENABLED; every replica may expand (SKIP LOCKED)
+    # the relay publishes only while the work queue holds fewer ready jobs than this; 0 turns the check off
+    relay_high_water: int = Field(default=20_000, ge=0)  # env RELAY_HIGH_WATER
+    counter_compaction_interval_s: float = Field(default=1.0, gt=0)  # env COUNTER_COMPACTION_INTERVAL_S
     web_dist_dir: Path | None = Path("web/dist")  # env WEB_DIST_DIR: the built dashboard, served under /app/ if present
     # --- real channels: the callbacks providers make (docs/channels.md) ---
     # where providers reach this API (https://api.example.com): the senders' callback URLs start with it; unset,

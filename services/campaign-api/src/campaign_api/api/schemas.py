@@ -356,6 +356,16 @@ class WaitingBody(BaseModel):
     until: UtcDatetime | None = Field(description="when the last of them may go; null when none waits")
 
 
+# --- audience expansion (issue 17): a send answers before its messages exist -----------------------------------
+class ExpansionBody(BaseModel):
+    """The creation of an accepted send's messages, done after the answer in chunks."""
+
+    model_config = ConfigDict(from_attributes=True)
+    audience_size: int = Field(description="recipients the audience resolved to when the send was accepted")
+    created: int = Field(description="messages created so far (stats.total counts them as they appear)")
+    finished: bool = Field(description="true once every message of the audience exists")
+
+
 class CampaignDetailBody(CampaignBody):
     """A campaign with its message counts by status."""
 
@@ -371,6 +381,10 @@ class CampaignDetailBody(CampaignBody):
     def nothing_waiting(cls, value: object) -> object:
         """A campaign read without its outbox facts has nothing waiting."""
         return WaitingBody(count=0, until=None) if value is None else value
+
+    expansion: ExpansionBody | None = Field(
+        default=None, description="the message creation of the campaign's send; null for a campaign never sent"
+    )
 
 
 class CampaignSummaryBody(BaseModel):

@@ -1,4 +1,4 @@
--- depends: 0011_channels
+-- depends: 0013_counters
 -- Sender throughput held across every worker replica: a token bucket per sender in PostgreSQL (no new moving part),
 -- and what a WhatsApp sender sends outside the 24-hour customer service window.
 

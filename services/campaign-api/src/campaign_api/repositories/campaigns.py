@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from decimal import Decimal
 from typing import Any, Final
 
 from dispatch.lifecycle import Category, Channel
@@ -13,12 +12,12 @@ from psycopg.types.json import Jsonb
 from campaign_api.domain import (
     Audience,
     Campaign,
-    CampaignCost,
     CampaignStats,
     CampaignStatus,
     CampaignSummary,
     CampaignUsage,
     DueCampaign,
+    ExpansionProgress,
     NewCampaign,
     PageRequest,
     Segment,
@@ -54,44 +53,32 @@ SELECT_ID_BY_NAME: Final = "SELECT id FROM campaigns WHERE name = %(name)s ORDER
 
 SELECT_CAMPAIGN: Final = f"SELECT {COLUMNS} FROM campaigns WHERE id = %(id)s"
 
-# the detail view in one statement: stats are one aggregate over outbound_messages_campaign_status_idx; the
-# messages waiting for a send window are the campaign's unpublished rows whose not_before lies ahead (the outbox
-# index holds only unpublished rows)
+# the detail view in one statement: the stats, segments and costs from the counters migration 0013 keeps (totals
+# plus the deltas not yet folded, a handful of rows however many messages), the progress of an expansion still
+# creating messages, and the messages waiting for a send window (the campaign's unpublished rows whose not_before
+# lies ahead, served by outbound_messages_waiting_idx)
 SELECT_CAMPAIGN_WITH_STATS: Final = """
     SELECT c.id, c.name, c.channel, c.status, c.base_template, c.scheduled_at, c.created_at, c.audience,
            c.status_reason, c.sender_id, c.category, c.validity_hours,
-           s.total, s.pending, s.sending, s.sent, s.failed, s.suppressed, s.expired, s.cancelled,
-           s.delivered, s.undelivered, s.read, s.segments, cost.by_currency, w.waiting, w.until
+           s.statuses, s.counts, e.audience_size, e.created, e.finished_at IS NOT NULL, w.waiting, w.until
     FROM campaigns AS c
     CROSS JOIN LATERAL (
-        SELECT count(*) AS total,
-               count(*) FILTER (WHERE m.status = 'pending') AS pending,
-               count(*) FILTER (WHERE m.status = 'sending') AS sending,
-               count(*) FILTER (WHERE m.status = 'sent') AS sent,
-               count(*) FILTER (WHERE m.status = 'failed') AS failed,
-               count(*) FILTER (WHERE m.status = 'suppressed') AS suppressed,
-               count(*) FILTER (WHERE m.status = 'expired') AS expired,
-               count(*) FILTER (WHERE m.status = 'cancelled') AS cancelled,
-               count(*) FILTER (WHERE m.delivery_status IN ('delivered', 'read')) AS delivered,
-               count(*) FILTER (WHERE m.delivery_status = 'undelivered') AS undelivered,
-               count(*) FILTER (WHERE m.delivery_status = 'read') AS read,
-               coalesce(sum(m.segments) FILTER (WHERE m.status = 'sent'), 0) AS segments
-        FROM outbound_messages AS m
-        WHERE m.campaign_id = c.id
-    ) AS s
-    CROSS JOIN LATERAL (
-        SELECT coalesce(jsonb_agg(jsonb_build_array(t.currency, t.amount::text) ORDER BY t.currency), '[]')
-               AS by_currency
+        SELECT array_agg(t.status) AS statuses, array_agg(t.n) AS counts
         FROM (
-            SELECT m.cost_currency AS currency, sum(m.cost) AS amount FROM outbound_messages AS m
-            WHERE m.campaign_id = c.id AND m.cost IS NOT NULL AND m.cost_currency IS NOT NULL
-            GROUP BY m.cost_currency
+            SELECT u.status, sum(u.n)::bigint AS n
+            FROM (
+                SELECT status, n FROM message_counts WHERE campaign_id = c.id
+                UNION ALL
+                SELECT status, n FROM message_count_deltas WHERE campaign_id = c.id
+            ) AS u
+            GROUP BY u.status
         ) AS t
-    ) AS cost
+    ) AS s
+    LEFT JOIN audience_expansions AS e ON e.campaign_id = c.id
     CROSS JOIN LATERAL (
         SELECT count(*) AS waiting, max(m.not_before) AS until
         FROM outbound_messages AS m
-        WHERE m.campaign_id = c.id AND m.published_at IS NULL AND m.status = 'pending' AND m.not_before > now()
+        WHERE m.campaign_id = c.id AND m.published_at IS NULL AND m.not_before > now() AND m.status = 'pending'
     ) AS w
     WHERE c.id = %(id)s
 """
@@ -118,11 +105,39 @@ LIST_CAMPAIGNS: Final = """
     SELECT id, name, channel, status, created_at, category FROM campaigns {where}
     ORDER BY id DESC LIMIT %(limit)s OFFSET %(offset)s
 """
-COUNT_CAMPAIGNS: Final = "SELECT count(*) FROM campaigns {where}"
 LIST_FILTERS: Final = {
     "channel": "channel = %(channel)s",
     "status": "status = %(status)s",
     "before_id": "id < %(before_id)s",
+}
+
+# total_count from the counters of migration 0013: the account's campaigns by (channel, status, bucket = id >> 12),
+# folded totals plus deltas, so a million campaigns cost a few hundred rows; with before_id the whole buckets below
+# the bound's come from the counters and the rest (at most 4,096 ids) from the list's own index
+COUNT_CAMPAIGNS: Final = """
+    SELECT coalesce((
+        SELECT sum(n) FROM (
+            SELECT channel, status, bucket, n FROM campaign_counts
+            WHERE account_id = current_setting('app.account_id')::bigint
+            UNION ALL
+            SELECT channel, status, bucket, n FROM campaign_count_deltas
+            WHERE account_id = current_setting('app.account_id')::bigint
+        ) AS counted {counter_where}
+    ), 0) + (
+        SELECT count(*) FROM campaigns {partial_where}
+    )
+"""
+COUNTER_FILTERS: Final = {
+    "channel": "channel = %(channel)s",
+    "status": "status = %(status)s",
+    "before_id": "bucket < (%(before_id)s::bigint >> 12)",
+}
+# only with before_id: the ids of the bound's own bucket below the bound (without it, 'id < 0' counts nothing)
+PARTIAL_FILTERS: Final = {
+    "channel": "channel = %(channel)s",
+    "status": "status = %(status)s",
+    "bucket_start": "id >= %(bucket_start)s",
+    "partial_end": "id < %(partial_end)s",
 }
 
 # the account a campaign belongs to, for the scheduler's system key (run over the owner's cross-account pool)
@@ -228,16 +243,17 @@ async def get(conn: Connection, campaign_id: int) -> Campaign | None:
 
 
 async def get_with_stats(conn: Connection, campaign_id: int) -> Campaign | None:
-    """One campaign with its message counts by status, or None."""
+    """One campaign with its message counts by status (and its expansion's progress while it runs), or None."""
     cur = await conn.execute(SELECT_CAMPAIGN_WITH_STATS, {"id": campaign_id})
     row = await cur.fetchone()
     if row is None:
         return None
-    campaign = campaign_from_row(row, CampaignStats(*(int(n) for n in row[12:23])))
-    campaign.usage = CampaignUsage(
-        segments=int(row[23]), cost=tuple(CampaignCost(currency, Decimal(amount)) for currency, amount in row[24])
-    )
-    campaign.waiting = Waiting(int(row[25]), row[26])
+    counted = dict(zip(row[12] or [], (int(n) for n in row[13] or []), strict=True))
+    campaign = campaign_from_row(row, CampaignStats.of(counted))
+    campaign.usage = CampaignUsage.of(counted)
+    if row[14] is not None:
+        campaign.expansion = ExpansionProgress(audience_size=row[14], created=row[15], finished=row[16])
+    campaign.waiting = Waiting(int(row[17]), row[18])
     return campaign
 
 
@@ -282,7 +298,7 @@ async def list_page(
         "offset": page.offset,
     }
     where = where_clause(LIST_FILTERS, params)
-    cur = await conn.execute(sql.SQL(COUNT_CAMPAIGNS).format(where=where), params)
+    cur = await conn.execute(count_statement(params), count_params(params))
     counted = await cur.fetchone()
     total = int(counted[0]) if counted else 0
     cur = await conn.execute(sql.SQL(LIST_CAMPAIGNS).format(where=where), params)
@@ -298,6 +314,21 @@ async def list_page(
         for r in await cur.fetchall()
     ]
     return items, total
+
+
+def count_params(params: dict[str, Any]) -> dict[str, Any]:
+    """The list's parameters and the bounds of the partial bucket (none without before_id)."""
+    before_id = params["before_id"]
+    bucket_start = None if before_id is None else (before_id >> 12) << 12
+    return {**params, "bucket_start": bucket_start, "partial_end": 0 if before_id is None else before_id}
+
+
+def count_statement(params: dict[str, Any]) -> sql.Composed:
+    """COUNT_CAMPAIGNS with the WHERE of the counters and of the partial bucket for these filters."""
+    return sql.SQL(COUNT_CAMPAIGNS).format(
+        counter_where=where_clause(COUNTER_FILTERS, params),
+        partial_where=where_clause(PARTIAL_FILTERS, count_params(params)),
+    )
 
 
 async def list_due(conn: Connection, limit: int) -> list[DueCampaign]:

@@ -86,6 +86,25 @@ async def list_page(conn: Connection, page: PageRequest) -> tuple[list[Customer]
     return [customer_from_row(row) for row in await cur.fetchall()], total
 
 
+# the audience size at acceptance and the id bound its expansion stops at (customers created later are left out)
+SEGMENT_SIZE: Final = "SELECT count(*), coalesce(max(audience.id), 0) FROM ({audience}) AS audience(id)"
+EXISTING_IDS: Final = "SELECT id FROM customers WHERE id = ANY(%(ids)s::bigint[]) ORDER BY id"
+
+
+async def segment_size(conn: Connection, segment: Segment) -> tuple[int, int]:
+    """How many customers the segment matches now, and the largest of their ids."""
+    query, params = segment_ids(segment)
+    cur = await conn.execute(sql.SQL(SEGMENT_SIZE).format(audience=query), params)
+    row = await cur.fetchone()
+    return (int(row[0]), int(row[1])) if row else (0, 0)
+
+
+async def existing_ids(conn: Connection, ids: Sequence[int]) -> list[int]:
+    """Those of the ids that name a customer of the transaction's account, ascending."""
+    cur = await conn.execute(EXISTING_IDS, {"ids": list(ids)})
+    return [int(r[0]) for r in await cur.fetchall()]
+
+
 def segment_ids(segment: Segment) -> tuple[sql.Composable, dict[str, Any]]:
     """The SELECT of the segment's customer ids and its parameters (every customer for all=true)."""
     params: dict[str, Any] = {

@@ -1,4 +1,6 @@
-"""Send a campaign: in one transaction, lock it, create its outbox rows, move it to sending, wake the relay."""
+"""Send a campaign: in one transaction, lock it, size and check its audience, create the first chunk of its outbox
+rows and record the rest as an audience expansion (campaign_api.usecases.expand_audiences creates them after the
+answer), move it to sending, wake the relay. The answer's messages_queued is the audience size at acceptance."""
 
 from __future__ import annotations
 
@@ -26,6 +28,7 @@ from campaign_api.errors import (
 from campaign_api.ports import Clock
 from campaign_api.repositories import (
     accounts,
+    audience_expansions,
     audit_events,
     campaigns,
     compliance_settings,
@@ -33,6 +36,7 @@ from campaign_api.repositories import (
     idempotency_keys,
 )
 from campaign_api.repositories.connection import Connection, Pool, account_transaction
+from campaign_api.usecases.expand_audiences import create_messages
 
 UNKNOWN_SAMPLE: Final = 20
 # the recipient quota's rolling window
@@ -74,6 +78,8 @@ class SendCampaign:
     system_pool: Pool
     clock: Clock
     idempotency_ttl_hours: int = 24
+    # messages created inside the request; the rest of the audience is created after the answer, in chunks this size
+    chunk_size: int = 5_000
 
     async def account_for(self, caller: Caller, campaign_id: int) -> int:
         """The account the send runs in: the caller's, or for the system key the campaign's own."""
@@ -123,8 +129,9 @@ class SendCampaign:
             try:
                 audience = campaign.audience_to_send(customer_ids)
                 await self.carries_opt_out(conn, campaign)
-                queued = await self.queue_messages(conn, campaign, audience, traceparent)
+                # the opted-out are left out by the inserts; the answer says how many, and they are not queued
                 suppressed = await self.count_suppressed(conn, campaign, audience)
+                queued = await self.queue_messages(conn, campaign, audience, traceparent, suppressed)
                 await self.within_quota(conn, account_id, queued)
                 campaign.send(queued)
             except InvalidInput as exc:
@@ -152,11 +159,13 @@ class SendCampaign:
 
     async def within_quota(self, conn: Connection, account_id: int, queued: int) -> None:
         """Refuse (429, rolling the whole send back) when the account's recipients of the last 24 hours, this send
-        included, pass its recipients_per_day; the account's quota lock makes concurrent sends count one by one."""
+        included, pass its recipients_per_day; the account's quota lock makes concurrent sends count one by one.
+        Recipients accepted and not created yet (expansions still running, this one's included) count too."""
         if queued == 0:
             return
         quota = await accounts.lock_recipient_quota(conn, account_id)
         used = await outbound_messages.count_queued_since(conn, QUOTA_HOURS)
+        used += await audience_expansions.outstanding(conn)
         if used > quota:
             raise RecipientQuotaExceeded(quota, used - queued, queued)
 
@@ -175,14 +184,50 @@ class SendCampaign:
         return await outbound_messages.count_suppressed(conn, campaign.id, audience)
 
     async def queue_messages(
-        self, conn: Connection, campaign: Campaign, audience: Sequence[int] | Segment, traceparent: str | None
+        self,
+        conn: Connection,
+        campaign: Campaign,
+        audience: Sequence[int] | Segment,
+        traceparent: str | None,
+        suppressed: int = 0,
     ) -> int:
-        """Insert the pending rows in one statement; unknown ids abort the whole transaction."""
+        """Size the audience (unknown ids refuse the whole send), create its first chunk of pending rows and record
+        the rest for the expansion runner; return the audience size, the `suppressed` (left out) not counted."""
         if isinstance(audience, Segment):
+            size, max_id = await customers.segment_size(conn, audience)
+            if size == 0:
+                return 0
             query, params = customers.segment_ids(audience)
-            return await outbound_messages.insert_pending_from_query(conn, campaign.id, query, params, traceparent)
-        queued = await outbound_messages.insert_pending(conn, campaign.id, audience, traceparent)
-        if queued is None:
-            count, sample = await outbound_messages.find_unknown_customers(conn, audience, UNKNOWN_SAMPLE)
-            raise UnknownCustomers(count, sample)
-        return queued
+            size -= await outbound_messages.count_messaged(
+                conn, campaign.id, audience=query, params=params, upto=max_id
+            )
+            size = max(0, size - suppressed)
+            if size == 0:
+                return 0
+            ids = None
+            chunk = await audience_expansions.segment_chunk(conn, audience, 0, max_id, self.chunk_size)
+        else:
+            ids = sorted(set(audience))
+            if not ids:
+                return 0
+            count, sample = await outbound_messages.find_unknown_customers(conn, ids, UNKNOWN_SAMPLE)
+            if count:
+                raise UnknownCustomers(count, sample)
+            size = len(ids) - await outbound_messages.count_messaged(conn, campaign.id, customer_ids=ids)
+            size = max(0, size - suppressed)
+            if size == 0:
+                return 0
+            max_id, chunk = ids[-1], ids[: self.chunk_size]
+        first = await create_messages(conn, campaign.id, chunk, traceparent)
+        cursor = max_id if len(chunk) < self.chunk_size else chunk[-1]
+        await audience_expansions.insert(
+            conn,
+            campaign.id,
+            audience if ids is None else ids,
+            max_customer_id=max_id,
+            cursor_id=cursor,
+            audience_size=size,
+            created=first,
+            traceparent=traceparent,
+        )
+        return size
