@@ -26,7 +26,19 @@ async def counted_by_table(db: Db, campaign_id: int) -> dict[str, int]:
         "SELECT status, count(*) FROM outbound_messages WHERE campaign_id = %s GROUP BY status", (campaign_id,)
     )
     found = {status: int(n) for status, n in await cur.fetchall()}
-    return {"total": sum(found.values()), **{status: found.get(status, 0) for status in STATUSES}}
+    cur = await db.execute(
+        "SELECT count(*) FILTER (WHERE delivery_status IN ('delivered', 'read')),"
+        " count(*) FILTER (WHERE delivery_status = 'undelivered'), count(*) FILTER (WHERE delivery_status = 'read')"
+        " FROM outbound_messages WHERE campaign_id = %s",
+        (campaign_id,),
+    )
+    receipts = await cur.fetchone()
+    assert receipts is not None
+    return {
+        "total": sum(found.values()),
+        **{status: found.get(status, 0) for status in STATUSES},
+        **dict(zip(("delivered", "undelivered", "read"), (int(n) for n in receipts), strict=True)),
+    }
 
 
 async def stats(client: httpx.AsyncClient, campaign_id: int) -> dict[str, int]:
