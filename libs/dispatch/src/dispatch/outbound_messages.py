@@ -342,3 +342,19 @@ def _columns(outcomes: Sequence[Outcome], *, with_errors: bool) -> dict[str, lis
     if with_errors:
         columns["errors"] = [o.error for o in outcomes]
     return columns
+
+
+# ---- erasure (campaign-api) -------------------------------------------------------------------------------------
+
+# the right to erasure: the text sent to the person goes, each message's status (and so every campaign count) stays;
+# the request's own transaction runs it, so row-level security keeps it inside the caller's account
+REDACT_CUSTOMER: Final = """
+    UPDATE outbound_messages SET rendered_content = NULL, last_error = NULL
+    WHERE customer_id = %(customer_id)s AND (rendered_content IS NOT NULL OR last_error IS NOT NULL)
+"""
+
+
+async def redact_customer(conn: Connection, customer_id: int) -> int:
+    """Remove the rendered text (and the provider's error text) of every message to the customer; how many."""
+    cur = await conn.execute(REDACT_CUSTOMER, {"customer_id": customer_id})
+    return cur.rowcount

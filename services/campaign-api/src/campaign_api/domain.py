@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import datetime
 from enum import Enum, StrEnum
-from typing import Final, Generic, Protocol, TypeVar
+from typing import Any, Final, Generic, Protocol, TypeVar
 
 from dispatch.lifecycle import Channel
 
@@ -186,12 +186,25 @@ class CampaignChanges:
 
 
 @dataclass(frozen=True, slots=True)
+class AttributeFilter:
+    """One custom attribute's condition in a segment: equal to a value, one of values, or within a range (inclusive
+    bounds; numbers for number attributes, YYYY-MM-DD for dates)."""
+
+    name: str
+    equals: Any = None
+    one_of: tuple[Any, ...] | None = None
+    min: Any = None
+    max: Any = None
+
+
+@dataclass(frozen=True, slots=True)
 class Segment:
-    """Customers chosen by their fields (ANDed, case-insensitive); all_customers picks everybody."""
+    """Customers chosen by their fields (ANDed, case-insensitive) and attributes; all_customers picks everybody."""
 
     all_customers: bool = False
     location: str | None = None
     preferred_product: str | None = None
+    attributes: tuple[AttributeFilter, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -222,6 +235,8 @@ class Customer:
     location: str | None
     preferred_product: str | None
     created_at: datetime
+    # custom attributes: values of the account's declared attributes, by name
+    attributes: Mapping[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)
@@ -233,6 +248,20 @@ class NewCustomer:
     last_name: str | None
     location: str | None
     preferred_product: str | None
+    attributes: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class CustomerChanges:
+    """A partial update of a customer: only the fields not KEEP change (None clears); attributes given are merged
+    (a None value removes that attribute)."""
+
+    phone: str | Keep = KEEP
+    first_name: str | Keep | None = KEEP
+    last_name: str | Keep | None = KEEP
+    location: str | Keep | None = KEEP
+    preferred_product: str | Keep | None = KEEP
+    attributes: Mapping[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)

@@ -46,3 +46,10 @@ class Settings(ServiceSettings):
     # expired idempotency keys are purged on this timer, never inside a send
     idempotency_purge_interval_s: float = Field(default=600.0, gt=0)
     web_dist_dir: Path | None = Path("web/dist")  # env WEB_DIST_DIR: the built dashboard, served under /app/ if present
+    # --- contacts: CSV imports ---
+    import_max_bytes: int = Field(default=200 * 1024 * 1024, ge=1024)  # env IMPORT_MAX_BYTES: one CSV upload
+    import_max_rows: int = Field(default=1_000_000, ge=1)  # env IMPORT_MAX_ROWS: rows of one CSV file
+    # numbers written without a country code are read in this region (ISO 3166 code)
+    import_default_region: str = Field(default="KE", pattern="^[A-Z]{2}$")  # env IMPORT_DEFAULT_REGION
+    # processes that check rows and normalise phones (0: a thread of the API process)
+    import_workers: int = Field(default=2, ge=0, le=16)  # env IMPORT_WORKERS

@@ -14,6 +14,8 @@ from pydantic import (
     Field,
     JsonValue,
     Strict,
+    StrictFloat,
+    StrictInt,
     StringConstraints,
     field_validator,
     model_validator,
@@ -59,6 +61,9 @@ Name = Annotated[
 Template = Annotated[str, StringConstraints(min_length=1, max_length=4096, pattern=NO_NUL)]
 OptionalText = Annotated[str, StringConstraints(max_length=200, pattern=NO_NUL), AfterValidator(str.strip)] | None
 CustomerIds = Annotated[list[Id], Field(min_length=1, max_length=MAX_SEND_IDS)]
+# contacts: a custom attribute's value (text, number, boolean, or a date as YYYY-MM-DD; null removes it on PATCH)
+AttributeValue = Annotated[str, StringConstraints(max_length=500, pattern=NO_NUL)] | StrictInt | StrictFloat | bool
+AttributeValues = Annotated[dict[str, AttributeValue | None], Field(max_length=100)]
 
 
 def in_utc(value: datetime) -> datetime:
@@ -370,6 +375,8 @@ class CreateCustomerRequest(BaseModel):
     last_name: OptionalText = None
     location: OptionalText = None
     preferred_product: OptionalText = None
+    # contacts: values of the account's declared attributes (POST /customer-attributes)
+    attributes: AttributeValues = Field(default_factory=dict)
 
 
 class CustomerBody(BaseModel):
@@ -381,6 +388,7 @@ class CustomerBody(BaseModel):
     location: str | None
     preferred_product: str | None
     created_at: UtcDatetime
+    attributes: dict[str, AttributeValue] = Field(default_factory=dict, description="declared attributes' values")
 
 
 class CustomerListBody(BaseModel):
