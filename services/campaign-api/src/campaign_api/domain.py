@@ -97,7 +97,7 @@ class Campaign:
         """A scheduled campaign whose time has come."""
         return self.status == CampaignStatus.SCHEDULED and self.scheduled_at is not None and self.scheduled_at <= now
 
-    def audience_to_send(self, customer_ids: Sequence[int] | None) -> Sequence[int] | Segment:
+    def audience_to_send(self, customer_ids: Sequence[int] | None) -> Sequence[int] | Segment | SavedSegmentRef:
         """Who a send goes to: the ids given, else the stored audience; only a draft or scheduled campaign sends."""
         if self.status not in SENDABLE:
             raise CampaignNotSendable(self.id, self.status)
@@ -105,6 +105,8 @@ class Campaign:
             return customer_ids
         if self.audience is None:
             raise AudienceRequired(self.id)
+        if self.audience.segment_id is not None:
+            return SavedSegmentRef(self.audience.segment_id)
         if self.audience.segment is not None:
             return self.audience.segment
         assert self.audience.customer_ids is not None  # an audience is ids or a segment
@@ -213,6 +215,15 @@ class Audience:
 
     customer_ids: tuple[int, ...] | None = None
     segment: Segment | None = None
+    # a saved segment, resolved at send time (so the send reaches whoever it holds then)
+    segment_id: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class SavedSegmentRef:
+    """A send's audience that names a saved segment."""
+
+    id: int
 
 
 @dataclass(frozen=True, slots=True)

@@ -289,3 +289,10 @@ class SegmentExists(Conflict):
 
     def __init__(self, name: str) -> None:
         super().__init__(f"A segment named {name!r} already exists")
+
+
+class AudienceSegmentMissing(InvalidInput):
+    code = "AUDIENCE_SEGMENT_MISSING"
+
+    def __init__(self, campaign_id: int, segment_id: int) -> None:
+        super().__init__(f"Campaign {campaign_id}: its audience names segment {segment_id}, which does not exist")

@@ -139,21 +139,26 @@ class AudienceBody(BaseModel):
                     "properties": {"customer_ids": {"type": "array", "items": {"type": "integer"}}},
                 },
                 {"required": ["segment"], "properties": {"segment": {"type": "object", "additionalProperties": True}}},
+                {"required": ["segment_id"], "properties": {"segment_id": {"type": "integer"}}},
             ],
         },
     )
     customer_ids: CustomerIds | None = None
     segment: SegmentBody | None = None
+    # contacts: a saved segment (POST /segments), resolved when the campaign is sent
+    segment_id: Id | None = None
 
     @model_validator(mode="after")
     def exactly_one(self) -> Self:
-        """customer_ids or segment, exactly one."""
-        if (self.customer_ids is None) == (self.segment is None):
-            raise ValueError("give exactly one of customer_ids, segment")
+        """customer_ids, segment or segment_id, exactly one."""
+        if [self.customer_ids, self.segment, self.segment_id].count(None) != 2:
+            raise ValueError("give exactly one of customer_ids, segment, segment_id")
         return self
 
     def to_domain(self) -> Audience:
         """The domain value."""
+        if self.segment_id is not None:
+            return Audience(segment_id=self.segment_id)
         if self.customer_ids is not None:
             return Audience(customer_ids=tuple(dict.fromkeys(self.customer_ids)))
         assert self.segment is not None
@@ -168,6 +173,8 @@ class AudienceBody(BaseModel):
             return None
         if audience.customer_ids is not None:
             return cls(customer_ids=list(audience.customer_ids))
+        if audience.segment_id is not None:
+            return cls(segment_id=audience.segment_id)
         segment = audience.segment or Segment(all_customers=True)
         return cls(
             segment=SegmentBody(

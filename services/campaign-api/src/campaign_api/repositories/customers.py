@@ -39,7 +39,6 @@ UPDATE_CUSTOMER: Final = f"""
     SET phone = %(phone)s, first_name = %(first_name)s, last_name = %(last_name)s, location = %(location)s,
         preferred_product = %(preferred_product)s, attributes = jsonb_strip_nulls(attributes || %(attributes)s)
     WHERE id = %(id)s AND erased_at IS NULL
-      AND NOT EXISTS (SELECT 1 FROM customers AS other WHERE other.phone = %(phone)s AND other.id <> %(id)s)
     RETURNING {COLUMNS}
 """
 # the right to erasure: every personal field goes, the row (and its messages' counts) stays
@@ -142,7 +141,7 @@ async def lock(conn: Connection, customer_id: int) -> Customer | None:
 
 
 async def update(conn: Connection, customer: Customer, attributes: Mapping[str, Any]) -> Customer | None:
-    """Store the customer's fields and merge `attributes` (None removes one); None when the phone is taken."""
+    """Store the customer's fields and merge `attributes` (None removes one); a taken phone raises UniqueViolation."""
     params = {
         "id": customer.id,
         "phone": customer.phone,

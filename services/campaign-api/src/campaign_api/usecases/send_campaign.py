@@ -11,10 +11,11 @@ from typing import Any, Final
 from dispatch import outbound_messages
 
 from campaign_api.accounts import Caller
-from campaign_api.domain import SENDABLE, Campaign, CampaignStatus, Segment, SendOutcome
+from campaign_api.domain import SENDABLE, Campaign, CampaignStatus, SavedSegmentRef, Segment, SendOutcome
 from campaign_api.errors import (
     AudienceEmpty,
     AudienceRequired,
+    AudienceSegmentMissing,
     CampaignNotDue,
     CampaignNotFound,
     IdempotencyKeyReused,
@@ -23,7 +24,7 @@ from campaign_api.errors import (
     UnknownCustomers,
 )
 from campaign_api.ports import Clock
-from campaign_api.repositories import accounts, audit_events, campaigns, customers, idempotency_keys
+from campaign_api.repositories import accounts, audit_events, campaigns, customers, idempotency_keys, segments
 from campaign_api.repositories.connection import Connection, Pool, account_transaction
 
 UNKNOWN_SAMPLE: Final = 20
@@ -145,9 +146,18 @@ class SendCampaign:
             raise RecipientQuotaExceeded(quota, used - queued, queued)
 
     async def queue_messages(
-        self, conn: Connection, campaign: Campaign, audience: Sequence[int] | Segment, traceparent: str | None
+        self,
+        conn: Connection,
+        campaign: Campaign,
+        audience: Sequence[int] | Segment | SavedSegmentRef,
+        traceparent: str | None,
     ) -> int:
         """Insert the pending rows in one statement; unknown ids abort the whole transaction."""
+        if isinstance(audience, SavedSegmentRef):
+            saved = await segments.get(conn, audience.id)
+            if saved is None:
+                raise AudienceSegmentMissing(campaign.id, audience.id)
+            audience = saved.segment
         if isinstance(audience, Segment):
             query, params = customers.segment_ids(audience)
             return await outbound_messages.insert_pending_from_query(conn, campaign.id, query, params, traceparent)
