@@ -34,6 +34,8 @@ SET_FINISHED: Final = """
     WHERE id = %(id)s
 """
 
+# the import's sorts (duplicates, the merge's DISTINCT ON) stay in memory for a million rows instead of spilling
+TUNE_TRANSACTION: Final = "SELECT set_config('work_mem', '128MB', true)"
 # dropped at commit: the staging rows never outlive the import's transaction
 CREATE_STAGING: Final = """
     CREATE TEMP TABLE import_rows (
@@ -156,7 +158,8 @@ async def set_finished(
 
 
 async def create_staging(conn: Connection) -> None:
-    """The transaction's staging table."""
+    """The transaction's staging table (and the memory its sorts may use)."""
+    await conn.execute(TUNE_TRANSACTION)
     await conn.execute(CREATE_STAGING)
 
 
