@@ -284,7 +284,8 @@ async def test_erasure_removes_the_person_and_keeps_the_campaign_counts(
     sent = await client.post(f"/campaigns/{campaign['id']}/send", json={"customer_ids": [person["id"], kept["id"]]})
     assert sent.status_code == 202, sent.text
     await db.execute(
-        "UPDATE outbound_messages SET status = 'sent', sent_at = now(), rendered_content = 'Hi Erase!' WHERE campaign_id = %s",
+        "UPDATE outbound_messages SET status = 'sent', sent_at = now(), rendered_content = 'Hi Erase!'"
+        " WHERE campaign_id = %s",
         (campaign["id"],),
     )
     before = (await client.get(f"/campaigns/{campaign['id']}")).json()["stats"]
