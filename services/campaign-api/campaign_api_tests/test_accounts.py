@@ -48,6 +48,17 @@ SCOPES: Final[dict[tuple[str, str], frozenset[Scope]]] = {
     ("GET", "/api-keys"): frozenset({Scope.KEYS_ADMIN}),
     ("DELETE", "/api-keys/{key_id}"): frozenset({Scope.KEYS_ADMIN}),
     ("GET", "/audit-events"): frozenset({Scope.AUDIT_READ}),
+    # contacts
+    ("POST", "/customers/imports"): frozenset({Scope.CUSTOMERS_WRITE}),
+    ("GET", "/customers/imports/{import_id}"): frozenset({Scope.CUSTOMERS_READ}),
+    ("GET", "/customers/export"): frozenset({Scope.CUSTOMERS_READ}),
+    ("PATCH", "/customers/{customer_id}"): frozenset({Scope.CUSTOMERS_WRITE}),
+    ("DELETE", "/customers/{customer_id}"): frozenset({Scope.CUSTOMERS_WRITE}),
+    ("POST", "/customer-attributes"): frozenset({Scope.CUSTOMERS_WRITE}),
+    ("GET", "/customer-attributes"): frozenset({Scope.CUSTOMERS_READ}),
+    ("POST", "/segments"): frozenset({Scope.CUSTOMERS_WRITE}),
+    ("GET", "/segments"): frozenset({Scope.CUSTOMERS_READ}),
+    ("GET", "/segments/{segment_id}/count"): frozenset({Scope.CUSTOMERS_READ}),
 }
 ROUTES: Final = sorted(SCOPES)
 
@@ -63,7 +74,13 @@ def app_routes(app: FastAPI) -> set[tuple[str, str]]:
 
 
 def concrete(path: str) -> str:
-    return path.replace("{campaign_id}", "1").replace("{customer_id}", "1").replace("{key_id}", "1")
+    return (
+        path.replace("{campaign_id}", "1")
+        .replace("{customer_id}", "1")
+        .replace("{key_id}", "1")
+        .replace("{import_id}", "1")
+        .replace("{segment_id}", "1")
+    )
 
 
 @contextlib.asynccontextmanager

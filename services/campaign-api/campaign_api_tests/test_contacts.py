@@ -171,50 +171,50 @@ async def test_an_import_of_another_account_is_404(
 async def test_attributes_are_declared_validated_and_imported(
     client: httpx.AsyncClient, db: psycopg.AsyncConnection[tuple[Any, ...]]
 ) -> None:
-    for name, kind in (("tier", "text"), ("points", "number"), ("vip", "boolean"), ("joined", "date")):
+    for name, kind in (("card_tier", "text"), ("card_points", "number"), ("is_vip", "boolean"), ("joined_on", "date")):
         response = await client.post("/customer-attributes", json={"name": name, "type": kind})
         assert response.status_code == 201, response.text
     assert_error(
-        await client.post("/customer-attributes", json={"name": "tier", "type": "text"}), 409, "ATTRIBUTE_EXISTS"
+        await client.post("/customer-attributes", json={"name": "card_tier", "type": "text"}), 409, "ATTRIBUTE_EXISTS"
     )
     listed = (await client.get("/customer-attributes")).json()["data"]
-    assert {(a["name"], a["type"]) for a in listed} >= {("tier", "text"), ("points", "number"), ("vip", "boolean")}
+    assert {(a["name"], a["type"]) for a in listed} >= {("card_tier", "text"), ("card_points", "number"), ("is_vip", "boolean")}
 
-    made = await create_customer(client, attributes={"tier": "gold", "points": 120, "vip": True})
-    assert made["attributes"] == {"tier": "gold", "points": 120, "vip": True}
+    made = await create_customer(client, attributes={"card_tier": "gold", "card_points": 120, "is_vip": True})
+    assert made["attributes"] == {"card_tier": "gold", "card_points": 120, "is_vip": True}
     message = assert_error(
-        await client.post("/customers", json={"phone": kenyan_mobile(), "attributes": {"points": "many"}}),
+        await client.post("/customers", json={"phone": kenyan_mobile(), "attributes": {"card_points": "many"}}),
         422,
         "INVALID_ATTRIBUTES",
     )
-    assert "points: must be a number" in message
+    assert "card_points: must be a number" in message
     unknown = await client.post("/customers", json={"phone": kenyan_mobile(), "attributes": {"shoe_size": 42}})
     assert "shoe_size" in assert_error(unknown, 422, "INVALID_ATTRIBUTES")
 
     silver, bronze, bad = kenyan_mobile(), kenyan_mobile(), kenyan_mobile()
     job = await imported(
         client,
-        "phone,tier,points,vip,joined\n"
+        "phone,card_tier,card_points,is_vip,joined_on\n"
         f"{silver},silver,75.5,yes,2024-02-29\n"
         f"{bronze},bronze,10,no,2023-01-15\n"
         f"{bad},gold,lots,true,2024-01-01\n",
     )
     assert (job["rows_imported"], job["rows_rejected"]) == (2, 1)
-    assert job["rejected"][0]["column"] == "points"
+    assert job["rejected"][0]["column"] == "card_points"
     row = await customer_by_phone(db, e164(silver))
     assert row is not None
-    assert row[3] == {"tier": "silver", "points": 75.5, "vip": True, "joined": "2024-02-29"}
+    assert row[3] == {"card_tier": "silver", "card_points": 75.5, "is_vip": True, "joined_on": "2024-02-29"}
 
 
 async def test_segments_filter_on_attributes_and_count_before_sending(
     client: httpx.AsyncClient, db: psycopg.AsyncConnection[tuple[Any, ...]]
 ) -> None:
-    for name, kind in (("plan", "text"), ("spend", "number"), ("renewal", "date")):
+    for name, kind in (("plan_name", "text"), ("spend_total", "number"), ("renewal_on", "date")):
         assert (await client.post("/customer-attributes", json={"name": name, "type": kind})).status_code == 201
     rows = [("basic", 5, "2025-01-10"), ("pro", 50, "2025-03-01"), ("pro", 500, "2025-06-30"), ("team", 80, None)]
     ids = []
-    for plan, spend, renewal in rows:
-        attributes: dict[str, Any] = {"plan": plan, "spend": spend} | ({"renewal": renewal} if renewal else {})
+    for plan_name, spend_total, renewal_on in rows:
+        attributes: dict[str, Any] = {"plan_name": plan_name, "spend_total": spend_total} | ({"renewal_on": renewal_on} if renewal_on else {})
         ids.append((await create_customer(client, location="Segmentville", attributes=attributes))["id"])
 
     async def count(definition: dict[str, Any]) -> int:
@@ -227,14 +227,14 @@ async def test_segments_filter_on_attributes_and_count_before_sending(
 
     here = {"location": "segmentville"}
     assert await count(here) == 4
-    assert await count(here | {"attributes": [{"name": "plan", "equals": "pro"}]}) == 2
-    assert await count(here | {"attributes": [{"name": "plan", "one_of": ["basic", "team"]}]}) == 2
-    assert await count(here | {"attributes": [{"name": "spend", "min": 50, "max": 100}]}) == 2
-    assert await count(here | {"attributes": [{"name": "renewal", "min": "2025-02-01"}]}) == 2
-    both = [{"name": "plan", "equals": "pro"}, {"name": "renewal", "max": "2025-04-01"}]
+    assert await count(here | {"attributes": [{"name": "plan_name", "equals": "pro"}]}) == 2
+    assert await count(here | {"attributes": [{"name": "plan_name", "one_of": ["basic", "team"]}]}) == 2
+    assert await count(here | {"attributes": [{"name": "spend_total", "min": 50, "max": 100}]}) == 2
+    assert await count(here | {"attributes": [{"name": "renewal_on", "min": "2025-02-01"}]}) == 2
+    both = [{"name": "plan_name", "equals": "pro"}, {"name": "renewal_on", "max": "2025-04-01"}]
     assert await count(here | {"attributes": both}) == 1
 
-    range_on_text = {"name": "x", "definition": here | {"attributes": [{"name": "plan", "min": 1}]}}
+    range_on_text = {"name": "x", "definition": here | {"attributes": [{"name": "plan_name", "min": 1}]}}
     assert "a range needs" in assert_error(
         await client.post("/segments", json=range_on_text), 422, "INVALID_ATTRIBUTES"
     )
@@ -245,7 +245,7 @@ async def test_segments_filter_on_attributes_and_count_before_sending(
     saved = (
         await client.post(
             "/segments",
-            json={"name": "pro plans", "definition": here | {"attributes": [{"name": "plan", "equals": "pro"}]}},
+            json={"name": "pro plans", "definition": here | {"attributes": [{"name": "plan_name", "equals": "pro"}]}},
         )
     ).json()
     campaign = await create_campaign(client, audience={"segment_id": saved["id"]})
@@ -257,16 +257,16 @@ async def test_segments_filter_on_attributes_and_count_before_sending(
 
 
 async def test_patch_changes_only_the_fields_given(client: httpx.AsyncClient) -> None:
-    assert (await client.post("/customer-attributes", json={"name": "nickname", "type": "text"})).status_code == 201
+    assert (await client.post("/customer-attributes", json={"name": "alias_name", "type": "text"})).status_code == 201
     customer = await create_customer(client, first_name="Amina", last_name="Otieno", location="Nairobi")
     response = await client.patch(
-        f"/customers/{customer['id']}", json={"location": None, "attributes": {"nickname": "Ami"}}
+        f"/customers/{customer['id']}", json={"location": None, "attributes": {"alias_name": "Ami"}}
     )
     assert response.status_code == 200, response.text
     patched = response.json()
     assert (patched["first_name"], patched["last_name"], patched["location"]) == ("Amina", "Otieno", None)
-    assert patched["attributes"] == {"nickname": "Ami"}
-    removed = await client.patch(f"/customers/{customer['id']}", json={"attributes": {"nickname": None}})
+    assert patched["attributes"] == {"alias_name": "Ami"}
+    removed = await client.patch(f"/customers/{customer['id']}", json={"attributes": {"alias_name": None}})
     assert removed.json()["attributes"] == {}
     taken = await create_customer(client)
     clash = await client.patch(f"/customers/{customer['id']}", json={"phone": taken["phone"]})
@@ -349,3 +349,25 @@ async def test_export_round_trips_into_an_import(
         assert (job["rows_read"], job["rows_imported"], job["rows_rejected"]) == (len(exported), len(exported), 0)
         again = await other.get("/customers/export")
     assert sorted(csv.reader(io.StringIO(again.text))) == sorted(csv.reader(io.StringIO(response.text)))
+
+
+async def test_a_declared_attribute_is_a_placeholder_in_campaigns_and_previews(client: httpx.AsyncClient) -> None:
+    unknown = await client.post(
+        "/campaigns", json={"name": "c", "channel": "sms", "base_template": "Hi {first_name}, {loyalty_level} perks"}
+    )
+    message = assert_error(unknown, 422, "INVALID_TEMPLATE")
+    assert "{loyalty_level} at position 17" in message
+    assert (
+        await client.post("/customer-attributes", json={"name": "loyalty_level", "type": "number"})
+    ).status_code == 201
+    campaign = await create_campaign(client, base_template="Hi {first_name}, level {loyalty_level|0} perks")
+    levelled = await create_customer(client, first_name="Amina", attributes={"loyalty_level": 3})
+    plain = await create_customer(client, first_name="Baraka")
+    texts = []
+    for customer in (levelled, plain):
+        preview = await client.post(
+            f"/campaigns/{campaign['id']}/personalized-preview", json={"customer_id": customer["id"]}
+        )
+        assert preview.status_code == 200, preview.text
+        texts.append(preview.json()["rendered_message"])
+    assert texts == ["Hi Amina, level 3 perks", "Hi Baraka, level 0 perks"]

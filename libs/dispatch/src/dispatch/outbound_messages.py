@@ -99,7 +99,7 @@ CLAIM: Final = """
         RETURNING m.id, m.campaign_id, m.customer_id, m.retry_count
     )
     SELECT c.id, c.campaign_id, cp.channel, cp.base_template, c.retry_count,
-           cu.id, cu.phone, cu.first_name, cu.last_name, cu.location, cu.preferred_product
+           cu.id, cu.phone, cu.first_name, cu.last_name, cu.location, cu.preferred_product, cu.attributes
     FROM claimed c
     JOIN campaigns cp ON cp.id = c.campaign_id
     JOIN customers cu ON cu.id = c.customer_id
@@ -267,7 +267,7 @@ async def claim(
             channel=Channel(r[2]),
             template=r[3],
             retry_count=r[4],
-            recipient=Recipient(*r[5:11]),
+            recipient=Recipient(*r[5:12]),
         )
         for r in await cur.fetchall()
     ]

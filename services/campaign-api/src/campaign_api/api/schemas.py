@@ -146,7 +146,7 @@ class AudienceBody(BaseModel):
     customer_ids: CustomerIds | None = None
     segment: SegmentBody | None = None
     # contacts: a saved segment (POST /segments), resolved when the campaign is sent
-    segment_id: Id | None = None
+    segment_id: Id | None = Field(default=None, exclude_if=lambda value: value is None)
 
     @model_validator(mode="after")
     def exactly_one(self) -> Self:

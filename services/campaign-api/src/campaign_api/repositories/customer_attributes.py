@@ -41,3 +41,8 @@ async def list_all(conn: Connection) -> list[AttributeDeclaration]:
 async def types_by_name(conn: Connection) -> dict[str, AttributeType]:
     """The account's declared attributes and their types."""
     return {declared.name: declared.type for declared in await list_all(conn)}
+
+
+async def names(conn: Connection) -> list[str]:
+    """The account's declared attribute names (what a template may use beside the built-in fields)."""
+    return [declared.name for declared in await list_all(conn)]

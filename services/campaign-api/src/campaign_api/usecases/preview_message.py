@@ -8,7 +8,7 @@ from campaign_api.accounts import Caller
 from campaign_api.domain import Preview
 from campaign_api.errors import CampaignNotFound, CustomerNotFound, InvalidTemplate
 from campaign_api.ports import TemplateRenderer
-from campaign_api.repositories import campaigns, customers
+from campaign_api.repositories import campaigns, customer_attributes, customers
 from campaign_api.repositories.connection import Pool, account_transaction
 
 
@@ -27,11 +27,12 @@ class PreviewMessage:
             if campaign is None:
                 raise CampaignNotFound(campaign_id)
             customer = await customers.get(conn, customer_id)
+            attribute_names = await customer_attributes.names(conn)
         if customer is None:
             raise CustomerNotFound(customer_id)
         template = campaign.base_template if override_template is None else override_template
         try:
-            rendered = await self.renderer.render(template, customer, campaign.channel)
+            rendered = await self.renderer.render(template, customer, campaign.channel, attribute_names)
         except InvalidTemplate as exc:
             field = "base_template" if override_template is None else "body.override_template"
             raise InvalidTemplate(field, exc.reason) from exc
