@@ -292,6 +292,9 @@ async def test_erasure_removes_the_person_and_keeps_the_campaign_counts(
         (campaign["id"],),
     )
     before = (await client.get(f"/campaigns/{campaign['id']}")).json()["stats"]
+    waiting = await create_campaign(client)
+    queued = await client.post(f"/campaigns/{waiting['id']}/send", json={"customer_ids": [person["id"]]})
+    assert queued.status_code == 202, queued.text
 
     response = await client.delete(f"/customers/{person['id']}")
     assert response.status_code == 204, response.text
@@ -299,6 +302,9 @@ async def test_erasure_removes_the_person_and_keeps_the_campaign_counts(
     assert_error(await client.get(f"/customers/{person['id']}"), 404, "CUSTOMER_NOT_FOUND")
     assert_error(await client.delete(f"/customers/{person['id']}"), 404, "CUSTOMER_NOT_FOUND")
     assert (await client.get(f"/campaigns/{campaign['id']}")).json()["stats"] == before
+    # nobody is left to send the waiting message to: it ends cancelled, still counted in its campaign's total
+    waiting_stats = (await client.get(f"/campaigns/{waiting['id']}")).json()["stats"]
+    assert (waiting_stats["total"], waiting_stats["pending"], waiting_stats["cancelled"]) == (1, 0, 1)
     cur = await db.execute(
         "SELECT customer_id, rendered_content FROM outbound_messages WHERE campaign_id = %s ORDER BY customer_id",
         (campaign["id"],),

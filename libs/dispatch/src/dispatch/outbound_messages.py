@@ -354,6 +354,20 @@ REDACT_CUSTOMER: Final = """
 """
 
 
+# a message still waiting for an erased person can never go out (there is no phone left): it ends cancelled, which
+# keeps it in its campaign's total; one a worker already holds finishes as it would have
+CANCEL_PENDING_FOR_CUSTOMER: Final = """
+    UPDATE outbound_messages SET status = 'cancelled', last_error = 'the customer was erased', claimed_at = NULL
+    WHERE customer_id = %(customer_id)s AND status = 'pending'
+"""
+
+
+async def cancel_pending_for_customer(conn: Connection, customer_id: int) -> int:
+    """End the customer's messages not yet sent as cancelled; how many."""
+    cur = await conn.execute(CANCEL_PENDING_FOR_CUSTOMER, {"customer_id": customer_id})
+    return cur.rowcount
+
+
 async def redact_customer(conn: Connection, customer_id: int) -> int:
     """Remove the rendered text (and the provider's error text) of every message to the customer; how many."""
     cur = await conn.execute(REDACT_CUSTOMER, {"customer_id": customer_id})

@@ -18,11 +18,12 @@ class EraseCustomer:
 
     async def __call__(self, caller: Caller, customer_id: int) -> None:
         """Remove the person's phone, names and attributes and the text of their messages, in one transaction with
-        its audit row; the row and its messages' statuses stay, so campaign counts do not move."""
+        its audit row; the row and its messages stay, so campaign totals do not move (a message still pending ends
+        cancelled: nobody is left to send it to)."""
         async with account_transaction(self.pool, caller.account) as conn:
             if not await customers.erase(conn, customer_id):
                 raise CustomerNotFound(customer_id)
+            cancelled = await outbound_messages.cancel_pending_for_customer(conn, customer_id)
             redacted = await outbound_messages.redact_customer(conn, customer_id)
-            await audit_events.record(
-                conn, caller, "customer.erased", "customer", customer_id, {"messages_redacted": redacted}
-            )
+            changes = {"messages_redacted": redacted, "messages_cancelled": cancelled}
+            await audit_events.record(conn, caller, "customer.erased", "customer", customer_id, changes)
