@@ -86,7 +86,10 @@ def check_json_value(kind: AttributeType, value: Any) -> Any:
     if kind is AttributeType.NUMBER:
         if isinstance(value, bool) or not isinstance(value, int | float):
             raise ValueError("must be a number")
-        return checked_number(float(value))
+        try:
+            return checked_number(float(value))
+        except OverflowError:
+            raise ValueError("is too large a number") from None
     if kind is AttributeType.BOOLEAN:
         if not isinstance(value, bool):
             raise ValueError("must be true or false")
