@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 
 from campaign_api.domain import Customer, RenderedMessage, TemplateProblem
@@ -12,11 +13,15 @@ from dispatch.lifecycle import Channel
 class BrokenRenderer:
     """A TemplateRenderer whose render fails with a bug-like exception (to prove the 500 path)."""
 
-    async def validate(self, template: str, channel: Channel) -> TemplateProblem | None:
+    async def validate(
+        self, template: str, channel: Channel, attribute_names: Collection[str] = ()
+    ) -> TemplateProblem | None:
         """Every template is fine."""
         return None
 
-    async def render(self, template: str, customer: Customer, channel: Channel) -> RenderedMessage:
+    async def render(
+        self, template: str, customer: Customer, channel: Channel, attribute_names: Collection[str] = ()
+    ) -> RenderedMessage:
         """Fail the way a programming error would."""
         raise RuntimeError("renderer exploded with a secret stack trace")
 

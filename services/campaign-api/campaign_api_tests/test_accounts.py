@@ -63,6 +63,17 @@ SCOPES: Final[dict[tuple[str, str], frozenset[Scope]]] = {
     ("PUT", "/account/compliance"): frozenset({Scope.COMPLIANCE_ADMIN}),
     ("POST", "/inbound-messages"): frozenset({Scope.INBOUND_WRITE}),
     ("GET", "/inbound-messages"): frozenset({Scope.INBOUND_READ}),
+    # contacts
+    ("POST", "/customers/imports"): frozenset({Scope.CUSTOMERS_WRITE}),
+    ("GET", "/customers/imports/{import_id}"): frozenset({Scope.CUSTOMERS_READ}),
+    ("GET", "/customers/export"): frozenset({Scope.CUSTOMERS_READ}),
+    ("PATCH", "/customers/{customer_id}"): frozenset({Scope.CUSTOMERS_WRITE}),
+    ("DELETE", "/customers/{customer_id}"): frozenset({Scope.CUSTOMERS_WRITE}),
+    ("POST", "/customer-attributes"): frozenset({Scope.CUSTOMERS_WRITE}),
+    ("GET", "/customer-attributes"): frozenset({Scope.CUSTOMERS_READ}),
+    ("POST", "/segments"): frozenset({Scope.CUSTOMERS_WRITE}),
+    ("GET", "/segments"): frozenset({Scope.CUSTOMERS_READ}),
+    ("GET", "/segments/{segment_id}/count"): frozenset({Scope.CUSTOMERS_READ}),
 }
 ROUTES: Final = sorted(SCOPES)
 
@@ -84,6 +95,8 @@ def concrete(path: str) -> str:
         .replace("{key_id}", "1")
         .replace("{sender_id}", "1")
         .replace("{suppression_id}", "1")
+        .replace("{import_id}", "1")
+        .replace("{segment_id}", "1")
     )
 
 

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from decimal import Decimal
 from enum import StrEnum
-from typing import Final
+from typing import Any, Final
 
 
 class Channel(StrEnum):
@@ -62,6 +63,8 @@ class Recipient:
     last_name: str | None
     location: str | None
     preferred_product: str | None
+    # the customer's custom attributes (declared per account), usable as {name} in the template
+    attributes: Mapping[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)

@@ -143,7 +143,7 @@ CLAIM: Final = """
         RETURNING m.id, m.campaign_id, m.customer_id, m.retry_count
     )
     SELECT c.id, c.campaign_id, cp.channel, cp.base_template, c.retry_count,
-           cu.id, cu.phone, cu.first_name, cu.last_name, cu.location, cu.preferred_product
+           cu.id, cu.phone, cu.first_name, cu.last_name, cu.location, cu.preferred_product, cu.attributes
     FROM claimed c
     JOIN campaigns cp ON cp.id = c.campaign_id
     JOIN customers cu ON cu.id = c.customer_id
@@ -348,7 +348,7 @@ async def claim(
             channel=Channel(r[2]),
             template=r[3],
             retry_count=r[4],
-            recipient=Recipient(*r[5:11]),
+            recipient=Recipient(*r[5:12]),
         )
         for r in await cur.fetchall()
     ]
@@ -427,3 +427,33 @@ def _columns(outcomes: Sequence[Outcome], *, with_errors: bool) -> dict[str, lis
     if with_errors:
         columns["errors"] = [o.error for o in outcomes]
     return columns
+
+
+# ---- erasure (campaign-api) -------------------------------------------------------------------------------------
+
+# the right to erasure: the text sent to the person goes, each message's status (and so every campaign count) stays;
+# the request's own transaction runs it, so row-level security keeps it inside the caller's account
+REDACT_CUSTOMER: Final = """
+    UPDATE outbound_messages SET rendered_content = NULL, last_error = NULL
+    WHERE customer_id = %(customer_id)s AND (rendered_content IS NOT NULL OR last_error IS NOT NULL)
+"""
+
+
+# a message still waiting for an erased person can never go out (there is no phone left): it ends cancelled, which
+# keeps it in its campaign's total; one a worker already holds finishes as it would have
+CANCEL_PENDING_FOR_CUSTOMER: Final = """
+    UPDATE outbound_messages SET status = 'cancelled', last_error = 'the customer was erased', claimed_at = NULL
+    WHERE customer_id = %(customer_id)s AND status = 'pending'
+"""
+
+
+async def cancel_pending_for_customer(conn: Connection, customer_id: int) -> int:
+    """End the customer's messages not yet sent as cancelled; how many."""
+    cur = await conn.execute(CANCEL_PENDING_FOR_CUSTOMER, {"customer_id": customer_id})
+    return cur.rowcount
+
+
+async def redact_customer(conn: Connection, customer_id: int) -> int:
+    """Remove the rendered text (and the provider's error text) of every message to the customer; how many."""
+    cur = await conn.execute(REDACT_CUSTOMER, {"customer_id": customer_id})
+    return cur.rowcount

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
 from enum import Enum, StrEnum
-from typing import Final, Generic, Protocol, TypeVar
+from typing import Any, Final, Generic, Protocol, TypeVar
 
 from dispatch.lifecycle import Category, Channel
 
@@ -177,7 +177,7 @@ class Campaign:
         """A scheduled campaign whose time has come."""
         return self.status == CampaignStatus.SCHEDULED and self.scheduled_at is not None and self.scheduled_at <= now
 
-    def audience_to_send(self, customer_ids: Sequence[int] | None) -> Sequence[int] | Segment:
+    def audience_to_send(self, customer_ids: Sequence[int] | None) -> Sequence[int] | Segment | SavedSegmentRef:
         """Who a send goes to: the ids given, else the stored audience; only a draft or scheduled campaign sends."""
         if self.status not in SENDABLE:
             raise CampaignNotSendable(self.id, self.status)
@@ -185,6 +185,8 @@ class Campaign:
             return customer_ids
         if self.audience is None:
             raise AudienceRequired(self.id)
+        if self.audience.segment_id is not None:
+            return SavedSegmentRef(self.audience.segment_id)
         if self.audience.segment is not None:
             return self.audience.segment
         assert self.audience.customer_ids is not None  # an audience is ids or a segment
@@ -278,12 +280,25 @@ class CampaignChanges:
 
 
 @dataclass(frozen=True, slots=True)
+class AttributeFilter:
+    """One custom attribute's condition in a segment: equal to a value, one of values, or within a range (inclusive
+    bounds; numbers for number attributes, YYYY-MM-DD for dates)."""
+
+    name: str
+    equals: Any = None
+    one_of: tuple[Any, ...] | None = None
+    min: Any = None
+    max: Any = None
+
+
+@dataclass(frozen=True, slots=True)
 class Segment:
-    """Customers chosen by their fields (ANDed, case-insensitive); all_customers picks everybody."""
+    """Customers chosen by their fields (ANDed, case-insensitive) and attributes; all_customers picks everybody."""
 
     all_customers: bool = False
     location: str | None = None
     preferred_product: str | None = None
+    attributes: tuple[AttributeFilter, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -292,6 +307,15 @@ class Audience:
 
     customer_ids: tuple[int, ...] | None = None
     segment: Segment | None = None
+    # a saved segment, resolved at send time (so the send reaches whoever it holds then)
+    segment_id: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class SavedSegmentRef:
+    """A send's audience that names a saved segment."""
+
+    id: int
 
 
 @dataclass(frozen=True, slots=True)
@@ -315,6 +339,8 @@ class Customer:
     preferred_product: str | None
     created_at: datetime
     time_zone: str | None = None
+    # custom attributes: values of the account's declared attributes, by name
+    attributes: Mapping[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)
@@ -327,6 +353,20 @@ class NewCustomer:
     location: str | None
     preferred_product: str | None
     time_zone: str | None = None
+    attributes: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class CustomerChanges:
+    """A partial update of a customer: only the fields not KEEP change (None clears); attributes given are merged
+    (a None value removes that attribute)."""
+
+    phone: str | Keep = KEEP
+    first_name: str | Keep | None = KEEP
+    last_name: str | Keep | None = KEEP
+    location: str | Keep | None = KEEP
+    preferred_product: str | Keep | None = KEEP
+    attributes: Mapping[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)

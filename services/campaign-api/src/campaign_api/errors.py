@@ -255,3 +255,73 @@ class SuppressionNotFound(NotFound):
 
     def __init__(self, suppression_id: int) -> None:
         super().__init__(f"Suppression {suppression_id} not found")
+
+
+# --- contacts: imports, attributes, segments, erasure ---
+
+
+class PayloadTooLarge(CampaignApiError):
+    """A body over a limit (413)."""
+
+    code = "PAYLOAD_TOO_LARGE"
+
+
+class ImportTooLarge(PayloadTooLarge):
+    def __init__(self, max_bytes: int) -> None:
+        super().__init__(f"the CSV file exceeds {max_bytes} bytes; split it into smaller files")
+
+
+class ImportTooManyRows(InvalidInput):
+    code = "IMPORT_TOO_MANY_ROWS"
+
+    def __init__(self, max_rows: int) -> None:
+        super().__init__(f"the CSV file has more than {max_rows} rows; split it into smaller files")
+
+
+class ImportFileInvalid(InvalidInput):
+    code = "IMPORT_FILE_INVALID"
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(f"file: {reason}")
+
+
+class CustomerImportNotFound(NotFound):
+    code = "CUSTOMER_IMPORT_NOT_FOUND"
+
+    def __init__(self, import_id: int) -> None:
+        super().__init__(f"Customer import with ID {import_id} not found")
+
+
+class AttributeExists(Conflict):
+    code = "ATTRIBUTE_EXISTS"
+
+    def __init__(self, name: str) -> None:
+        super().__init__(f"An attribute named {name!r} is already declared")
+
+
+class InvalidAttributes(InvalidInput):
+    code = "INVALID_ATTRIBUTES"
+
+    def __init__(self, field: str, reason: str) -> None:
+        super().__init__(f"{field}: {reason}")
+
+
+class SegmentNotFound(NotFound):
+    code = "SEGMENT_NOT_FOUND"
+
+    def __init__(self, segment_id: int) -> None:
+        super().__init__(f"Segment with ID {segment_id} not found")
+
+
+class SegmentExists(Conflict):
+    code = "SEGMENT_EXISTS"
+
+    def __init__(self, name: str) -> None:
+        super().__init__(f"A segment named {name!r} already exists")
+
+
+class AudienceSegmentMissing(InvalidInput):
+    code = "AUDIENCE_SEGMENT_MISSING"
+
+    def __init__(self, campaign_id: int, segment_id: int) -> None:
+        super().__init__(f"Campaign {campaign_id}: its audience names segment {segment_id}, which does not exist")

@@ -36,8 +36,9 @@ from campaign_api.api.middleware import (
     UnexpectedErrorMiddleware,
 )
 from campaign_api.api.routes import accounts as account_routes
-from campaign_api.api.routes import campaigns, customers, operations, providers, senders
+from campaign_api.api.routes import campaigns, contacts, customers, operations, providers, senders
 from campaign_api.api.routes import compliance as compliance_routes
+from campaign_api.api.uploads import STREAMED_UPLOADS
 from campaign_api.api.web_app import mount_web_app
 from campaign_api.channels import InvalidSender, NewSender, Provider, SenderRow, new_callback_token
 from campaign_api.counters import compacting_counters
@@ -55,10 +56,14 @@ from campaign_api.usecases.authenticate import Authenticate, RateLimits
 from campaign_api.usecases.cancel_campaign import CancelCampaign
 from campaign_api.usecases.create_campaign import CreateCampaign
 from campaign_api.usecases.create_customer import CreateCustomer
+from campaign_api.usecases.declare_attribute import DeclareAttribute, ListAttributes
+from campaign_api.usecases.erase_customer import EraseCustomer
 from campaign_api.usecases.expand_audiences import ExpandAudiences, expanding_audiences
+from campaign_api.usecases.export_customers import ExportCustomers
 from campaign_api.usecases.get_campaign import GetCampaign
 from campaign_api.usecases.get_compliance_settings import GetComplianceSettings
 from campaign_api.usecases.get_customer import GetCustomer
+from campaign_api.usecases.import_customers import ImportCustomers, ImportLimits
 from campaign_api.usecases.issue_api_key import IssueApiKey, store_key
 from campaign_api.usecases.lift_suppression import LiftSuppression
 from campaign_api.usecases.list_api_keys import ListApiKeys
@@ -80,9 +85,11 @@ from campaign_api.usecases.provider_callbacks import (
 from campaign_api.usecases.put_compliance_settings import PutComplianceSettings
 from campaign_api.usecases.receive_inbound_message import ReceiveInboundMessage
 from campaign_api.usecases.revoke_api_key import RevokeApiKey
+from campaign_api.usecases.saved_segments import CountSegment, ListSegments, SaveSegment
 from campaign_api.usecases.seed_database import SeedDatabase
 from campaign_api.usecases.send_campaign import SendCampaign
 from campaign_api.usecases.update_campaign import UpdateCampaign
+from campaign_api.usecases.update_customer import UpdateCustomer
 
 log = logging.getLogger(__name__)
 
@@ -159,6 +166,24 @@ def build_usecases(
         PutComplianceSettings(pool),
         ReceiveInboundMessage(pool),
         ListInboundMessages(pool),
+        # contacts
+        ImportCustomers(
+            pool,
+            ImportLimits(
+                max_bytes=settings.import_max_bytes,
+                max_rows=settings.import_max_rows,
+                default_region=settings.import_default_region,
+                workers=settings.import_workers,
+            ),
+        ),
+        UpdateCustomer(pool),
+        EraseCustomer(pool),
+        ExportCustomers(pool),
+        DeclareAttribute(pool),
+        ListAttributes(pool),
+        SaveSegment(pool),
+        ListSegments(pool),
+        CountSegment(pool),
     )
     return {type(usecase): usecase for usecase in built}
 
@@ -281,6 +306,9 @@ def create_app(
                     await background.enter_async_context(
                         relay_running(system_pool, str(settings.amqp_url), metrics.registry, topology, relay)
                     )
+                # running imports are stopped (and marked failed) before the pool closes
+                imports = app.state.api.usecases[ImportCustomers]
+                background.push_async_callback(imports.close)
                 yield
         finally:
             if channel is not None:
@@ -298,6 +326,8 @@ def create_app(
     app.state.settings = settings
     install_error_handlers(app)
     app.include_router(campaigns.router)
+    # before customers: /customers/export and /customers/imports must not be read as /customers/{customer_id}
+    app.include_router(contacts.router)
     app.include_router(customers.router)
     app.include_router(account_routes.router)
     app.include_router(compliance_routes.router)
@@ -306,9 +336,9 @@ def create_app(
     app.include_router(providers.router)
     mount_web_app(app, settings.web_dist_dir)
     # outermost first at runtime: metrics see every answer, including the 413s and 500s produced inside
-    app.add_middleware(JsonBodyMiddleware)
+    app.add_middleware(JsonBodyMiddleware, streamed_paths=STREAMED_UPLOADS)
     app.add_middleware(UnexpectedErrorMiddleware)
-    app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_body_bytes)
+    app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_body_bytes, streamed_paths=STREAMED_UPLOADS)
     app.add_middleware(RequestMetricsMiddleware, metrics=metrics)
     app.add_middleware(AccessLogMiddleware)
     return app

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from datetime import datetime
 from typing import Protocol
 
@@ -13,11 +14,16 @@ from campaign_api.domain import Customer, RenderedMessage, TemplateProblem
 class TemplateRenderer(Protocol):
     """template-svc, as the use cases see it."""
 
-    async def validate(self, template: str, channel: Channel) -> TemplateProblem | None:
-        """Return the first problem of the template, or None when it is valid."""
+    async def validate(
+        self, template: str, channel: Channel, attribute_names: Collection[str] = ()
+    ) -> TemplateProblem | None:
+        """Return the first problem of the template, or None when it is valid (`attribute_names`: the account's
+        custom attributes, usable as placeholders)."""
         ...
 
-    async def render(self, template: str, customer: Customer, channel: Channel) -> RenderedMessage:
+    async def render(
+        self, template: str, customer: Customer, channel: Channel, attribute_names: Collection[str] = ()
+    ) -> RenderedMessage:
         """Render the template for one customer; raise InvalidTemplate when the template is bad."""
         ...
 

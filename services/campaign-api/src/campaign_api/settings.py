@@ -64,3 +64,10 @@ class Settings(ServiceSettings):
     # receipts that came while their message's outcome commit was in flight are applied by this timer
     receipt_sweep_interval_s: float = Field(default=5.0, gt=0)  # env RECEIPT_SWEEP_INTERVAL_S
     receipt_sweep_max_age_s: float = Field(default=86_400.0, gt=0)  # env RECEIPT_SWEEP_MAX_AGE_S
+    # --- contacts: CSV imports ---
+    import_max_bytes: int = Field(default=200 * 1024 * 1024, ge=1024)  # env IMPORT_MAX_BYTES: one CSV upload
+    import_max_rows: int = Field(default=1_000_000, ge=1)  # env IMPORT_MAX_ROWS: rows of one CSV file
+    # numbers written without a country code are read in this region (ISO 3166 code)
+    import_default_region: str = Field(default="KE", pattern="^[A-Z]{2}$")  # env IMPORT_DEFAULT_REGION
+    # processes that check rows and normalise phones (0: a thread of the API process)
+    import_workers: int = Field(default=2, ge=0, le=16)  # env IMPORT_WORKERS

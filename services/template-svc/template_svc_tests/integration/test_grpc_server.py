@@ -50,7 +50,10 @@ async def sample_value(registry: CollectorRegistry, name: str, labels: dict[str,
 
 
 def customer(customer_id: int, **fields: str) -> template_pb2.Customer:
-    return template_pb2.Customer(id=customer_id, **fields)
+    message = template_pb2.Customer(id=customer_id)
+    for name, value in fields.items():
+        setattr(message, name, value)
+    return message
 
 
 async def test_render_returns_text_facts_and_strategy(stub: template_pb2_grpc.TemplateServiceAsyncStub) -> None:

@@ -24,6 +24,7 @@ from campaign_api.errors import (
     Forbidden,
     InvalidInput,
     NotFound,
+    PayloadTooLarge,
     RateLimited,
     RecipientQuotaExceeded,
     Unauthenticated,
@@ -40,6 +41,7 @@ STATUS_BY_KIND: Final[dict[type[CampaignApiError], int]] = {
     Conflict: 409,
     InvalidInput: 422,
     DependencyUnavailable: 503,
+    PayloadTooLarge: 413,
 }
 CODE_BY_HTTP_STATUS: Final = {
     400: "MALFORMED_JSON",  # FastAPI's "error parsing the body": a body json.loads could not read

@@ -77,9 +77,11 @@ class BodySizeLimitMiddleware:
 
     app: ASGIApp
     max_bytes: int
+    # uploads whose routes stream the body and enforce a limit of their own
+    streamed_paths: frozenset[str] = frozenset()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
+        if scope["type"] != "http" or scope["path"] in self.streamed_paths:
             await self.app(scope, receive, send)
             return
         declared = dict(scope["headers"]).get(b"content-length")
@@ -223,12 +225,15 @@ class JsonBodyMiddleware:
     depth (400). Runs inside the body size limit, so the body it reads is bounded."""
 
     app: ASGIApp
+    # uploads (multipart) whose routes stream and check the body themselves
+    streamed_paths: frozenset[str] = frozenset()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if (
             scope["type"] != "http"
             or scope["method"] not in METHODS_WITH_BODY
             or scope["path"].startswith(PROVIDER_CALLBACKS)
+            or scope["path"] in self.streamed_paths
         ):
             await self.app(scope, receive, send)
             return

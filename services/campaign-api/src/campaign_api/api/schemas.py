@@ -16,6 +16,8 @@ from pydantic import (
     Field,
     JsonValue,
     Strict,
+    StrictFloat,
+    StrictInt,
     StringConstraints,
     field_validator,
     model_validator,
@@ -62,6 +64,9 @@ Name = Annotated[
 Template = Annotated[str, StringConstraints(min_length=1, max_length=4096, pattern=NO_NUL)]
 OptionalText = Annotated[str, StringConstraints(max_length=200, pattern=NO_NUL), AfterValidator(str.strip)] | None
 CustomerIds = Annotated[list[Id], Field(min_length=1, max_length=MAX_SEND_IDS)]
+# contacts: a custom attribute's value (text, number, boolean, or a date as YYYY-MM-DD; null removes it on PATCH)
+AttributeValue = Annotated[str, StringConstraints(max_length=500, pattern=NO_NUL)] | StrictInt | StrictFloat | bool
+AttributeValues = Annotated[dict[str, AttributeValue | None], Field(max_length=100)]
 
 
 def iana_zone(value: str) -> str:
@@ -151,21 +156,26 @@ class AudienceBody(BaseModel):
                     "properties": {"customer_ids": {"type": "array", "items": {"type": "integer"}}},
                 },
                 {"required": ["segment"], "properties": {"segment": {"type": "object", "additionalProperties": True}}},
+                {"required": ["segment_id"], "properties": {"segment_id": {"type": "integer"}}},
             ],
         },
     )
     customer_ids: CustomerIds | None = None
     segment: SegmentBody | None = None
+    # contacts: a saved segment (POST /segments), resolved when the campaign is sent
+    segment_id: Id | None = Field(default=None, exclude_if=lambda value: value is None)
 
     @model_validator(mode="after")
     def exactly_one(self) -> Self:
-        """customer_ids or segment, exactly one."""
-        if (self.customer_ids is None) == (self.segment is None):
-            raise ValueError("give exactly one of customer_ids, segment")
+        """customer_ids, segment or segment_id, exactly one."""
+        if [self.customer_ids, self.segment, self.segment_id].count(None) != 2:
+            raise ValueError("give exactly one of customer_ids, segment, segment_id")
         return self
 
     def to_domain(self) -> Audience:
         """The domain value."""
+        if self.segment_id is not None:
+            return Audience(segment_id=self.segment_id)
         if self.customer_ids is not None:
             return Audience(customer_ids=tuple(dict.fromkeys(self.customer_ids)))
         assert self.segment is not None
@@ -180,6 +190,8 @@ class AudienceBody(BaseModel):
             return None
         if audience.customer_ids is not None:
             return cls(customer_ids=list(audience.customer_ids))
+        if audience.segment_id is not None:
+            return cls(segment_id=audience.segment_id)
         segment = audience.segment or Segment(all_customers=True)
         return cls(
             segment=SegmentBody(
@@ -478,6 +490,8 @@ class CreateCustomerRequest(BaseModel):
     time_zone: TimeZoneName | None = Field(
         default=None, description="IANA name (Africa/Nairobi); send windows follow it instead of the account's zone"
     )
+    # contacts: values of the account's declared attributes (POST /customer-attributes)
+    attributes: AttributeValues = Field(default_factory=dict)
 
 
 class CustomerBody(BaseModel):
@@ -490,6 +504,7 @@ class CustomerBody(BaseModel):
     preferred_product: str | None
     created_at: UtcDatetime
     time_zone: str | None = None
+    attributes: dict[str, AttributeValue] = Field(default_factory=dict, description="declared attributes' values")
 
 
 class CustomerListBody(BaseModel):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 from typing import Final
 
@@ -10,6 +11,7 @@ from dispatch.lifecycle import Channel
 from grpc import aio
 from template.v1 import template_pb2, template_pb2_grpc
 
+from campaign_api.attributes import as_text
 from campaign_api.domain import Customer, MessageFacts, RenderedMessage, TemplateProblem
 from campaign_api.errors import InvalidTemplate, TemplateServiceUnavailable
 
@@ -30,6 +32,7 @@ def customer_message(customer: Customer) -> template_pb2.Customer:
         value = getattr(customer, name)
         if value is not None:
             setattr(message, name, value)
+    message.attributes.update({name: as_text(value) for name, value in customer.attributes.items()})
     return message
 
 
@@ -45,9 +48,13 @@ class GrpcTemplateRenderer:
         """A renderer over an open channel."""
         return cls(template_pb2_grpc.TemplateServiceStub(channel), deadline_s)
 
-    async def validate(self, template: str, channel: Channel) -> TemplateProblem | None:
+    async def validate(
+        self, template: str, channel: Channel, attribute_names: Collection[str] = ()
+    ) -> TemplateProblem | None:
         """Return template-svc's first error for the template, or None when it is valid."""
-        request = template_pb2.ValidateRequest(template=template, channel=CHANNELS[channel])
+        request = template_pb2.ValidateRequest(
+            template=template, channel=CHANNELS[channel], attribute_names=sorted(attribute_names)
+        )
         try:
             response = await self.stub.Validate(request, timeout=self.deadline_s)
         except aio.AioRpcError as exc:
@@ -57,10 +64,15 @@ class GrpcTemplateRenderer:
         first = response.errors[0]
         return TemplateProblem(first.code, first.message, first.position, first.placeholder)
 
-    async def render(self, template: str, customer: Customer, channel: Channel) -> RenderedMessage:
+    async def render(
+        self, template: str, customer: Customer, channel: Channel, attribute_names: Collection[str] = ()
+    ) -> RenderedMessage:
         """Render for one customer; INVALID_ARGUMENT becomes InvalidTemplate, anything else unavailability."""
         request = template_pb2.RenderRequest(
-            template=template, customer=customer_message(customer), channel=CHANNELS[channel]
+            template=template,
+            customer=customer_message(customer),
+            channel=CHANNELS[channel],
+            attribute_names=sorted(attribute_names),
         )
         try:
             result = await self.stub.Render(request, timeout=self.deadline_s)

@@ -1,4 +1,4 @@
--- depends: 0011_channels
+-- depends: 0012_contacts
 -- Counts in O(1), and a send that answers before its messages exist.
 --
 -- * message_counts: a campaign's messages by status, for GET /campaigns/{id} and completion;

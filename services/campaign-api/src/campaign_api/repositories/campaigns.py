@@ -158,6 +158,8 @@ def audience_json(audience: Audience | None) -> Jsonb | None:
         return None
     if audience.customer_ids is not None:
         return Jsonb({"customer_ids": list(audience.customer_ids)})
+    if audience.segment_id is not None:
+        return Jsonb({"segment_id": audience.segment_id})
     segment = audience.segment or Segment(all_customers=True)
     if segment.all_customers:
         return Jsonb({"segment": {"all": True}})
@@ -171,6 +173,8 @@ def audience_from_json(value: Any) -> Audience | None:
         return None
     if "customer_ids" in value:
         return Audience(customer_ids=tuple(int(i) for i in value["customer_ids"]))
+    if "segment_id" in value:
+        return Audience(segment_id=int(value["segment_id"]))
     segment = value.get("segment") or {}
     return Audience(
         segment=Segment(

@@ -8,7 +8,7 @@ from campaign_api.accounts import Caller
 from campaign_api.domain import Campaign, NewCampaign, initial_status
 from campaign_api.errors import InvalidTemplate, OptOutTextMissing
 from campaign_api.ports import Clock, TemplateRenderer
-from campaign_api.repositories import audit_events, campaigns, compliance_settings, senders
+from campaign_api.repositories import audit_events, campaigns, compliance_settings, customer_attributes, senders
 from campaign_api.repositories.connection import Pool, account_transaction
 
 
@@ -21,8 +21,10 @@ class CreateCampaign:
     async def __call__(self, caller: Caller, campaign: NewCampaign) -> Campaign:
         """A future scheduled_at makes the campaign scheduled; without one it is a draft."""
         status = initial_status(campaign.scheduled_at, self.clock())
-        # ask template-svc before touching the database, so a bad template costs no connection
-        problem = await self.renderer.validate(campaign.base_template, campaign.channel)
+        # the account's attribute names in a short transaction of their own: no connection waits on template-svc
+        async with account_transaction(self.pool, caller.account) as conn:
+            attribute_names = await customer_attributes.names(conn)
+        problem = await self.renderer.validate(campaign.base_template, campaign.channel, attribute_names)
         if problem is not None:
             raise InvalidTemplate("body.base_template", problem.message)
         async with account_transaction(self.pool, caller.account) as conn:

@@ -8,7 +8,7 @@ from campaign_api.accounts import Caller
 from campaign_api.domain import Preview
 from campaign_api.errors import CampaignNotFound, CustomerNotFound, InvalidTemplate, OptOutTextMissing
 from campaign_api.ports import TemplateRenderer
-from campaign_api.repositories import campaigns, compliance_settings, customers
+from campaign_api.repositories import campaigns, compliance_settings, customer_attributes, customers
 from campaign_api.repositories.connection import Pool, account_transaction
 
 
@@ -28,6 +28,7 @@ class PreviewMessage:
                 raise CampaignNotFound(campaign_id)
             customer = await customers.get(conn, customer_id)
             settings = await compliance_settings.get(conn)
+            attribute_names = await customer_attributes.names(conn)
         if customer is None:
             raise CustomerNotFound(customer_id)
         template = campaign.base_template if override_template is None else override_template
@@ -35,7 +36,7 @@ class PreviewMessage:
         if missing is not None:
             raise OptOutTextMissing("base_template" if override_template is None else "body.override_template", missing)
         try:
-            rendered = await self.renderer.render(template, customer, campaign.channel)
+            rendered = await self.renderer.render(template, customer, campaign.channel, attribute_names)
         except InvalidTemplate as exc:
             field = "base_template" if override_template is None else "body.override_template"
             raise InvalidTemplate(field, exc.reason) from exc

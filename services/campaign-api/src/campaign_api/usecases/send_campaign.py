@@ -13,10 +13,11 @@ from typing import Any, Final
 from dispatch import outbound_messages
 
 from campaign_api.accounts import Caller
-from campaign_api.domain import SENDABLE, Campaign, CampaignStatus, Segment, SendOutcome
+from campaign_api.domain import SENDABLE, Campaign, CampaignStatus, SavedSegmentRef, Segment, SendOutcome
 from campaign_api.errors import (
     AudienceEmpty,
     AudienceRequired,
+    AudienceSegmentMissing,
     CampaignNotDue,
     CampaignNotFound,
     IdempotencyKeyReused,
@@ -34,6 +35,7 @@ from campaign_api.repositories import (
     compliance_settings,
     customers,
     idempotency_keys,
+    segments,
 )
 from campaign_api.repositories.connection import Connection, Pool, account_transaction
 from campaign_api.usecases.expand_audiences import create_messages
@@ -127,7 +129,7 @@ class SendCampaign:
                 # the system key may send a campaign only when its schedule says so
                 raise CampaignNotDue(campaign_id)
             try:
-                audience = campaign.audience_to_send(customer_ids)
+                audience = await self.resolve(conn, campaign, campaign.audience_to_send(customer_ids))
                 await self.carries_opt_out(conn, campaign)
                 # the opted-out are left out by the inserts; the answer says how many, and they are not queued
                 suppressed = await self.count_suppressed(conn, campaign, audience)
@@ -168,6 +170,17 @@ class SendCampaign:
         used += await audience_expansions.outstanding(conn)
         if used > quota:
             raise RecipientQuotaExceeded(quota, used - queued, queued)
+
+    async def resolve(
+        self, conn: Connection, campaign: Campaign, audience: Sequence[int] | Segment | SavedSegmentRef
+    ) -> Sequence[int] | Segment:
+        """A saved segment named by the audience becomes its filters, as they are now."""
+        if not isinstance(audience, SavedSegmentRef):
+            return audience
+        saved = await segments.get(conn, audience.id)
+        if saved is None:
+            raise AudienceSegmentMissing(campaign.id, audience.id)
+        return saved.segment
 
     async def carries_opt_out(self, conn: Connection, campaign: Campaign) -> None:
         """A campaign created before the account required the opt-out instruction is held to it when sent."""

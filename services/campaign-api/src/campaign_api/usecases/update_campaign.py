@@ -10,7 +10,7 @@ from campaign_api.accounts import Caller
 from campaign_api.domain import Campaign, CampaignChanges, Keep
 from campaign_api.errors import CampaignNotFound, InvalidTemplate, OptOutTextMissing
 from campaign_api.ports import Clock, TemplateRenderer
-from campaign_api.repositories import audit_events, campaigns, compliance_settings, senders
+from campaign_api.repositories import audit_events, campaigns, compliance_settings, customer_attributes, senders
 from campaign_api.repositories.connection import Pool, account_transaction
 
 
@@ -69,8 +69,9 @@ class UpdateCampaign:
         # the channel cannot be edited, so reading it before the locked transaction is safe
         async with account_transaction(self.pool, caller.account) as conn:
             campaign = await campaigns.get(conn, campaign_id)
+            attribute_names = await customer_attributes.names(conn)
         if campaign is None:
             raise CampaignNotFound(campaign_id)
-        problem = await self.renderer.validate(template, campaign.channel)
+        problem = await self.renderer.validate(template, campaign.channel, attribute_names)
         if problem is not None:
             raise InvalidTemplate("body.base_template", problem.message)

@@ -39,9 +39,12 @@ class GrpcTemplateRenderer:
                     last_name=r.last_name,
                     location=r.location,
                     preferred_product=r.preferred_product,
+                    attributes={name: attribute_text(value) for name, value in r.attributes.items()},
                 )
                 for r in recipients
             ],
+            # campaign-api validated the template against the account's declared attributes when it was saved
+            any_attribute=True,
         )
         try:
             response = await self.stub.RenderBatch(request, timeout=self.deadline_s)
@@ -51,3 +54,10 @@ class GrpcTemplateRenderer:
             raise TemplateUnavailable(f"template-svc: {exc.code().name}: {exc.details()}") from exc
         ucs2 = template_pb2.ENCODING_UCS2
         return [Rendered(r.text, r.facts.segments, r.facts.encoding == ucs2) for r in response.results]
+
+
+def attribute_text(value: object) -> str:
+    """An attribute's stored JSON value as the template shows it (true/false for booleans)."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)

@@ -7,6 +7,7 @@ as nothing and the spaces it leaves are tidied (see `join_tidily` for the exact 
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import StrEnum
@@ -16,6 +17,11 @@ from template_svc.errors import InvalidTemplate
 
 FIELDS: Final = ("first_name", "last_name", "phone", "location", "preferred_product")
 KNOWN_FIELDS: Final = frozenset(FIELDS)
+# a custom attribute's name (campaign-api's declarations follow the same rule)
+ATTRIBUTE_NAME: Final = re.compile(r"^[a-z][a-z0-9_]{0,62}$")
+# the attributes a template may use: the names given, or ANY_ATTRIBUTE for a template validated already
+AttributeNames = frozenset[str] | None
+ANY_ATTRIBUTE: Final = None
 # a space left by an empty placeholder is dropped before these
 CLOSING_PUNCTUATION: Final = frozenset(",.!?;:")
 
@@ -64,8 +70,17 @@ class ParsedTemplate:
         return not self.errors
 
 
-def parse_template(source: str) -> ParsedTemplate:
-    """Split a template into segments; never raises: errors are collected, and parsing goes on after each."""
+def is_known(name: str, attributes: AttributeNames) -> bool:
+    """A built-in field, or a custom attribute the template may use."""
+    if name in KNOWN_FIELDS:
+        return True
+    return ATTRIBUTE_NAME.match(name) is not None if attributes is ANY_ATTRIBUTE else name in attributes
+
+
+def parse_template(source: str, attributes: AttributeNames = frozenset()) -> ParsedTemplate:
+    """Split a template into segments; never raises: errors are collected, and parsing goes on after each.
+
+    `attributes` are the custom attribute names allowed beside the built-in fields (ANY_ATTRIBUTE: any such name)."""
     segments: list[str | Placeholder] = []
     placeholders: list[str] = []
     errors: list[TemplateError] = []
@@ -112,11 +127,12 @@ def parse_template(source: str) -> ParsedTemplate:
                 errors.append(
                     TemplateError(TemplateErrorCode.EMPTY_PLACEHOLDER, f"empty placeholder at position {i}", i)
                 )
-            elif name not in KNOWN_FIELDS:
+            elif not is_known(name, attributes):
+                known = ", ".join((*FIELDS, *sorted(attributes or ())))
                 errors.append(
                     TemplateError(
                         TemplateErrorCode.UNKNOWN_PLACEHOLDER,
-                        f"unknown placeholder {{{name}}} at position {i}; known fields: {', '.join(FIELDS)}",
+                        f"unknown placeholder {{{name}}} at position {i}; known fields: {known}",
                         i,
                         name,
                     )
@@ -134,9 +150,9 @@ def parse_template(source: str) -> ParsedTemplate:
     return ParsedTemplate(source, tuple(segments), tuple(placeholders), tuple(errors))
 
 
-def compile_template(source: str) -> CompiledTemplate:
+def compile_template(source: str, attributes: AttributeNames = frozenset()) -> CompiledTemplate:
     """Parse a template for rendering; raise InvalidTemplate carrying every error when it has any."""
-    parsed = parse_template(source)
+    parsed = parse_template(source, attributes)
     if parsed.errors:
         raise InvalidTemplate(parsed.errors)
     return CompiledTemplate(parsed)

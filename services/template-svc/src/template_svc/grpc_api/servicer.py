@@ -12,7 +12,13 @@ from grpc import aio
 from template.v1 import template_pb2, template_pb2_grpc
 
 from template_svc.domain.message_facts import Channel, Encoding, MessageFacts
-from template_svc.domain.template_language import CustomerFields, TemplateError, parse_template
+from template_svc.domain.template_language import (
+    ANY_ATTRIBUTE,
+    AttributeNames,
+    CustomerFields,
+    TemplateError,
+    parse_template,
+)
 from template_svc.errors import InvalidInput, InvalidTemplate, UnsupportedChannel
 from template_svc.metrics import TemplateMetrics
 from template_svc.usecases.render_messages import RenderedBatch, RenderMessages
@@ -49,9 +55,16 @@ def check_length(field: str, value: str, limit: int) -> None:
         raise InvalidInput(f"{field} has {len(value)} characters; at most {limit} are accepted")
 
 
+def attribute_names(request: template_pb2.RenderRequest | template_pb2.RenderBatchRequest) -> AttributeNames:
+    """The custom attributes the request lets its template use."""
+    return ANY_ATTRIBUTE if request.any_attribute else frozenset(request.attribute_names)
+
+
 def customer_fields(customer: template_pb2.Customer) -> CustomerFields:
-    """The fields a template sees; an unset optional field reads "", which the language treats as missing."""
+    """The fields a template sees; an unset optional field reads "", which the language treats as missing. Custom
+    attributes come first, so a built-in field always wins."""
     return {
+        **customer.attributes,
         "first_name": customer.first_name,
         "last_name": customer.last_name,
         "phone": customer.phone,
@@ -88,7 +101,7 @@ class TemplateServicer(template_pb2_grpc.TemplateServiceServicer):
     async def Render(self, request: template_pb2.RenderRequest, context: Context) -> template_pb2.RenderResult:
         """Render one template for one customer."""
         batch = await self._render_or_abort(
-            context, request.template, [request.customer], request.channel, request.strategy
+            context, request.template, [request.customer], request.channel, request.strategy, attribute_names(request)
         )
         message = batch.messages[0]
         return template_pb2.RenderResult(
@@ -108,7 +121,9 @@ class TemplateServicer(template_pb2_grpc.TemplateServiceServicer):
                 grpc.StatusCode.INVALID_ARGUMENT,
                 f"{len(customers)} customers in one batch; at most {self._max_batch_size} are accepted",
             )
-        batch = await self._render_or_abort(context, request.template, customers, request.channel, request.strategy)
+        batch = await self._render_or_abort(
+            context, request.template, customers, request.channel, request.strategy, attribute_names(request)
+        )
         response = template_pb2.RenderBatchResponse()
         add = response.results.add
         strategy = batch.strategy
@@ -127,7 +142,7 @@ class TemplateServicer(template_pb2_grpc.TemplateServiceServicer):
             check_length("template", request.template, MAX_TEMPLATE_CHARS)
         except InvalidInput as exc:
             await abort_invalid(context, exc)
-        parsed = parse_template(request.template)
+        parsed = parse_template(request.template, frozenset(request.attribute_names))
         return template_pb2.ValidateResponse(
             valid=parsed.is_valid,
             placeholders=parsed.placeholders,
@@ -141,6 +156,7 @@ class TemplateServicer(template_pb2_grpc.TemplateServiceServicer):
         customers: Sequence[template_pb2.Customer],
         channel_number: int,
         strategy: str,
+        attributes: AttributeNames = frozenset(),
     ) -> RenderedBatch:
         """Run the render use case; turn bad input into INVALID_ARGUMENT and a passed deadline into its status."""
         try:
@@ -154,6 +170,7 @@ class TemplateServicer(template_pb2_grpc.TemplateServiceServicer):
                 channel,
                 strategy,
                 context.time_remaining(),
+                attributes,
             )
         except InvalidInput as exc:
             await abort_invalid(context, exc)

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from template_svc.domain.message_facts import Channel, MessageFacts, measure
-from template_svc.domain.template_language import CompiledTemplate, CustomerFields, compile_template
+from template_svc.domain.template_language import AttributeNames, CompiledTemplate, CustomerFields, compile_template
 from template_svc.personalizers.registry import PersonalizerRegistry
 from template_svc.ports import PersonalizationRequest
 
@@ -45,9 +45,11 @@ class RenderMessages:
         channel: Channel,
         strategy: str = "",
         time_budget_s: float | None = None,
+        attributes: AttributeNames = frozenset(),
     ) -> RenderedBatch:
-        """Render every customer's message, in order, with its facts."""
+        """Render every customer's message, in order, with its facts (`attributes`: the custom attribute names the
+        template may use)."""
         personalizer = self.personalizers.resolve(strategy)
-        compiled: CompiledTemplate = compile_cached(template)
+        compiled: CompiledTemplate = compile_cached(template, attributes)
         result = await personalizer.personalize(PersonalizationRequest(compiled, customers, channel, time_budget_s))
         return RenderedBatch([RenderedMessage(text, measure(text, channel)) for text in result.texts], result.strategy)

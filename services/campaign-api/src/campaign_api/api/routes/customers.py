@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Query
+from fastapi import APIRouter, Path, Query, Response
 
+from campaign_api.api.contact_schemas import UpdateCustomerRequest
 from campaign_api.api.deps import CustomersReader, CustomersWriter, use
 from campaign_api.api.routes.responses import CUSTOMER_LINKS, created, declare
 from campaign_api.api.schemas import (
@@ -19,8 +20,10 @@ from campaign_api.api.schemas import (
 )
 from campaign_api.domain import NewCustomer, PageRequest
 from campaign_api.usecases.create_customer import CreateCustomer
+from campaign_api.usecases.erase_customer import EraseCustomer
 from campaign_api.usecases.get_customer import GetCustomer
 from campaign_api.usecases.list_customers import ListCustomers
+from campaign_api.usecases.update_customer import UpdateCustomer
 
 router = APIRouter(prefix="/customers", tags=["customers"])
 
@@ -43,6 +46,7 @@ async def create_customer(
             location=body.location or None,
             preferred_product=body.preferred_product or None,
             time_zone=body.time_zone,
+            attributes=body.attributes,
         ),
     )
     return CustomerBody.model_validate(customer)
@@ -75,3 +79,28 @@ async def get_customer(
 ) -> CustomerBody:
     """One customer."""
     return CustomerBody.model_validate(await get(caller, customer_id))
+
+
+# --- contacts: edit and erase ---
+
+
+@router.patch("/{customer_id}", responses=declare(400, 404, 409, 413, 415, 422, 503))
+async def update_customer(
+    customer_id: Annotated[int, Path(ge=1, lt=BIGINT_LIMIT)],
+    body: UpdateCustomerRequest,
+    caller: CustomersWriter,
+    update: Annotated[UpdateCustomer, use(UpdateCustomer)],
+) -> CustomerBody:
+    """Change the fields given (null clears one) and merge the attributes given (null removes one)."""
+    return CustomerBody.model_validate(await update(caller, customer_id, body.changes()))
+
+
+@router.delete("/{customer_id}", status_code=204, responses=declare(404, 422, 503))
+async def erase_customer(
+    customer_id: Annotated[int, Path(ge=1, lt=BIGINT_LIMIT)],
+    caller: CustomersWriter,
+    erase: Annotated[EraseCustomer, use(EraseCustomer)],
+) -> Response:
+    """Erase the person: phone, names and attributes removed, their messages' text redacted; campaign counts stay."""
+    await erase(caller, customer_id)
+    return Response(status_code=204)
