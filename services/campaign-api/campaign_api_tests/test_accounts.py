@@ -48,6 +48,14 @@ SCOPES: Final[dict[tuple[str, str], frozenset[Scope]]] = {
     ("GET", "/api-keys"): frozenset({Scope.KEYS_ADMIN}),
     ("DELETE", "/api-keys/{key_id}"): frozenset({Scope.KEYS_ADMIN}),
     ("GET", "/audit-events"): frozenset({Scope.AUDIT_READ}),
+    # operator controls
+    ("POST", "/campaigns/{campaign_id}/pause"): frozenset({Scope.CAMPAIGNS_WRITE}),
+    ("POST", "/campaigns/{campaign_id}/resume"): frozenset({Scope.CAMPAIGNS_WRITE}),
+    ("POST", "/campaigns/{campaign_id}/retry-failed"): frozenset({Scope.CAMPAIGNS_SEND}),
+    ("PUT", "/campaigns/{campaign_id}/pace"): frozenset({Scope.CAMPAIGNS_WRITE}),
+    ("GET", "/campaigns/{campaign_id}/pace"): frozenset({Scope.CAMPAIGNS_READ}),
+    ("GET", "/dead-letters"): frozenset({Scope.CAMPAIGNS_READ}),
+    ("POST", "/dead-letters/replay"): frozenset({Scope.CAMPAIGNS_SEND}),
 }
 ROUTES: Final = sorted(SCOPES)
 

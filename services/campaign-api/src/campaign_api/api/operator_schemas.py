@@ -5,14 +5,13 @@ from __future__ import annotations
 from typing import Annotated, Final
 
 from dispatch.lifecycle import DeadLetterReason
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, Strict
 
-from campaign_api.api.schemas import BIGINT_LIMIT, UtcDatetime
+from campaign_api.api.schemas import Id, UtcDatetime
 from campaign_api.repositories.dead_letters import DeadLetter
 from campaign_api.usecases.replay_dead_letters import Replayed
 
 MAX_REPLAY_IDS: Final = 1000
-MessageId = Annotated[int, Field(ge=1, lt=BIGINT_LIMIT)]
 
 
 class DeadLetterBody(BaseModel):
@@ -44,8 +43,8 @@ class ReplayRequest(BaseModel):
         extra="forbid",
         json_schema_extra={"examples": [{"campaign_id": 12}, {"message_ids": [501, 502]}, {"reason": "exhausted"}]},
     )
-    message_ids: list[MessageId] | None = Field(default=None, min_length=1, max_length=MAX_REPLAY_IDS)
-    campaign_id: MessageId | None = None
+    message_ids: list[Id] | None = Field(default=None, min_length=1, max_length=MAX_REPLAY_IDS)
+    campaign_id: Id | None = None
     reason: DeadLetterReason | None = None
 
 
@@ -76,4 +75,4 @@ class PaceBody(BaseModel):
     """A campaign's pace: at most this many of its messages a minute across every worker; null for no cap."""
 
     model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{"pace_per_minute": 600}]})
-    pace_per_minute: int | None = Field(ge=1, le=100_000)
+    pace_per_minute: Annotated[int, Strict()] | None = Field(ge=1, le=100_000)

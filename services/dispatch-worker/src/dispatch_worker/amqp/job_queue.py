@@ -28,8 +28,17 @@ class RabbitJobQueue:
     """Buffers deliveries from the priority lane and the work queue (at most `prefetch` each) and hands them out in
     micro-batches, the priority lane's first: a transactional job never waits behind a promotional backlog."""
 
-    def __init__(self, consume_channel: AbstractChannel, publisher: JobPublisher, topology: Topology) -> None:
-        """Use a channel for consuming (its QoS is set by `start`) and a confirming publisher."""
+    def __init__(
+        self,
+        consume_channel: AbstractChannel,
+        publisher: JobPublisher,
+        topology: Topology,
+        *,
+        priority_only: bool = False,
+    ) -> None:
+        """Use a channel for consuming (its QoS is set by `start`) and a confirming publisher; `priority_only`
+        consumes the priority lane alone (the worker's reserved loop, always free for a transactional job)."""
+        self.priority_only = priority_only
         self.channel = consume_channel
         self.publisher = publisher
         self.topology = topology
@@ -45,7 +54,8 @@ class RabbitJobQueue:
     async def start(self, prefetch: int) -> None:
         """Set the prefetch window (per consumer) and consume the priority lane and the work queue."""
         await self.channel.set_qos(prefetch_count=prefetch)
-        for name, buffer in ((self.topology.priority_queue, self._priority), (self.topology.work_queue, self._buffer)):
+        lanes = [(self.topology.priority_queue, self._priority), (self.topology.work_queue, self._buffer)]
+        for name, buffer in lanes[: 1 if self.priority_only else 2]:
             queue = await self.channel.declare_queue(name, passive=True)
             deliveries = queue.iterator()
             await deliveries.consume()
@@ -61,7 +71,7 @@ class RabbitJobQueue:
             self._arrived.set()
 
     def _take(self, wanted: int) -> list[AbstractIncomingMessage]:
-        """Up to `wanted` buffered deliveries without waiting, the priority lane's first."""
+        """Up to `wanted` buffered deliveries without waiting, the priority lane's first (used at shutdown)."""
         taken: list[AbstractIncomingMessage] = []
         for buffer in (self._priority, self._buffer):
             while len(taken) < wanted and not buffer.empty():
@@ -79,25 +89,41 @@ class RabbitJobQueue:
             return False
         return True
 
+    async def _first_lane(self, deadline: float) -> asyncio.Queue[AbstractIncomingMessage] | None:
+        """The lane a batch comes from: the priority lane whenever a job waits there; None when nothing came."""
+        while True:
+            self._arrived.clear()  # before looking: a delivery pumped meanwhile sets it again
+            for lane in (self._priority, self._buffer):
+                if not lane.empty():
+                    return lane
+            if not await self._wait_for_more(deadline):
+                return None
+
     async def receive(self, max_jobs: int, max_wait_s: float) -> list[Job]:
-        """Wait for one delivery (up to FIRST_DELIVERY_WAIT_S), then gather more for at most `max_wait_s`."""
+        """Wait for one delivery (up to FIRST_DELIVERY_WAIT_S), then gather more for at most `max_wait_s`.
+
+        A batch holds one lane's jobs: priority jobs go in a batch of their own, never held up by rendering and
+        recording a full promotional batch beside them, and a promotional batch being gathered is handed over as
+        soon as a priority job arrives, so the next receive takes it.
+        """
         if self._stopped.is_set():
             await asyncio.sleep(0)
             return []
         loop = asyncio.get_running_loop()
-        first_deadline = loop.time() + FIRST_DELIVERY_WAIT_S
-        messages: list[AbstractIncomingMessage] = []
-        while not messages:
-            self._arrived.clear()
-            messages = self._take(max_jobs)  # after the clear: a delivery pumped meanwhile sets the event again
-            if not messages and not await self._wait_for_more(first_deadline):
-                return []
+        lane = await self._first_lane(loop.time() + FIRST_DELIVERY_WAIT_S)
+        if lane is None:
+            return []
+        messages = [lane.get_nowait()]
         deadline = loop.time() + max_wait_s
         while len(messages) < max_jobs:
+            if not lane.empty():
+                messages.append(lane.get_nowait())
+                continue
+            if lane is self._buffer and not self._priority.empty():
+                break
             self._arrived.clear()
-            if more := self._take(max_jobs - len(messages)):
-                messages += more
-            elif not await self._wait_for_more(deadline):
+            idle = lane.empty() and (lane is self._priority or self._priority.empty())
+            if idle and not await self._wait_for_more(deadline):
                 break
         return [self._to_job(m) for m in messages]
 
