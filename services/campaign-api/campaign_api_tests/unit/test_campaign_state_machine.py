@@ -117,10 +117,14 @@ def test_cancelling_a_campaign_in_flight_ends_it_cancelled(status: CampaignStatu
     assert subject.status == CampaignStatus.CANCELLED
 
 
-def test_a_sending_campaign_pauses_and_resumes() -> None:
+def test_a_sending_campaign_pauses() -> None:
     subject = campaign(CampaignStatus.SENDING)
     subject.pause()
     assert subject.status == CampaignStatus.PAUSED
+
+
+def test_a_paused_campaign_resumes_sending() -> None:
+    subject = campaign(CampaignStatus.PAUSED)
     subject.resume()
     assert subject.status == CampaignStatus.SENDING
 
