@@ -9,6 +9,7 @@ message, and publishes the rest back (confirmed) before acking them, so a crash 
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -74,19 +75,22 @@ async def prune_dead_letter_queue(pool: AsyncConnectionPool, amqp_url: str, topo
             async with pool.connection() as conn:
                 dead = await outbound_messages.still_dead(conn, list(ids))
                 existing = await outbound_messages.existing_ids(conn, list(ids - dead))
+            keep: list[AbstractIncomingMessage] = []
             for message in batch:
                 message_id = _message_id(message)
                 # poison (no message of that id) stays for an operator to read; a dead letter stays once
-                keep = message_id is None or message_id not in existing
+                stays = message_id is None or message_id not in existing
                 if message_id is not None and message_id in dead:
-                    keep = message_id not in seen
+                    stays = message_id not in seen
                     seen.add(message_id)
-                if keep:
-                    await publisher.publish_raw_dead(message.body, _headers(message))
-                    kept += 1
-                else:
-                    removed += 1
+                if stays:
+                    keep.append(message)
+            # the kept jobs are confirmed back in the queue (in their order) before any job of the batch is acked
+            await asyncio.gather(*(publisher.publish_raw_dead(m.body, _headers(m)) for m in keep))
+            for message in batch:
                 await message.ack()
+            kept += len(keep)
+            removed += len(batch) - len(keep)
     if removed:
         log.info("dead-letter queue pruned", extra={"removed": removed, "kept": kept})
     return Pruned(removed, kept)

@@ -180,13 +180,15 @@ class RabbitJobQueue:
     async def stop_intake(self) -> None:
         """Cancel the consumers and requeue buffered deliveries no batch took yet; batches in hand still finish."""
         self._stopped.set()
-        for deliveries in self._iterators:
-            # cancels the consumer and requeues what the iterator held but had not handed over
-            await deliveries.close()
+        # the pumps stop first: a pump left running would ask its closed iterator to consume again, and that
+        # request, cancelled with the pump, would close the channel the batches in hand still ack on
         for pump in self._pumps:
             pump.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await pump
+        for deliveries in self._iterators:
+            # cancels the consumer and requeues what the iterator held but had not handed over
+            await deliveries.close()
         for message in self._take(self._priority.qsize() + self._buffer.qsize()):
             await message.nack(requeue=True)
 
