@@ -27,8 +27,16 @@ from dispatch_worker_tests.integration.pipeline import (
 from psycopg_pool import AsyncConnectionPool
 from test_kit.accounts import USE_TEST_ACCOUNT
 
-# every send takes a while, so a pause lands while attempts are in flight
-STEADY = {"MOCK_SUCCESS_PROBABILITY": "1.0", "MOCK_LATENCY": "uniform", "MOCK_LATENCY_MEAN_MS": "40"}
+# a gentle send (each worker has at most 16 attempts in flight, each taking about 100 ms), so the campaign is still
+# going out seconds after it started, and a pause lands while attempts are in flight
+STEADY = {
+    "MOCK_SUCCESS_PROBABILITY": "1.0",
+    "MOCK_LATENCY": "uniform",
+    "MOCK_LATENCY_MEAN_MS": "100",
+    "BATCH_SIZE": "8",
+    "CONCURRENCY": "2",
+    "PREFETCH": "32",
+}
 
 
 @contextlib.asynccontextmanager
@@ -85,7 +93,7 @@ async def test_pause_with_two_workers_stops_sending_beyond_the_attempts_in_fligh
     operator: httpx.AsyncClient,
     tmp_path: Path,
 ) -> None:
-    total = 800
+    total = 1000
     campaign_id, _ = await seed_campaign(database_url, total, published=False)
     log = tmp_path / "sends.log"
 
@@ -134,7 +142,7 @@ async def test_cancel_with_two_workers_ends_the_rest_cancelled_and_the_campaign_
     operator: httpx.AsyncClient,
     tmp_path: Path,
 ) -> None:
-    total = 600
+    total = 1000
     campaign_id, _ = await seed_campaign(database_url, total, published=False)
     log = tmp_path / "sends.log"
 
