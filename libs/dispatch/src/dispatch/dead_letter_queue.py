@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from typing import Final
 
 import aio_pika
-from aio_pika.abc import AbstractIncomingMessage
+from aio_pika.abc import AbstractIncomingMessage, AbstractQueue
 from psycopg_pool import AsyncConnectionPool
 
 from dispatch import outbound_messages
@@ -27,6 +27,7 @@ from dispatch.topology import Topology
 log = logging.getLogger(__name__)
 
 BATCH: Final = 500
+PASSES: Final = 3
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,44 +54,60 @@ async def prune_dead_letter_queue(pool: AsyncConnectionPool, amqp_url: str, topo
 
     `pool` must see every account's rows (the owner's role): the DLQ is shared by all of them.
     """
-    removed = kept = 0
+    removed = 0
+    kept = -1
     connection = await aio_pika.connect(amqp_url, timeout=5.0)
     async with connection:
         channel = await connection.channel(publisher_confirms=True)
         publisher = await JobPublisher.open(channel, topology)
-        queue = await channel.declare_queue(topology.dead_letter_queue, passive=True)
-        to_visit = queue.declaration_result.message_count or 0
-        seen: set[int] = set()
-        while to_visit > 0:
-            batch: list[AbstractIncomingMessage] = []
-            while len(batch) < min(BATCH, to_visit):
-                message = await queue.get(no_ack=False, fail=False)
-                if message is None:
-                    break
-                batch.append(message)
-            if not batch:
+        # a pass visits what the queue holds when it starts; jobs that arrived meanwhile (a worker's dead letter
+        # published late, a count the queue had not settled yet) get another pass, a few at most
+        for _ in range(PASSES):
+            queue = await channel.declare_queue(topology.dead_letter_queue, passive=True)
+            to_visit = queue.declaration_result.message_count or 0
+            if to_visit <= max(kept, 0):
                 break
-            to_visit -= len(batch)
-            ids = {i for i in map(_message_id, batch) if i is not None}
-            async with pool.connection() as conn:
-                dead = await outbound_messages.still_dead(conn, list(ids))
-                existing = await outbound_messages.existing_ids(conn, list(ids - dead))
-            keep: list[AbstractIncomingMessage] = []
-            for message in batch:
-                message_id = _message_id(message)
-                # poison (no message of that id) stays for an operator to read; a dead letter stays once
-                stays = message_id is None or message_id not in existing
-                if message_id is not None and message_id in dead:
-                    stays = message_id not in seen
-                    seen.add(message_id)
-                if stays:
-                    keep.append(message)
-            # the kept jobs are confirmed back in the queue (in their order) before any job of the batch is acked
-            await asyncio.gather(*(publisher.publish_raw_dead(m.body, _headers(m)) for m in keep))
-            for message in batch:
-                await message.ack()
-            kept += len(keep)
-            removed += len(batch) - len(keep)
+            dropped, kept = await _prune_pass(pool, queue, publisher, to_visit)
+            removed += dropped
     if removed:
-        log.info("dead-letter queue pruned", extra={"removed": removed, "kept": kept})
-    return Pruned(removed, kept)
+        log.info("dead-letter queue pruned", extra={"removed": removed, "kept": max(kept, 0)})
+    return Pruned(removed, max(kept, 0))
+
+
+async def _prune_pass(
+    pool: AsyncConnectionPool, queue: AbstractQueue, publisher: JobPublisher, to_visit: int
+) -> tuple[int, int]:
+    """Visit `to_visit` jobs from the head once: (removed, kept)."""
+    removed = kept = 0
+    seen: set[int] = set()
+    while to_visit > 0:
+        batch: list[AbstractIncomingMessage] = []
+        while len(batch) < min(BATCH, to_visit):
+            message = await queue.get(no_ack=False, fail=False)
+            if message is None:
+                break
+            batch.append(message)
+        if not batch:
+            break
+        to_visit -= len(batch)
+        ids = {i for i in map(_message_id, batch) if i is not None}
+        async with pool.connection() as conn:
+            dead = await outbound_messages.still_dead(conn, list(ids))
+            existing = await outbound_messages.existing_ids(conn, list(ids - dead))
+        keep: list[AbstractIncomingMessage] = []
+        for message in batch:
+            message_id = _message_id(message)
+            # poison (no message of that id) stays for an operator to read; a dead letter stays once
+            stays = message_id is None or message_id not in existing
+            if message_id is not None and message_id in dead:
+                stays = message_id not in seen
+                seen.add(message_id)
+            if stays:
+                keep.append(message)
+        # the kept jobs are confirmed back in the queue (in their order) before any job of the batch is acked
+        await asyncio.gather(*(publisher.publish_raw_dead(m.body, _headers(m)) for m in keep))
+        for message in batch:
+            await message.ack()
+        kept += len(keep)
+        removed += len(batch) - len(keep)
+    return removed, kept
