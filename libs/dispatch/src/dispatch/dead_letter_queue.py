@@ -69,6 +69,7 @@ async def prune_dead_letter_queue(pool: AsyncConnectionPool, amqp_url: str, topo
                 break
             dropped, kept = await _prune_pass(pool, queue, publisher, to_visit)
             removed += dropped
+        await channel.close()
     if removed:
         log.info("dead-letter queue pruned", extra={"removed": removed, "kept": max(kept, 0)})
     return Pruned(removed, max(kept, 0))
@@ -108,6 +109,9 @@ async def _prune_pass(
         await asyncio.gather(*(publisher.publish_raw_dead(m.body, _headers(m)) for m in keep))
         for message in batch:
             await message.ack()
+        # a round trip on the channel: the broker has taken the acks before the next get, or the close, is sent
+        # (acks still in the client's buffer at the close would return their jobs to the queue)
+        await queue.channel.declare_queue(queue.name, passive=True)
         kept += len(keep)
         removed += len(batch) - len(keep)
     return removed, kept
