@@ -289,7 +289,8 @@ async def test_each_service_exposes_the_catalogue_with_the_sends_numbers(stack: 
     assert not [s for s in worker if s.name == "dispatch_messages_dead_lettered_total"]
     depth_queues = {s.labels["queue"] for s in worker if s.name == "dispatch_queue_depth_messages"}
     tiers = {f"{stack.queue_prefix}.retry.{i}" for i in range(1, len(stack.retry_delays_s) + 1)}
-    assert depth_queues == {stack.queue_prefix, f"{stack.queue_prefix}.dlq", *tiers}
+    lanes = {stack.queue_prefix, f"{stack.queue_prefix}.priority"}
+    assert depth_queues == {*lanes, f"{stack.queue_prefix}.dlq", *tiers}
 
     template = await scrape(stack.url("template-svc"))
     render_batch = "/template.v1.TemplateService/RenderBatch"

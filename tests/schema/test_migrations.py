@@ -117,6 +117,7 @@ def test_every_index_the_queries_need_exists(conn: psycopg.Connection) -> None:
         "campaigns_account_id_key",
         "api_keys_secret_hash_key",
         "audit_events_account_id_idx",
+        "outbound_messages_dead_letters_idx",
     } <= names
 
 

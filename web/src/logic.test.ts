@@ -52,7 +52,7 @@ describe('template problems', () => {
 
 describe('progress', () => {
   it('counts everything that is neither pending nor sending as done, including counts added later', () => {
-    const stats = { total: 10, pending: 2, sending: 1, sent: 4, failed: 1, delivered: 1, suppressed: 1 };
+    const stats = { total: 10, pending: 2, sending: 1, sent: 3, failed: 1, delivered: 1, suppressed: 1, expired: 0, cancelled: 1 };
     const progress = progressOf(stats);
     expect(progress.done).toBe(7);
     expect(progress.percent).toBe(70);
@@ -61,6 +61,8 @@ describe('progress', () => {
       'delivered',
       'failed',
       'suppressed',
+      'expired',
+      'cancelled',
       'sending',
       'pending',
     ]);

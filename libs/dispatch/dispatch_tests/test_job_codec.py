@@ -33,7 +33,7 @@ def test_anything_else_is_poison(body: bytes) -> None:
 
 def test_queue_names_derive_from_the_prefix() -> None:
     topology = Topology(prefix="sends", retry_delays_s=(1.0, 2.0))
-    assert topology.queue_names() == ("sends", "sends.retry.1", "sends.retry.2", "sends.dlq")
+    assert topology.queue_names() == ("sends", "sends.priority", "sends.retry.1", "sends.retry.2", "sends.dlq")
     assert topology.retry_routing_key(2) == "retry.2"
     with pytest.raises(ValueError, match="tier 3"):
         topology.retry_queue(3)

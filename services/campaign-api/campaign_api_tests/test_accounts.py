@@ -74,6 +74,14 @@ SCOPES: Final[dict[tuple[str, str], frozenset[Scope]]] = {
     ("POST", "/segments"): frozenset({Scope.CUSTOMERS_WRITE}),
     ("GET", "/segments"): frozenset({Scope.CUSTOMERS_READ}),
     ("GET", "/segments/{segment_id}/count"): frozenset({Scope.CUSTOMERS_READ}),
+    # operator controls
+    ("POST", "/campaigns/{campaign_id}/pause"): frozenset({Scope.CAMPAIGNS_WRITE}),
+    ("POST", "/campaigns/{campaign_id}/resume"): frozenset({Scope.CAMPAIGNS_WRITE}),
+    ("POST", "/campaigns/{campaign_id}/retry-failed"): frozenset({Scope.CAMPAIGNS_SEND}),
+    ("PUT", "/campaigns/{campaign_id}/pace"): frozenset({Scope.CAMPAIGNS_WRITE}),
+    ("GET", "/campaigns/{campaign_id}/pace"): frozenset({Scope.CAMPAIGNS_READ}),
+    ("GET", "/dead-letters"): frozenset({Scope.CAMPAIGNS_READ}),
+    ("POST", "/dead-letters/replay"): frozenset({Scope.CAMPAIGNS_SEND}),
 }
 ROUTES: Final = sorted(SCOPES)
 

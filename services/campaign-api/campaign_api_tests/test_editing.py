@@ -243,7 +243,7 @@ async def test_a_cancelled_campaign_can_be_scheduled_again(client: httpx.AsyncCl
     assert again.json()["status"] == "scheduled"
 
 
-@pytest.mark.parametrize("status", ["draft", "sending", "sent", "failed"])
+@pytest.mark.parametrize("status", ["draft", "sent", "failed", "cancelled"])
 async def test_cancel_of_a_campaign_that_is_not_scheduled_is_409(
     client: httpx.AsyncClient, db: Db, status: str
 ) -> None:

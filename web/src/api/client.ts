@@ -17,6 +17,7 @@ export type Preview = Schemas['PreviewResponse'];
 export type SendResult = Schemas['SendResponse'];
 export type CreateCampaign = Schemas['CreateCampaignRequest'];
 export type UpdateCampaign = Schemas['UpdateCampaignRequest'];
+export type ReplayResult = Schemas['ReplayResponse'];
 
 export const CHANNELS: readonly Channel[] = ['sms', 'whatsapp'];
 export const STATUSES: readonly CampaignStatus[] = ['draft', 'scheduled', 'sending', 'sent', 'failed'];

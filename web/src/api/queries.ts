@@ -14,7 +14,9 @@ import {
 /** How often a sending campaign's stats are fetched again. */
 export const PROGRESS_REFRESH_MS = 1000;
 /** Statuses after which nothing changes any more: the detail stops refreshing. */
-export const FINISHED: readonly CampaignStatus[] = ['sent', 'failed'];
+export const FINISHED: readonly CampaignStatus[] = ['sent', 'failed', 'cancelled'];
+/** Statuses whose counts may still move: a paused campaign's attempts in flight still end. */
+export const LIVE: readonly CampaignStatus[] = ['sending', 'paused'];
 
 export interface CampaignFilters {
   channel?: Channel | undefined;
@@ -65,7 +67,8 @@ export function useCampaign(id: number) {
     queryKey: keys.campaign(id),
     queryFn: ({ signal }) => call(api.GET('/campaigns/{campaign_id}', { params: { path: { campaign_id: id } }, signal })),
     // live progress while it is going out; no polling once it is done (or before it starts)
-    refetchInterval: (query) => (query.state.data?.status === 'sending' ? PROGRESS_REFRESH_MS : false),
+    refetchInterval: (query) =>
+      query.state.data !== undefined && LIVE.includes(query.state.data.status) ? PROGRESS_REFRESH_MS : false,
   });
 }
 
@@ -166,4 +169,38 @@ export function useSendCampaign(id: number) {
 export function shouldRetry(failures: number, error: unknown): boolean {
   if (error instanceof ApiError && error.status >= 400 && error.status < 500) return false;
   return failures < 2;
+}
+
+// ---- operator controls: pause, resume, cancel while sending, retry of failures -------------------------------
+
+export type CampaignControl = 'pause' | 'resume' | 'cancel';
+
+/** Pause, resume or cancel a campaign; the detail shows the answered status at once, then refreshes. */
+export function useCampaignControl(id: number) {
+  const api = useApi();
+  const queryClient = useQueryClient();
+  return useMutation({
+    mutationFn: (action: CampaignControl) => {
+      const params = { params: { path: { campaign_id: id } } };
+      if (action === 'pause') return call(api.POST('/campaigns/{campaign_id}/pause', params));
+      if (action === 'resume') return call(api.POST('/campaigns/{campaign_id}/resume', params));
+      return call(api.POST('/campaigns/{campaign_id}/cancel', params));
+    },
+    onSuccess: (answer) => {
+      queryClient.setQueryData<CampaignDetail>(keys.campaign(id), (old) =>
+        old === undefined ? old : { ...old, status: answer.status },
+      );
+      return queryClient.invalidateQueries({ queryKey: keys.campaigns });
+    },
+  });
+}
+
+/** Queue a campaign's failed messages again (each once). */
+export function useRetryFailed(id: number) {
+  const api = useApi();
+  const queryClient = useQueryClient();
+  return useMutation({
+    mutationFn: () => call(api.POST('/campaigns/{campaign_id}/retry-failed', { params: { path: { campaign_id: id } } })),
+    onSuccess: () => queryClient.invalidateQueries({ queryKey: keys.campaigns }),
+  });
 }

@@ -2,7 +2,7 @@
 // segment of their own without a change here: every numeric field but `total` is drawn.
 import type { Stats } from '../api/client';
 
-const ORDER = ['sent', 'delivered', 'failed', 'suppressed', 'sending', 'pending'];
+const ORDER = ['sent', 'delivered', 'failed', 'suppressed', 'expired', 'cancelled', 'sending', 'pending'];
 /** Counts of messages not finished yet; everything else is done, whatever it is called. */
 const IN_FLIGHT = new Set(['pending', 'sending']);
 

@@ -1,7 +1,7 @@
 import { useCallback, useState } from 'react';
 import { Link, useParams } from 'react-router-dom';
 import type { SendResult } from '../api/client';
-import { FINISHED, useCampaign, useCancelCampaign } from '../api/queries';
+import { FINISHED, useCampaign, useCampaignControl, useCancelCampaign, useRetryFailed } from '../api/queries';
 import { ErrorMessage } from '../components/ErrorMessage';
 import { Loading } from '../components/Loading';
 import { ProgressBar } from '../components/ProgressBar';
@@ -9,11 +9,14 @@ import { StatusBadge } from '../components/StatusBadge';
 import { Time } from '../components/Time';
 import { describeAudience } from '../audience';
 import { SendDialog } from './SendDialog';
+import { OperatorControls } from './OperatorControls';
 
 export function CampaignDetail() {
   const id = Number(useParams().id);
   const campaign = useCampaign(id);
   const cancel = useCancelCampaign(id);
+  const control = useCampaignControl(id);
+  const retry = useRetryFailed(id);
   const [sending, setSending] = useState(false);
   const [sent, setSent] = useState<SendResult | null>(null);
   // stable, so the dialog's focus handling is set up once per opening, not at every refresh
@@ -64,11 +67,32 @@ export function CampaignDetail() {
               Send…
             </button>
           )}
+          <OperatorControls campaign={c} control={control} retry={retry} />
         </div>
       </div>
       {cancel.isError && (
         <p className="form-error" role="alert">
           {cancel.error.message}
+        </p>
+      )}
+      {control.isError && (
+        <p className="form-error" role="alert">
+          {control.error.message}
+        </p>
+      )}
+      {retry.isError && (
+        <p className="form-error" role="alert">
+          {retry.error.message}
+        </p>
+      )}
+      {retry.data !== undefined && (
+        <p className="notice" role="status">
+          <strong>{retry.data.replayed}</strong> failed message{retry.data.replayed === 1 ? '' : 's'} queued again.
+        </p>
+      )}
+      {c.status === 'paused' && (
+        <p className="notice" role="note">
+          Paused: no new message goes out until you resume. Messages already with a provider finish.
         </p>
       )}
       {sent !== null && (
@@ -84,6 +108,7 @@ export function CampaignDetail() {
       <section className="card" aria-labelledby="progress-title">
         <h2 id="progress-title">
           Progress {c.status === 'sending' && <span className="live">● live</span>}
+          {c.status === 'paused' && <span className="muted"> (paused)</span>}
         </h2>
         <ProgressBar stats={c.stats} finished={finished} />
       </section>

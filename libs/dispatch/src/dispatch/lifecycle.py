@@ -81,10 +81,11 @@ class ClaimedMessage:
 
 @dataclass(frozen=True, slots=True)
 class UnpublishedMessage:
-    """An outbox row the relay is about to publish."""
+    """An outbox row the relay is about to publish; a transactional campaign's goes in the priority lane."""
 
     id: int
     traceparent: str | None
+    transactional: bool = False
 
 
 @dataclass(frozen=True, slots=True)

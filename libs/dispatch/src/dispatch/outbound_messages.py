@@ -114,11 +114,25 @@ INSERT_DELIVERED: Final = """
 # served by outbound_messages_outbox_due_idx; SKIP LOCKED: replicas each take a different batch instead of
 # queueing. A row whose not_before lies ahead waits (a closed send window, a throttle, a pace): it is not published
 LOCK_UNPUBLISHED: Final = """
-    SELECT id, traceparent FROM outbound_messages
-    WHERE published_at IS NULL AND not_before <= now()
-    ORDER BY not_before, id
+    SELECT m.id, m.traceparent, c.category = 'transactional'
+    FROM outbound_messages m JOIN campaigns c ON c.id = m.campaign_id
+    WHERE m.published_at IS NULL AND m.not_before <= now()
+    ORDER BY m.not_before, m.id
     LIMIT %(limit)s
-    FOR UPDATE SKIP LOCKED
+    FOR UPDATE OF m SKIP LOCKED
+"""
+
+# the priority lane goes first: a transactional campaign's waiting rows, found from the few sending campaigns
+# (campaigns_sending_idx, then outbound_messages_campaign_status_idx), so a promotional backlog ahead of them in
+# the outbox index is never scanned
+LOCK_UNPUBLISHED_PRIORITY: Final = """
+    SELECT m.id, m.traceparent, true
+    FROM campaigns c JOIN outbound_messages m ON m.campaign_id = c.id
+    WHERE c.status = 'sending' AND c.category = 'transactional'
+      AND m.status = 'pending' AND m.published_at IS NULL AND m.not_before <= now()
+    ORDER BY m.id
+    LIMIT %(limit)s
+    FOR UPDATE OF m SKIP LOCKED
 """
 
 MARK_PUBLISHED: Final = "UPDATE outbound_messages SET published_at = now() WHERE id = ANY(%(ids)s::bigint[])"
@@ -313,9 +327,15 @@ async def insert_delivered(conn: Connection, campaign_id: int, phones: Sequence[
 
 
 async def lock_unpublished(conn: Connection, limit: int) -> list[UnpublishedMessage]:
-    """Lock up to `limit` unpublished rows no other relay holds, oldest first."""
-    cur = await conn.execute(LOCK_UNPUBLISHED, {"limit": limit})
-    return [UnpublishedMessage(r[0], r[1]) for r in await cur.fetchall()]
+    """Lock up to `limit` unpublished rows no other relay holds: the priority lane's first, then oldest first."""
+    cur = await conn.execute(LOCK_UNPUBLISHED_PRIORITY, {"limit": limit})
+    rows = [UnpublishedMessage(r[0], r[1], True) for r in await cur.fetchall()]
+    if len(rows) < limit:
+        # rows this transaction locked already are not skipped: keep each once
+        taken = {r.id for r in rows}
+        cur = await conn.execute(LOCK_UNPUBLISHED, {"limit": limit - len(rows)})
+        rows += [UnpublishedMessage(r[0], r[1], bool(r[2])) for r in await cur.fetchall() if r[0] not in taken]
+    return rows
 
 
 async def mark_published(conn: Connection, ids: Sequence[int]) -> None:
@@ -456,4 +476,195 @@ async def cancel_pending_for_customer(conn: Connection, customer_id: int) -> int
 async def redact_customer(conn: Connection, customer_id: int) -> int:
     """Remove the rendered text (and the provider's error text) of every message to the customer; how many."""
     cur = await conn.execute(REDACT_CUSTOMER, {"customer_id": customer_id})
+    return cur.rowcount
+
+
+# ---- operator controls: pause, resume, cancel, dead letters, replay, pace ------------------------------------
+#
+# A paused campaign's waiting messages are parked: pending, out of the broker (published_at NULL) and
+# not_before 'infinity', the end of outbound_messages_outbox_due_idx, where the relay never looks. Resume sets them
+# back to '-infinity' (or to their pace slots) and the relay publishes them again; nothing circles in the broker.
+
+PARKED: Final = "infinity"
+CANCELLED_REASON: Final = "campaign cancelled"
+
+# taken right after the claim, in its transaction: a share lock on each campaign of the batch, so a pause or cancel
+# (which locks the row FOR UPDATE) either commits first and is seen here, or waits until these claims are committed
+LOCK_CAMPAIGN_STATES: Final = """
+    SELECT id, status FROM campaigns WHERE id = ANY(%(ids)s::bigint[]) ORDER BY id FOR SHARE
+"""
+
+# a claimed message of a paused campaign goes back to the outbox, parked, retries unspent; its job is acked
+PARK_CLAIMED: Final = """
+    UPDATE outbound_messages SET status = 'pending', claimed_at = NULL, published_at = NULL, not_before = 'infinity'
+    WHERE id = ANY(%(ids)s::bigint[]) AND status = 'sending'
+"""
+
+# a claimed message of a cancelled campaign (a retry that came back, a dead holder's message) ends unsent
+CANCEL_CLAIMED: Final = """
+    UPDATE outbound_messages
+    SET status = 'cancelled', claimed_at = NULL, last_error = %(reason)s, published_at = coalesce(published_at, now())
+    WHERE id = ANY(%(ids)s::bigint[]) AND status = 'sending'
+"""
+
+# the pause: every waiting message the relay could publish now is parked (one still waiting for a later
+# not_before stays; should its time come during the pause, the worker's check parks it). Served by
+# outbound_messages_campaign_status_idx
+PARK_CAMPAIGN: Final = """
+    UPDATE outbound_messages SET not_before = 'infinity'
+    WHERE campaign_id = %(campaign_id)s AND status = 'pending' AND published_at IS NULL AND not_before <= now()
+"""
+
+UNPARK_CAMPAIGN: Final = """
+    UPDATE outbound_messages SET not_before = '-infinity'
+    WHERE campaign_id = %(campaign_id)s AND status = 'pending' AND published_at IS NULL AND not_before = 'infinity'
+"""
+
+# the cancel: messages not yet attempted end 'cancelled' and leave the outbox; 'sending' ones are in flight and are
+# recorded as their attempt ends (a retry of one comes back to the worker's check and ends cancelled there)
+CANCEL_CAMPAIGN: Final = """
+    UPDATE outbound_messages
+    SET status = 'cancelled', last_error = %(reason)s, claimed_at = NULL, published_at = coalesce(published_at, now())
+    WHERE campaign_id = %(campaign_id)s AND status = 'pending'
+"""
+
+# the worker's record of a final failure, beside the DLQ publish: why, and when
+RECORD_DEAD_LETTERS: Final = """
+    UPDATE outbound_messages m SET dead_letter_reason = v.reason, dead_lettered_at = now()
+    FROM unnest(%(ids)s::bigint[], %(reasons)s::text[]) AS v(id, reason)
+    WHERE m.id = v.id AND m.status = 'failed'
+"""
+
+# a replay or a retry of failures: failed messages back to pending, retries reset, into the outbox. FOR UPDATE and
+# the status re-check make concurrent replays take each message once: the second finds it pending and skips it.
+# A cancelled campaign's messages are never sent again. {where} adds the caller's filter (ids, campaign, reason)
+REQUEUE_FAILED: Final = """
+    WITH chosen AS (
+        SELECT m.id FROM outbound_messages m JOIN campaigns c ON c.id = m.campaign_id
+        WHERE m.status = 'failed' AND c.status <> 'cancelled' {where}
+        ORDER BY m.id
+        LIMIT %(limit)s
+        FOR UPDATE OF m
+    )
+    UPDATE outbound_messages m
+    SET status = 'pending', retry_count = 0, claimed_at = NULL, published_at = NULL, not_before = '-infinity',
+        dead_letter_reason = NULL, dead_lettered_at = NULL
+    FROM chosen WHERE m.id = chosen.id
+    RETURNING m.id, m.campaign_id
+"""
+REQUEUE_FILTERS: Final = {
+    "ids": "m.id = ANY(%(ids)s::bigint[])",
+    "campaign_id": "m.campaign_id = %(campaign_id)s",
+    "reason": "m.dead_letter_reason = %(reason)s",
+    "dead_only": "m.dead_lettered_at IS NOT NULL",
+}
+
+# the pace: the campaign's waiting messages (not parked) get slots 60 / pace seconds apart from now, in id order;
+# a campaign without a pace is left alone (the one-time filter on `paced` skips the scan)
+SLOT_PACED: Final = """
+    WITH paced AS (
+        SELECT pace_per_minute FROM campaigns WHERE id = %(campaign_id)s AND pace_per_minute IS NOT NULL
+    ), waiting AS (
+        SELECT m.id, row_number() OVER (ORDER BY m.id) - 1 AS n
+        FROM outbound_messages m
+        WHERE m.campaign_id = %(campaign_id)s AND m.status = 'pending' AND m.published_at IS NULL
+          AND m.not_before <> 'infinity' AND EXISTS (SELECT 1 FROM paced)
+    )
+    UPDATE outbound_messages m SET not_before = now() + make_interval(secs => w.n * 60.0 / p.pace_per_minute)
+    FROM waiting w, paced p
+    WHERE m.id = w.id
+"""
+
+# which of these DLQ jobs still name a dead letter (a job naming anything else was replayed, or is stale)
+STILL_DEAD: Final = """
+    SELECT id FROM outbound_messages
+    WHERE id = ANY(%(ids)s::bigint[]) AND status = 'failed' AND dead_lettered_at IS NOT NULL
+"""
+
+
+async def hold_stopped(conn: Connection, claimed: Sequence[ClaimedMessage]) -> list[ClaimedMessage]:
+    """Of the messages just claimed, park those of paused campaigns and end those of cancelled ones; return the
+    rest, which may be attempted. Call it in the claim's transaction."""
+    if not claimed:
+        return []
+    cur = await conn.execute(LOCK_CAMPAIGN_STATES, {"ids": sorted({m.campaign_id for m in claimed})})
+    stopped = {int(r[0]): str(r[1]) for r in await cur.fetchall() if r[1] in ("paused", "cancelled")}
+    if not stopped:
+        return list(claimed)
+    if park := [m.id for m in claimed if stopped.get(m.campaign_id) == "paused"]:
+        await conn.execute(PARK_CLAIMED, {"ids": park})
+    if cancel := [m.id for m in claimed if stopped.get(m.campaign_id) == "cancelled"]:
+        await conn.execute(CANCEL_CLAIMED, {"ids": cancel, "reason": CANCELLED_REASON})
+    return [m for m in claimed if m.campaign_id not in stopped]
+
+
+async def park_campaign(conn: Connection, campaign_id: int) -> int:
+    """Park the campaign's messages the relay could publish now (the pause); return how many."""
+    cur = await conn.execute(PARK_CAMPAIGN, {"campaign_id": campaign_id})
+    return cur.rowcount
+
+
+async def unpark_campaign(conn: Connection, campaign_id: int) -> int:
+    """Give the campaign's parked messages back to the relay, paced when the campaign has a pace (the resume)."""
+    cur = await conn.execute(UNPARK_CAMPAIGN, {"campaign_id": campaign_id})
+    await slot_paced(conn, campaign_id)
+    return cur.rowcount
+
+
+async def cancel_campaign(conn: Connection, campaign_id: int) -> int:
+    """End the campaign's messages not yet attempted as cancelled; return how many."""
+    cur = await conn.execute(CANCEL_CAMPAIGN, {"campaign_id": campaign_id, "reason": CANCELLED_REASON})
+    return cur.rowcount
+
+
+async def record_dead_letters(conn: Connection, dead: Sequence[tuple[int, str]]) -> None:
+    """Record why failed messages went to the DLQ: (id, DeadLetterReason) each."""
+    if dead:
+        ids, reasons = (list(c) for c in zip(*dead, strict=True))
+        await conn.execute(RECORD_DEAD_LETTERS, {"ids": ids, "reasons": reasons})
+
+
+async def requeue_failed(
+    conn: Connection,
+    *,
+    limit: int,
+    ids: Sequence[int] | None = None,
+    campaign_id: int | None = None,
+    reason: str | None = None,
+    dead_only: bool = True,
+) -> list[tuple[int, int]]:
+    """Failed messages matching every filter given back to pending with retries reset, into the outbox;
+    (id, campaign_id) of each. The caller notifies the relay and reopens their campaigns."""
+    params: dict[str, Any] = {"limit": limit, "ids": list(ids) if ids is not None else None}
+    params |= {"campaign_id": campaign_id, "reason": reason, "dead_only": True if dead_only else None}
+    where = sql.SQL("").join(
+        sql.SQL(" AND " + clause) for name, clause in REQUEUE_FILTERS.items() if params[name] is not None
+    )
+    cur = await conn.execute(sql.SQL(REQUEUE_FAILED).format(where=where), params)
+    return [(int(r[0]), int(r[1])) for r in await cur.fetchall()]
+
+
+async def slot_paced(conn: Connection, campaign_id: int) -> int:
+    """Spread the campaign's waiting messages over its pace from now; 0 when it has none."""
+    cur = await conn.execute(SLOT_PACED, {"campaign_id": campaign_id})
+    return cur.rowcount
+
+
+async def still_dead(conn: Connection, ids: Sequence[int]) -> set[int]:
+    """Which of `ids` are dead letters still (failed, recorded as dead-lettered, not replayed)."""
+    cur = await conn.execute(STILL_DEAD, {"ids": list(ids)})
+    return {int(r[0]) for r in await cur.fetchall()}
+
+
+# the pace was lifted: the campaign's messages waiting for a slot go at once (parked ones stay parked)
+RELEASE_PACED: Final = """
+    UPDATE outbound_messages SET not_before = '-infinity'
+    WHERE campaign_id = %(campaign_id)s AND status = 'pending' AND published_at IS NULL
+      AND not_before > now() AND not_before <> 'infinity'
+"""
+
+
+async def release_paced(conn: Connection, campaign_id: int) -> int:
+    """Let the campaign's messages waiting for a pace slot go at once; return how many."""
+    cur = await conn.execute(RELEASE_PACED, {"campaign_id": campaign_id})
     return cur.rowcount

@@ -11,7 +11,7 @@ from aio_pika.abc import AbstractChannel, AbstractExchange
 from opentelemetry import context as otel_context
 
 from dispatch.codec import CONTENT_TYPE, encode_job
-from dispatch.topology import DEAD_ROUTING_KEY, WORK_ROUTING_KEY, Topology, declare_topology
+from dispatch.topology import DEAD_ROUTING_KEY, PRIORITY_ROUTING_KEY, WORK_ROUTING_KEY, Topology, declare_topology
 from dispatch.trace_headers import extract_trace_context
 
 
@@ -41,6 +41,10 @@ class JobPublisher:
     async def publish_work(self, jobs: Sequence[OutgoingJob]) -> None:
         """Publish jobs to the work queue and await all their confirms together."""
         await self._publish(jobs, WORK_ROUTING_KEY)
+
+    async def publish_priority(self, jobs: Sequence[OutgoingJob]) -> None:
+        """Publish jobs to the priority lane and await all their confirms together."""
+        await self._publish(jobs, PRIORITY_ROUTING_KEY)
 
     async def publish_retry(self, jobs: Sequence[OutgoingJob], tier: int) -> None:
         """Publish jobs to retry tier `tier`, from where they return to the work queue after its TTL."""

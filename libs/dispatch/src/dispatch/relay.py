@@ -198,9 +198,12 @@ class OutboxRelay:
             if not rows:
                 return 0
             # each job carries its row's traceparent, so the trace of POST /send continues in the worker
-            await publisher.publish_work(
-                [OutgoingJob(r.id, {"traceparent": r.traceparent} if r.traceparent else {}) for r in rows]
-            )
+            jobs = [
+                (r.transactional, OutgoingJob(r.id, {"traceparent": r.traceparent} if r.traceparent else {}))
+                for r in rows
+            ]
+            await publisher.publish_priority([job for priority, job in jobs if priority])
+            await publisher.publish_work([job for priority, job in jobs if not priority])
             await outbound_messages.mark_published(conn, [r.id for r in rows])
         self.metrics.published.inc(len(rows))
         return len(rows)

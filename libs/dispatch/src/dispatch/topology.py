@@ -10,6 +10,8 @@ from aio_pika.abc import AbstractChannel, AbstractExchange
 
 WORK_ROUTING_KEY: Final = "work"
 DEAD_ROUTING_KEY: Final = "dead"
+# the priority lane: transactional traffic (one-time codes, order updates) in a queue of its own, consumed first
+PRIORITY_ROUTING_KEY: Final = "priority"
 DEFAULT_PREFIX: Final = "campaign_sends"
 
 
@@ -29,6 +31,11 @@ class Topology:
     def work_queue(self) -> str:
         """The queue workers consume."""
         return self.prefix
+
+    @property
+    def priority_queue(self) -> str:
+        """The priority lane: transactional campaigns' jobs, which workers take before the work queue's."""
+        return f"{self.prefix}.priority"
 
     @property
     def dead_letter_queue(self) -> str:
@@ -51,8 +58,13 @@ class Topology:
         return f"retry.{tier}"
 
     def queue_names(self) -> tuple[str, ...]:
-        """The work queue, each retry tier and the DLQ: the fixed set the depth gauge reports."""
-        return (self.work_queue, *(self.retry_queue(t) for t in self.tiers), self.dead_letter_queue)
+        """The work queue, the priority lane, each retry tier and the DLQ: the fixed set the depth gauge reports."""
+        return (
+            self.work_queue,
+            self.priority_queue,
+            *(self.retry_queue(t) for t in self.tiers),
+            self.dead_letter_queue,
+        )
 
     def _check_tier(self, tier: int) -> None:
         if tier not in self.tiers:
@@ -65,6 +77,8 @@ async def declare_topology(channel: AbstractChannel, topology: Topology) -> Abst
     # quorum: replicated when RabbitMQ runs as a cluster, and poison-message handling built in
     work = await channel.declare_queue(topology.work_queue, durable=True, arguments={"x-queue-type": "quorum"})
     await work.bind(exchange, WORK_ROUTING_KEY)
+    priority = await channel.declare_queue(topology.priority_queue, durable=True, arguments={"x-queue-type": "quorum"})
+    await priority.bind(exchange, PRIORITY_ROUTING_KEY)
     for tier, delay_s in zip(topology.tiers, topology.retry_delays_s, strict=True):
         # one TTL per queue, never per message: every job in a tier waits the same, so none blocks another
         retry = await channel.declare_queue(

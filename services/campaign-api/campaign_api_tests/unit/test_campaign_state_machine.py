@@ -19,6 +19,9 @@ from campaign_api.errors import (
     AudienceRequired,
     CampaignNotCancellable,
     CampaignNotEditable,
+    CampaignNotPausable,
+    CampaignNotResumable,
+    CampaignNotRetryable,
     CampaignNotSendable,
     ScheduledAtInPast,
 )
@@ -99,10 +102,49 @@ def test_cancelling_a_scheduled_campaign_makes_it_a_draft_without_a_time() -> No
     assert (subject.status, subject.scheduled_at) == (CampaignStatus.DRAFT, None)
 
 
-@pytest.mark.parametrize("status", [CampaignStatus.DRAFT, CampaignStatus.SENDING, CampaignStatus.SENT])
-def test_only_a_scheduled_campaign_can_be_cancelled(status: CampaignStatus) -> None:
+@pytest.mark.parametrize(
+    "status", [CampaignStatus.DRAFT, CampaignStatus.SENT, CampaignStatus.FAILED, CampaignStatus.CANCELLED]
+)
+def test_only_a_scheduled_sending_or_paused_campaign_can_be_cancelled(status: CampaignStatus) -> None:
     with pytest.raises(CampaignNotCancellable):
         campaign(status).cancel()
+
+
+@pytest.mark.parametrize("status", [CampaignStatus.SENDING, CampaignStatus.PAUSED])
+def test_cancelling_a_campaign_in_flight_ends_it_cancelled(status: CampaignStatus) -> None:
+    subject = campaign(status)
+    subject.cancel()
+    assert subject.status == CampaignStatus.CANCELLED
+
+
+def test_a_sending_campaign_pauses() -> None:
+    subject = campaign(CampaignStatus.SENDING)
+    subject.pause()
+    assert subject.status == CampaignStatus.PAUSED
+
+
+def test_a_paused_campaign_resumes_sending() -> None:
+    subject = campaign(CampaignStatus.PAUSED)
+    subject.resume()
+    assert subject.status == CampaignStatus.SENDING
+
+
+@pytest.mark.parametrize("status", sorted(set(CampaignStatus) - {CampaignStatus.SENDING}))
+def test_only_a_sending_campaign_can_be_paused(status: CampaignStatus) -> None:
+    with pytest.raises(CampaignNotPausable):
+        campaign(status).pause()
+
+
+@pytest.mark.parametrize("status", sorted(set(CampaignStatus) - {CampaignStatus.PAUSED}))
+def test_only_a_paused_campaign_can_be_resumed(status: CampaignStatus) -> None:
+    with pytest.raises(CampaignNotResumable):
+        campaign(status).resume()
+
+
+@pytest.mark.parametrize("status", [CampaignStatus.DRAFT, CampaignStatus.SCHEDULED, CampaignStatus.CANCELLED])
+def test_a_campaign_that_never_sent_or_was_cancelled_has_no_failures_to_retry(status: CampaignStatus) -> None:
+    with pytest.raises(CampaignNotRetryable):
+        campaign(status).check_retryable()
 
 
 def test_an_edit_changes_only_the_fields_given() -> None:

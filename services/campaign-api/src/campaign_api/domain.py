@@ -17,6 +17,9 @@ from campaign_api.errors import (
     AudienceRequired,
     CampaignNotCancellable,
     CampaignNotEditable,
+    CampaignNotPausable,
+    CampaignNotResumable,
+    CampaignNotRetryable,
     CampaignNotSendable,
     ScheduledAtInPast,
 )
@@ -47,6 +50,10 @@ class CampaignStatus(StrEnum):
 # a campaign may be sent, and edited, only while nothing of it has gone out
 SENDABLE: Final = frozenset({CampaignStatus.DRAFT, CampaignStatus.SCHEDULED})
 EDITABLE: Final = SENDABLE
+# the operator controls: a campaign in flight may be paused or cancelled; one that sent may send its failures again
+STOPPABLE: Final = frozenset({CampaignStatus.SENDING, CampaignStatus.PAUSED})
+COMPLETED: Final = frozenset({CampaignStatus.SENT, CampaignStatus.FAILED})
+RETRYABLE: Final = STOPPABLE | COMPLETED
 
 
 @dataclass(frozen=True, slots=True)
@@ -152,7 +159,9 @@ class Campaign:
     """The campaign aggregate: its fields and the state machine every use case goes through.
 
     draft ⇄ scheduled (by scheduled_at) → sending → sent | failed; a due scheduled campaign that can never be sent
-    → failed with a status_reason. Methods decide and raise the domain error; use cases load, call, save.
+    → failed with a status_reason. An operator pauses (sending ⇄ paused), cancels (sending | paused → cancelled)
+    and sends failures again (sent | failed → sending). Methods decide and raise the domain error; use cases
+    load, call, save.
     """
 
     id: int
@@ -208,10 +217,37 @@ class Campaign:
         return True
 
     def cancel(self) -> None:
-        """Take a scheduled campaign off the schedule: a draft has no time, so scheduled_at is cleared."""
-        if self.status != CampaignStatus.SCHEDULED:
+        """Take a scheduled campaign off the schedule (a draft has no time, so scheduled_at is cleared); end a
+        sending or paused one for good: cancelled, its messages not yet attempted never are."""
+        if self.status == CampaignStatus.SCHEDULED:
+            self.status, self.scheduled_at = CampaignStatus.DRAFT, None
+        elif self.status in STOPPABLE:
+            self.status = CampaignStatus.CANCELLED
+        else:
             raise CampaignNotCancellable(self.id, self.status)
-        self.status, self.scheduled_at = CampaignStatus.DRAFT, None
+
+    def pause(self) -> None:
+        """Stop new attempts of a sending campaign; its waiting messages stay pending until it is resumed."""
+        if self.status != CampaignStatus.SENDING:
+            raise CampaignNotPausable(self.id, self.status)
+        self.status = CampaignStatus.PAUSED
+
+    def resume(self) -> None:
+        """Send a paused campaign's waiting messages again, from where it stopped."""
+        if self.status != CampaignStatus.PAUSED:
+            raise CampaignNotResumable(self.id, self.status)
+        self.status = CampaignStatus.SENDING
+
+    def check_retryable(self) -> None:
+        """Only a campaign that sent has failures to send again; a cancelled one never sends again."""
+        if self.status not in RETRYABLE:
+            raise CampaignNotRetryable(self.id, self.status)
+
+    def reopen(self) -> None:
+        """Failures went back to the outbox: a completed campaign is sending again (a paused one stays paused)."""
+        self.check_retryable()
+        if self.status in COMPLETED:
+            self.status = CampaignStatus.SENDING
 
     def apply(self, changes: CampaignChanges, now: datetime) -> None:
         """Change the fields given; a new scheduled_at (future) makes it scheduled, None makes it a draft."""

@@ -146,7 +146,9 @@ class CampaignNotCancellable(Conflict):
     code = "CAMPAIGN_NOT_CANCELLABLE"
 
     def __init__(self, campaign_id: int, status: str) -> None:
-        super().__init__(f"Campaign {campaign_id} is {status}; only scheduled campaigns can be cancelled")
+        super().__init__(
+            f"Campaign {campaign_id} is {status}; only scheduled, sending or paused campaigns can be cancelled"
+        )
 
 
 class CustomerPhoneExists(Conflict):
@@ -325,3 +327,37 @@ class AudienceSegmentMissing(InvalidInput):
 
     def __init__(self, campaign_id: int, segment_id: int) -> None:
         super().__init__(f"Campaign {campaign_id}: its audience names segment {segment_id}, which does not exist")
+
+
+# ---- operator controls: pause, resume, cancel while sending, dead-letter replay, retry of failures ------------
+
+
+class CampaignNotPausable(Conflict):
+    code = "CAMPAIGN_NOT_PAUSABLE"
+
+    def __init__(self, campaign_id: int, status: str) -> None:
+        super().__init__(f"Campaign {campaign_id} is {status}; only a sending campaign can be paused")
+
+
+class CampaignNotResumable(Conflict):
+    code = "CAMPAIGN_NOT_RESUMABLE"
+
+    def __init__(self, campaign_id: int, status: str) -> None:
+        super().__init__(f"Campaign {campaign_id} is {status}; only a paused campaign can be resumed")
+
+
+class CampaignNotRetryable(Conflict):
+    code = "CAMPAIGN_NOT_RETRYABLE"
+
+    def __init__(self, campaign_id: int, status: str) -> None:
+        super().__init__(
+            f"Campaign {campaign_id} is {status}; only a sending, paused, sent or failed campaign's failures can be"
+            " sent again"
+        )
+
+
+class ReplayFilterRequired(InvalidInput):
+    code = "REPLAY_FILTER_REQUIRED"
+
+    def __init__(self) -> None:
+        super().__init__("body: name the dead letters to replay: message_ids, campaign_id or reason")

@@ -26,6 +26,7 @@ from service_kit.json_logs import configure_logging
 from service_kit.readiness import Check
 
 from campaign_api.accounts import ACCOUNT_SCOPES, SYSTEM_SCOPES, Scope, key_hash, operator_of, parse_scopes
+from campaign_api.amqp.dead_letter_queue import RabbitDeadLetterQueue
 from campaign_api.api.access_log import AccessLogMiddleware
 from campaign_api.api.deps import ApiState
 from campaign_api.api.errors import install_error_handlers
@@ -38,6 +39,7 @@ from campaign_api.api.middleware import (
 from campaign_api.api.routes import accounts as account_routes
 from campaign_api.api.routes import campaigns, contacts, customers, operations, providers, senders
 from campaign_api.api.routes import compliance as compliance_routes
+from campaign_api.api.routes import operator_controls as operator_control_routes
 from campaign_api.api.uploads import STREAMED_UPLOADS
 from campaign_api.api.web_app import mount_web_app
 from campaign_api.channels import InvalidSender, NewSender, Provider, SenderRow, new_callback_token
@@ -70,10 +72,14 @@ from campaign_api.usecases.list_api_keys import ListApiKeys
 from campaign_api.usecases.list_audit_events import ListAuditEvents
 from campaign_api.usecases.list_campaigns import ListCampaigns
 from campaign_api.usecases.list_customers import ListCustomers
+
+# operator controls
+from campaign_api.usecases.list_dead_letters import ListDeadLetters
 from campaign_api.usecases.list_due_campaigns import ListDueCampaigns
 from campaign_api.usecases.list_inbound_messages import ListInboundMessages
 from campaign_api.usecases.list_suppressions import ListSuppressions
 from campaign_api.usecases.manage_senders import CreateSender, DeleteSender, GetSender, ListSenders, UpdateSender
+from campaign_api.usecases.pause_campaign import PauseCampaign
 from campaign_api.usecases.preview_message import PreviewMessage
 from campaign_api.usecases.provider_callbacks import (
     RecordInbound,
@@ -84,10 +90,13 @@ from campaign_api.usecases.provider_callbacks import (
 )
 from campaign_api.usecases.put_compliance_settings import PutComplianceSettings
 from campaign_api.usecases.receive_inbound_message import ReceiveInboundMessage
+from campaign_api.usecases.replay_dead_letters import ReplayDeadLetters, RetryFailed
+from campaign_api.usecases.resume_campaign import ResumeCampaign
 from campaign_api.usecases.revoke_api_key import RevokeApiKey
 from campaign_api.usecases.saved_segments import CountSegment, ListSegments, SaveSegment
 from campaign_api.usecases.seed_database import SeedDatabase
 from campaign_api.usecases.send_campaign import SendCampaign
+from campaign_api.usecases.set_pace import GetPace, SetPace
 from campaign_api.usecases.update_campaign import UpdateCampaign
 from campaign_api.usecases.update_customer import UpdateCustomer
 
@@ -184,8 +193,24 @@ def build_usecases(
         SaveSegment(pool),
         ListSegments(pool),
         CountSegment(pool),
+        *operator_controls(settings, pool, system_pool),
     )
     return {type(usecase): usecase for usecase in built}
+
+
+def operator_controls(settings: Settings, pool: Pool, system_pool: Pool) -> tuple[object, ...]:
+    """Pause, resume, pace, dead letters and their replay; a replay prunes the DLQ over the owner's pool."""
+    topology = Topology(settings.queue_prefix, settings.retry_delays_s)
+    dead_letter_queue = RabbitDeadLetterQueue(system_pool, str(settings.amqp_url), topology)
+    return (
+        PauseCampaign(pool),
+        ResumeCampaign(pool),
+        SetPace(pool),
+        GetPace(pool),
+        ListDeadLetters(pool),
+        ReplayDeadLetters(pool, dead_letter_queue),
+        RetryFailed(pool, dead_letter_queue),
+    )
 
 
 @contextlib.asynccontextmanager
@@ -334,6 +359,7 @@ def create_app(
     app.include_router(operations.router)
     app.include_router(senders.router)
     app.include_router(providers.router)
+    app.include_router(operator_control_routes.router)
     mount_web_app(app, settings.web_dist_dir)
     # outermost first at runtime: metrics see every answer, including the 413s and 500s produced inside
     app.add_middleware(JsonBodyMiddleware, streamed_paths=STREAMED_UPLOADS)

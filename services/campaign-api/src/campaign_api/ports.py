@@ -36,3 +36,12 @@ class Clock(Protocol):
     """The current time, aware; injected so tests can pin it."""
 
     def __call__(self) -> datetime: ...
+
+
+class DeadLetterQueue(Protocol):
+    """The broker's DLQ, as a replay sees it: jobs of messages sent again must leave it."""
+
+    async def prune(self) -> int | None:
+        """Take the jobs of messages that are no longer dead letters off the DLQ; how many, or None when the
+        broker did not answer (the next replay prunes them)."""
+        ...

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import logging
 import random
 import signal
@@ -160,6 +161,16 @@ async def run(settings: Settings, stop: asyncio.Event | None = None) -> None:
             concurrency=settings.concurrency,
             backoff=PlatformBackoff(max_s=settings.platform_backoff_max_s),
         )
+        # one loop of its own for the priority lane: a transactional job never waits for a promotional batch to end
+        priority_intake = RabbitJobQueue(await connection.channel(), publisher, topology, priority_only=True)
+        priority_consumer = Consumer(
+            queue=priority_intake,
+            deliver=dataclasses.replace(deliver, queue=priority_intake),
+            batch_size=settings.batch_size,
+            batch_wait_s=0,
+            concurrency=1,
+            backoff=consumer.backoff,
+        )
         depth_task = asyncio.create_task(
             watch_queue_depth(
                 await connection.channel(), topology, metrics.queue_depth, settings.queue_depth_interval_s
@@ -169,7 +180,8 @@ async def run(settings: Settings, stop: asyncio.Event | None = None) -> None:
             settings.probe_host, settings.probe_port, readiness_checks(pool, connection, grpc_channel)
         ) as probe_port:
             await queue.start(settings.prefetch)
-            consuming = asyncio.create_task(consumer.run())
+            await priority_intake.start(settings.prefetch)
+            consuming = asyncio.gather(consumer.run(), priority_consumer.run())
             log.info(
                 "dispatch-worker consuming",
                 extra={"queue": topology.work_queue, "probe_port": probe_port, "sender": sender.provider},
@@ -178,7 +190,9 @@ async def run(settings: Settings, stop: asyncio.Event | None = None) -> None:
             log.info("dispatch-worker stopping: no new jobs, finishing the batches in hand")
             # loops first learn they are stopping, so an empty receive ends them instead of asking again
             consumer.stop.set()
+            priority_consumer.stop.set()
             await queue.stop_intake()
+            await priority_intake.stop_intake()
             try:
                 await asyncio.wait_for(consuming, timeout=settings.shutdown_grace_s)
             except TimeoutError:

@@ -1,4 +1,4 @@
--- depends: 0009_compliance
+-- depends: 0010_operator_controls
 -- Real channels: senders as per-account data, the sender a campaign goes through, and what providers report back
 -- about each message (segments and cost on acceptance; delivery receipts later).
 

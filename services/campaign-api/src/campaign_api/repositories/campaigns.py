@@ -346,3 +346,35 @@ async def account_of(conn: Connection, campaign_id: int) -> int | None:
     cur = await conn.execute(SELECT_ACCOUNT_OF, {"id": campaign_id})
     row = await cur.fetchone()
     return None if row is None else int(row[0])
+
+
+# ---- operator controls: a campaign's pace, and campaigns sending again after a replay ---------------------------
+
+SET_PACE: Final = "UPDATE campaigns SET pace_per_minute = %(pace)s WHERE id = %(id)s RETURNING status"
+GET_PACE: Final = "SELECT pace_per_minute FROM campaigns WHERE id = %(id)s"
+
+# failures went back to the outbox: a completed campaign is sending again, and completes again when they end
+REOPEN: Final = """
+    UPDATE campaigns SET status = 'sending', completed_at = NULL
+    WHERE id = ANY(%(ids)s::bigint[]) AND status IN ('sent', 'failed')
+"""
+
+
+async def set_pace(conn: Connection, campaign_id: int, pace_per_minute: int | None) -> CampaignStatus | None:
+    """Store the campaign's pace (None: as fast as the workers go); its status, or None when it does not exist."""
+    cur = await conn.execute(SET_PACE, {"id": campaign_id, "pace": pace_per_minute})
+    row = await cur.fetchone()
+    return None if row is None else CampaignStatus(row[0])
+
+
+async def get_pace(conn: Connection, campaign_id: int) -> tuple[bool, int | None]:
+    """(the campaign exists, its pace per minute or None)."""
+    cur = await conn.execute(GET_PACE, {"id": campaign_id})
+    row = await cur.fetchone()
+    return (row is not None, None if row is None else row[0])
+
+
+async def reopen(conn: Connection, campaign_ids: Sequence[int]) -> None:
+    """Move sent or failed campaigns back to sending (their failures are queued again)."""
+    if campaign_ids:
+        await conn.execute(REOPEN, {"ids": list(campaign_ids)})

@@ -145,6 +145,8 @@ class SendCampaign:
                 failure = exc
             else:
                 await campaigns.save(conn, campaign)
+                # a campaign with a pace: each message waits for its slot (nothing happens without one)
+                await outbound_messages.slot_paced(conn, campaign_id)
                 await outbound_messages.notify_outbox(conn, campaign_id)
                 outcome = SendOutcome(campaign_id, queued, campaign.status, campaign.channel, suppressed=suppressed)
                 sent = {

@@ -1,4 +1,5 @@
-"""JobQueue over RabbitMQ: consume with a prefetch window, ack after the commit, publish retries and dead letters."""
+"""JobQueue over RabbitMQ: consume the priority lane and the work queue with a prefetch window each, ack after the
+commit, publish retries and dead letters."""
 
 from __future__ import annotations
 
@@ -24,57 +25,105 @@ _HOP_HEADERS = frozenset({"x-death", "x-first-death-exchange", "x-first-death-qu
 
 
 class RabbitJobQueue:
-    """Buffers deliveries from the work queue (at most `prefetch`) and hands them out in micro-batches."""
+    """Buffers deliveries from the priority lane and the work queue (at most `prefetch` each) and hands them out in
+    micro-batches, the priority lane's first: a transactional job never waits behind a promotional backlog."""
 
-    def __init__(self, consume_channel: AbstractChannel, publisher: JobPublisher, topology: Topology) -> None:
-        """Use a channel for consuming (its QoS is set by `start`) and a confirming publisher."""
+    def __init__(
+        self,
+        consume_channel: AbstractChannel,
+        publisher: JobPublisher,
+        topology: Topology,
+        *,
+        priority_only: bool = False,
+    ) -> None:
+        """Use a channel for consuming (its QoS is set by `start`) and a confirming publisher; `priority_only`
+        consumes the priority lane alone (the worker's reserved loop, always free for a transactional job)."""
+        self.priority_only = priority_only
         self.channel = consume_channel
         self.publisher = publisher
         self.topology = topology
+        self._priority: asyncio.Queue[AbstractIncomingMessage] = asyncio.Queue()
         self._buffer: asyncio.Queue[AbstractIncomingMessage] = asyncio.Queue()
+        self._arrived = asyncio.Event()
         self._held: dict[int, AbstractIncomingMessage] = {}
         self._ids = itertools.count(1)
-        self._deliveries: AbstractQueueIterator | None = None
-        self._pump: asyncio.Task[None] | None = None
+        self._iterators: list[AbstractQueueIterator] = []
+        self._pumps: list[asyncio.Task[None]] = []
         self._stopped = asyncio.Event()
 
     async def start(self, prefetch: int) -> None:
-        """Set the prefetch window and start consuming the work queue (aio-pika's queue iterator)."""
+        """Set the prefetch window (per consumer) and consume the priority lane and the work queue."""
         await self.channel.set_qos(prefetch_count=prefetch)
-        queue = await self.channel.declare_queue(self.topology.work_queue, passive=True)
-        self._deliveries = queue.iterator()
-        await self._deliveries.consume()
-        self._pump = asyncio.create_task(self._pump_deliveries(self._deliveries), name="job-queue-pump")
+        lanes = [(self.topology.priority_queue, self._priority), (self.topology.work_queue, self._buffer)]
+        for name, buffer in lanes[: 1 if self.priority_only else 2]:
+            queue = await self.channel.declare_queue(name, passive=True)
+            deliveries = queue.iterator()
+            await deliveries.consume()
+            self._iterators.append(deliveries)
+            self._pumps.append(asyncio.create_task(self._pump_deliveries(deliveries, buffer), name=f"pump-{name}"))
 
-    async def _pump_deliveries(self, deliveries: AbstractQueueIterator) -> None:
+    async def _pump_deliveries(
+        self, deliveries: AbstractQueueIterator, buffer: asyncio.Queue[AbstractIncomingMessage]
+    ) -> None:
         # the iterator owns consuming and cancelling; the buffer lets receive() gather micro-batches with a deadline
         async for message in deliveries:
-            await self._buffer.put(message)
+            await buffer.put(message)
+            self._arrived.set()
+
+    def _take(self, wanted: int) -> list[AbstractIncomingMessage]:
+        """Up to `wanted` buffered deliveries without waiting, the priority lane's first (used at shutdown)."""
+        taken: list[AbstractIncomingMessage] = []
+        for buffer in (self._priority, self._buffer):
+            while len(taken) < wanted and not buffer.empty():
+                taken.append(buffer.get_nowait())
+        return taken
+
+    async def _wait_for_more(self, deadline: float) -> bool:
+        """Wait until a delivery arrives or `deadline` passes; False when it passed."""
+        remaining = deadline - asyncio.get_running_loop().time()
+        if remaining <= 0:
+            return False
+        try:
+            await asyncio.wait_for(self._arrived.wait(), timeout=remaining)
+        except TimeoutError:
+            return False
+        return True
+
+    async def _first_lane(self, deadline: float) -> asyncio.Queue[AbstractIncomingMessage] | None:
+        """The lane a batch comes from: the priority lane whenever a job waits there; None when nothing came."""
+        while True:
+            self._arrived.clear()  # before looking: a delivery pumped meanwhile sets it again
+            for lane in (self._priority, self._buffer):
+                if not lane.empty():
+                    return lane
+            if not await self._wait_for_more(deadline):
+                return None
 
     async def receive(self, max_jobs: int, max_wait_s: float) -> list[Job]:
-        """Wait for one delivery (up to FIRST_DELIVERY_WAIT_S), then gather more for at most `max_wait_s`."""
-        messages: list[AbstractIncomingMessage] = []
+        """Wait for one delivery (up to FIRST_DELIVERY_WAIT_S), then gather more for at most `max_wait_s`.
+
+        A batch holds one lane's jobs: priority jobs go in a batch of their own, never held up by rendering and
+        recording a full promotional batch beside them, and a promotional batch being gathered is handed over as
+        soon as a priority job arrives, so the next receive takes it.
+        """
         if self._stopped.is_set():
             await asyncio.sleep(0)
             return []
-        try:
-            messages.append(await asyncio.wait_for(self._buffer.get(), timeout=FIRST_DELIVERY_WAIT_S))
-        except TimeoutError:
-            return []
         loop = asyncio.get_running_loop()
+        lane = await self._first_lane(loop.time() + FIRST_DELIVERY_WAIT_S)
+        if lane is None:
+            return []
+        messages = [lane.get_nowait()]
         deadline = loop.time() + max_wait_s
         while len(messages) < max_jobs:
-            try:
-                messages.append(self._buffer.get_nowait())
+            if not lane.empty():
+                messages.append(lane.get_nowait())
                 continue
-            except asyncio.QueueEmpty:
-                pass
-            remaining = deadline - loop.time()
-            if remaining <= 0:
+            if lane is self._buffer and not self._priority.empty():
                 break
-            try:
-                messages.append(await asyncio.wait_for(self._buffer.get(), timeout=remaining))
-            except TimeoutError:
+            self._arrived.clear()
+            idle = lane.empty() and (lane is self._priority or self._priority.empty())
+            if idle and not await self._wait_for_more(deadline):
                 break
         return [self._to_job(m) for m in messages]
 
@@ -129,17 +178,19 @@ class RabbitJobQueue:
         return OutgoingJob(job.outbound_message_id, {**_carried(job.headers), **extra})
 
     async def stop_intake(self) -> None:
-        """Cancel the consumer and requeue buffered deliveries no batch took yet; batches in hand still finish."""
+        """Cancel the consumers and requeue buffered deliveries no batch took yet; batches in hand still finish."""
         self._stopped.set()
-        if self._deliveries is not None:
-            # cancels the consumer and requeues what the iterator held but had not handed over
-            await self._deliveries.close()
-        if self._pump is not None:
-            self._pump.cancel()
+        # the pumps stop first: a pump left running would ask its closed iterator to consume again, and that
+        # request, cancelled with the pump, would close the channel the batches in hand still ack on
+        for pump in self._pumps:
+            pump.cancel()
             with contextlib.suppress(asyncio.CancelledError):
-                await self._pump
-        while not self._buffer.empty():
-            await self._buffer.get_nowait().nack(requeue=True)
+                await pump
+        for deliveries in self._iterators:
+            # cancels the consumer and requeues what the iterator held but had not handed over
+            await deliveries.close()
+        for message in self._take(self._priority.qsize() + self._buffer.qsize()):
+            await message.nack(requeue=True)
 
 
 def _carried(headers: Mapping[str, str]) -> dict[str, str]:

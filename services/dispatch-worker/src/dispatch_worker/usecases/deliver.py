@@ -113,6 +113,8 @@ class Deliver:
             async with self.pool.connection() as conn, conn.transaction():
                 claimed = await outbound_messages.claim(conn, list(by_id), redelivered, self.claim_lease_s)
                 known = {m.id for m in claimed}
+                # a paused campaign's messages go back to the outbox, a cancelled one's end; their jobs are acked
+                claimed = await outbound_messages.hold_stopped(conn, claimed)
                 checked: GateDecision = await self.gate(conn, claimed)
                 claimed = checked.allowed  # the others ended (suppressed, expired) or wait for their window
                 # only what could not be claimed needs a second look: finished, held elsewhere, or unknown (poison)
@@ -321,6 +323,15 @@ class Deliver:
                     await outbound_messages.mark_throttled(conn, throttled)
                     await outbound_messages.mark_retry(conn, retry)
                     await outbound_messages.mark_failed(conn, failed)
+                    # the dead-letter record GET /dead-letters reads (the DLQ publish follows in _forward)
+                    await outbound_messages.record_dead_letters(
+                        conn,
+                        [
+                            (a.message.id, _dead_letter_reason(a))
+                            for a in attempts
+                            if not a.outcome.ok and self._tier(a) is None
+                        ],
+                    )
 
     def _tier(self, attempt: _Attempt) -> int | None:
         """The retry tier a failed attempt waits in; None: it fails for good."""

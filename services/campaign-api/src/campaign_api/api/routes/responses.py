@@ -23,7 +23,8 @@ DESCRIPTIONS: Final = {
     401: "UNAUTHENTICATED: no API key, or an unknown or revoked one (WWW-Authenticate: Bearer)",
     403: "FORBIDDEN: the API key lacks the scope this operation needs",
     404: "CAMPAIGN_NOT_FOUND / CUSTOMER_NOT_FOUND",
-    409: "CAMPAIGN_NOT_SENDABLE / CAMPAIGN_NOT_EDITABLE / CAMPAIGN_NOT_CANCELLABLE / CUSTOMER_PHONE_EXISTS",
+    409: "CAMPAIGN_NOT_SENDABLE / CAMPAIGN_NOT_EDITABLE / CAMPAIGN_NOT_CANCELLABLE / CUSTOMER_PHONE_EXISTS"
+    " / CAMPAIGN_NOT_PAUSABLE / CAMPAIGN_NOT_RESUMABLE / CAMPAIGN_NOT_RETRYABLE",
     413: "PAYLOAD_TOO_LARGE",
     415: "UNSUPPORTED_MEDIA_TYPE: a body whose Content-Type is not application/json",
     422: "VALIDATION_ERROR (names the field) or a domain rule's own code",

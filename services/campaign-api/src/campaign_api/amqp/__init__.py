@@ -1,0 +1,1 @@
+"""campaign-api's broker adapters (the outbox relay itself lives in the dispatch package)."""
