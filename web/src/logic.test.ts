@@ -51,14 +51,25 @@ describe('template problems', () => {
 });
 
 describe('progress', () => {
-  it('counts everything that is neither pending nor sending as done, including counts added later', () => {
-    const stats = { total: 10, pending: 2, sending: 1, sent: 3, failed: 1, delivered: 1, suppressed: 1, expired: 0, cancelled: 1 };
+  it('counts every status that is neither pending nor sending as done, receipts not twice', () => {
+    const stats = {
+      total: 10,
+      pending: 2,
+      sending: 1,
+      sent: 3,
+      failed: 1,
+      suppressed: 2,
+      expired: 0,
+      cancelled: 1,
+      delivered: 2,
+      undelivered: 1,
+      read: 1,
+    };
     const progress = progressOf(stats);
     expect(progress.done).toBe(7);
     expect(progress.percent).toBe(70);
     expect(progress.parts.map(([name]) => name)).toEqual([
       'sent',
-      'delivered',
       'failed',
       'suppressed',
       'expired',

@@ -1,14 +1,19 @@
-// A campaign's messages by status as one stacked bar. Counts the API adds later (delivered, suppressed, ...) get a
-// segment of their own without a change here: every numeric field but `total` is drawn.
+// A campaign's messages by status as one stacked bar. Status counts the API adds later get a segment of their own
+// without a change here: every numeric field but `total` and the receipt counts is drawn.
 import type { Stats } from '../api/client';
 
-const ORDER = ['sent', 'delivered', 'failed', 'suppressed', 'expired', 'cancelled', 'sending', 'pending'];
+const ORDER = ['sent', 'failed', 'suppressed', 'expired', 'cancelled', 'sending', 'pending'];
 /** Counts of messages not finished yet; everything else is done, whatever it is called. */
 const IN_FLIGHT = new Set(['pending', 'sending']);
+/** Delivery receipts count messages already counted as sent: not statuses of their own, so not drawn. */
+const RECEIPTS = new Set(['delivered', 'undelivered', 'read']);
 
 export function progressOf(stats: Stats & Record<string, unknown>) {
   const parts = Object.entries(stats)
-    .filter((entry): entry is [string, number] => entry[0] !== 'total' && typeof entry[1] === 'number')
+    .filter(
+      (entry): entry is [string, number] =>
+        entry[0] !== 'total' && !RECEIPTS.has(entry[0]) && typeof entry[1] === 'number',
+    )
     .sort(([a], [b]) => rank(a) - rank(b) || a.localeCompare(b));
   const total = stats.total;
   const done = parts.filter(([name]) => !IN_FLIGHT.has(name)).reduce((sum, [, count]) => sum + count, 0);
