@@ -56,7 +56,8 @@ SELECT_CAMPAIGN: Final = f"SELECT {COLUMNS} FROM campaigns WHERE id = %(id)s"
 # the detail view in one statement: the stats, segments and costs from the counters migration 0013 keeps (totals
 # plus the deltas not yet folded, a handful of rows however many messages), the progress of an expansion still
 # creating messages, and the messages waiting for a send window (the campaign's unpublished rows whose not_before
-# lies ahead, served by outbound_messages_waiting_idx)
+# lies ahead, served by outbound_messages_waiting_idx; a paused campaign's parked rows, at 'infinity', wait for no
+# window)
 SELECT_CAMPAIGN_WITH_STATS: Final = """
     SELECT c.id, c.name, c.channel, c.status, c.base_template, c.scheduled_at, c.created_at, c.audience,
            c.status_reason, c.sender_id, c.category, c.validity_hours,
@@ -79,6 +80,7 @@ SELECT_CAMPAIGN_WITH_STATS: Final = """
         SELECT count(*) AS waiting, max(m.not_before) AS until
         FROM outbound_messages AS m
         WHERE m.campaign_id = c.id AND m.published_at IS NULL AND m.not_before > now() AND m.status = 'pending'
+          AND m.not_before <> 'infinity'
     ) AS w
     WHERE c.id = %(id)s
 """
