@@ -551,3 +551,23 @@ async def test_a_deployment_without_the_whatsapp_secrets_has_no_webhook(client: 
         await client.post("/providers/whatsapp/webhook", content=body, headers=headers), 404, "WEBHOOK_NOT_CONFIGURED"
     )
     assert_error(await client.get("/providers/whatsapp/webhook"), 404, "WEBHOOK_NOT_CONFIGURED")
+
+
+async def test_the_aggregators_opt_out_callback_suppresses_the_phone_once_in_the_senders_account(
+    api: httpx.AsyncClient, anonymous: httpx.AsyncClient, db: Db, account: KeyedAccount
+) -> None:
+    aggregator = await new_sender(api, "aggregator")
+    url = path_of(aggregator["callback_urls"]["opt_outs"])
+    form = urlencode({"senderId": "ACME", "phoneNumber": "+254711000099"})
+
+    first = await anonymous.post(url, content=form, headers=FORM)
+    again = await anonymous.post(url, content=form, headers=FORM)
+    wrong_token = await anonymous.post("/providers/aggregator/not-a-token/opt-outs", content=form, headers=FORM)
+    no_phone = await anonymous.post(url, content=urlencode({"senderId": "ACME"}), headers=FORM)
+
+    assert (first.status_code, first.json()["suppressed"]) == (200, 1)
+    assert (again.status_code, again.json()["suppressed"]) == (200, 0)
+    assert wrong_token.status_code == 401
+    assert no_phone.status_code == 422 and no_phone.json()["error"]["code"]
+    cur = await db.execute("SELECT account_id, channel, source FROM suppressions WHERE phone = '+254711000099'")
+    assert await cur.fetchall() == [(account.id, "sms", "provider")]

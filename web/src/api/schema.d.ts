@@ -674,6 +674,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/providers/aggregator/{token}/opt-outs": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Aggregator Opt Outs
+         * @description The bulk SMS opt-out callback: a form with senderId and phoneNumber; the phone is suppressed on SMS.
+         */
+        post: operations["aggregator_opt_outs_providers_aggregator__token__opt_outs_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/providers/whatsapp/webhook": {
         parameters: {
             query?: never;
@@ -976,6 +996,12 @@ export interface components {
              * @default 0
              */
             inbound_stored: number;
+            /**
+             * Suppressed
+             * @description opt-out callbacks: 1 when the phone was not suppressed before
+             * @default 0
+             */
+            suppressed: number;
         };
         /**
          * CampaignBody
@@ -5626,6 +5652,56 @@ export interface operations {
         };
     };
     aggregator_inbound_providers_aggregator__token__inbound_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description the sender's callback token */
+                token: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CallbackAck"];
+                };
+            };
+            /** @description UNAUTHENTICATED: unknown callback token / no X-Hub-Signature-256 */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description INVALID_CALLBACK: not this provider's receipt or message / VALIDATION_ERROR: a parameter's bounds */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description DATABASE_UNAVAILABLE */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    aggregator_opt_outs_providers_aggregator__token__opt_outs_post: {
         parameters: {
             query?: never;
             header?: never;

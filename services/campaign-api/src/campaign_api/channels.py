@@ -178,6 +178,7 @@ def callback_urls(base_url: str, sender: SenderRow) -> dict[str, str]:
         return {
             "delivery_receipts": f"{base}/providers/aggregator/{token}/receipts",
             "inbound": f"{base}/providers/aggregator/{token}/inbound",
+            "opt_outs": f"{base}/providers/aggregator/{token}/opt-outs",
         }
     if sender.provider is Provider.WHATSAPP:
         # one webhook per Meta app: receipts and messages are routed by metadata.phone_number_id = address

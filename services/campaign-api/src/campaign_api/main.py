@@ -83,6 +83,7 @@ from campaign_api.usecases.pause_campaign import PauseCampaign
 from campaign_api.usecases.preview_message import PreviewMessage
 from campaign_api.usecases.provider_callbacks import (
     RecordInbound,
+    RecordOptOut,
     RecordReceipts,
     ResolveSender,
     SweepReceipts,
@@ -167,6 +168,7 @@ def build_usecases(
         ResolveSender(pool),
         RecordReceipts(pool, metrics),
         RecordInbound(pool, metrics),
+        RecordOptOut(pool, metrics),
         # compliance (issue 15)
         AddSuppression(pool),
         ListSuppressions(pool),

@@ -15,14 +15,17 @@ from enum import StrEnum
 from types import MappingProxyType
 
 import psycopg
+from dispatch.lifecycle import Channel
 
 from campaign_api import inbound
 from campaign_api.channels import Provider
+from campaign_api.compliance import SuppressionSource
 from campaign_api.errors import Unauthenticated
 from campaign_api.metrics import ApiMetrics
 from campaign_api.receipts import Receipt
 from campaign_api.repositories import delivery_receipts, senders
 from campaign_api.repositories.connection import Connection, Pool, account_transaction
+from campaign_api.suppressions import add_suppression
 
 log = logging.getLogger(__name__)
 
@@ -133,6 +136,23 @@ class RecordInbound:
         if duplicates:
             self.metrics.inbound_messages.labels(sender.provider.value, "duplicate").inc(duplicates)
         return stored
+
+
+@dataclass(frozen=True, slots=True)
+class RecordOptOut:
+    """A provider's opt-out notification (Africa's Talking's bulk SMS opt-out callback): the phone is suppressed on
+    SMS in the sender's account, with source 'provider'."""
+
+    pool: Pool
+    metrics: ApiMetrics
+
+    async def __call__(self, sender: CallbackSender, phone: str) -> bool:
+        """Suppress the phone; False when it already was (a repeated callback changes nothing)."""
+        async with account_transaction(self.pool, sender.account_id) as conn:
+            added = await add_suppression(
+                conn, phone, Channel.SMS, f"opted out through {sender.provider.value}", SuppressionSource.PROVIDER
+            )
+        return added is not None
 
 
 @dataclass(frozen=True, slots=True)

@@ -40,6 +40,7 @@ from campaign_api.usecases.provider_callbacks import (
     CallbackSender,
     CallbackUnauthenticated,
     RecordInbound,
+    RecordOptOut,
     RecordReceipts,
     ResolveSender,
 )
@@ -93,6 +94,7 @@ class CallbackAck(BaseModel):
 
     outcomes: list[str] = Field(default_factory=list, examples=[["applied"]])
     inbound_stored: int = 0
+    suppressed: int = Field(0, description="opt-out callbacks: 1 when the phone was not suppressed before")
 
 
 def settings_of(request: Request) -> Settings:
@@ -239,6 +241,20 @@ async def aggregator_inbound(
         received_at=aggregator_time(form.get("date")),
     )
     return CallbackAck(inbound_stored=await record(sender, [message]))
+
+
+@router.post("/aggregator/{token}/opt-outs", responses=callback_responses(401, 422, 503))
+async def aggregator_opt_outs(
+    token: Token,
+    request: Request,
+    metrics: MetricsDep,
+    resolve: Annotated[ResolveSender, use(ResolveSender)],
+    record: Annotated[RecordOptOut, use(RecordOptOut)],
+) -> CallbackAck:
+    """The bulk SMS opt-out callback: a form with senderId and phoneNumber; the phone is suppressed on SMS."""
+    sender = await sender_for(resolve, metrics, token, Provider.AGGREGATOR)
+    phone = phone_of((await form_of(request)).get("phoneNumber"), "phoneNumber")
+    return CallbackAck(suppressed=int(await record(sender, phone)))
 
 
 # --- WhatsApp Cloud API webhook -----------------------------------------------------------------------------------
