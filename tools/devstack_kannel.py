@@ -64,11 +64,15 @@ def port_open(port: int) -> bool:
         return False
 
 
+# the environment variable the seeded sender's credentials_ref names
+CREDENTIALS_VAR = "KANNEL_CREDENTIALS"
+
+
 def seed_sender(env: dict[str, str], account: str) -> dict[str, str]:
     """The account's default SMS sender through Kannel (created once); its callback URLs."""
     argv = (
         "campaign-api", "senders", "ensure", account, "--name", SENDER_NAME, "--provider", "kannel",
-        "--channel", "sms", "--address", SENDER_ADDRESS, "--default",
+        "--channel", "sms", "--address", SENDER_ADDRESS, "--default", "--credentials-ref", CREDENTIALS_VAR,
     )  # fmt: skip
     done = subprocess.run(argv, env=env, check=True, capture_output=True, text=True)  # noqa: S603 - fixed argv
     urls: dict[str, str] = json.loads(done.stdout.strip().splitlines()[-1])["callback_urls"]
@@ -140,6 +144,10 @@ def start(env: dict[str, str], account: str) -> RunningKannel:
             "KANNEL_FROM": SENDER_ADDRESS,
             "KANNEL_DLR_MASK": DLR_MASK,
             "KANNEL_DLR_URL": urls["delivery_receipts"],
+            # the sender row names this variable: the worker reads the sendsms user from it (never from the row)
+            CREDENTIALS_VAR: f"{USERNAME}:{PASSWORD}",
+            # the worker builds the sender's dlr-url from campaign-api's address
+            "CALLBACK_BASE_URL": urls["delivery_receipts"].split("/providers/")[0],
         },
     )
 

@@ -49,7 +49,12 @@ async def kannel_stack(
         settings,
         str(account_id),
         NewSender(
-            name="Kannel e2e", channel=Channel.SMS, provider=Provider.KANNEL, address="CAMPAIGN", is_default=True
+            name="Kannel e2e",
+            channel=Channel.SMS,
+            provider=Provider.KANNEL,
+            address="CAMPAIGN",
+            is_default=True,
+            credentials_ref="KANNEL_CREDENTIALS",
         ),
     )
     specs, api_url, grpc_address = service_specs(
@@ -64,6 +69,9 @@ async def kannel_stack(
             "KANNEL_FROM": sender.address,
             "KANNEL_DLR_MASK": DLR_MASK,
             "KANNEL_DLR_URL": callback_urls(api_url, sender)["delivery_receipts"],
+            # the sender row's credentials_ref names this variable; the worker builds its dlr-url from the base
+            "KANNEL_CREDENTIALS": f"{USERNAME}:{PASSWORD}",
+            "CALLBACK_BASE_URL": api_url,
         }
         specs = [
             dataclasses.replace(spec, env={**spec.env, **worker_env}) if spec.name == "dispatch-worker" else spec
