@@ -7,7 +7,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -19,8 +19,8 @@ from campaign_api.main import create_account, create_key, ensure_sender
 from campaign_api.settings import Settings
 from dispatch.lifecycle import Channel
 from dispatch_worker_tests.kannel_gateway import PASSWORD, USERNAME, KannelGateway, run_kannel
-from otlp_receiver import RunningReceiver
 from stack import Stack, running_stack, service_specs
+from test_kit.pytest_plugin import ApplySchema, throwaway_database
 
 RETRY_DELAYS_S = (0.5, 1.0, 2.0)
 RECIPIENTS = 5
@@ -35,11 +35,20 @@ class KannelStack:
 
 
 @pytest.fixture(scope="module")
+def kannel_database_url(apply_schema: ApplySchema) -> Iterator[str]:
+    """A database of its own: this stack's relay must not publish the other e2e stack's outbox (nor its worker send
+    those messages through Kannel)."""
+    with throwaway_database(apply_schema) as url:
+        yield url
+
+
+@pytest.fixture(scope="module")
 async def kannel_stack(
-    database_url: str, amqp_url: str, otlp: RunningReceiver, repo_root: Path, tmp_path_factory: pytest.TempPathFactory
+    kannel_database_url: str, amqp_url: str, repo_root: Path, tmp_path_factory: pytest.TempPathFactory
 ) -> AsyncIterator[KannelStack]:
     """The platform with the worker sending through a real Kannel, and the account's Kannel sender whose dlr-url
-    the worker hands Kannel with each message."""
+    the worker hands Kannel with each message. It exports no spans (the observability tests count theirs)."""
+    database_url = kannel_database_url
     run_id = uuid.uuid4().hex[:10].translate(str.maketrans("0123456789", "ghijklmnop"))
     settings = Settings(database_url=database_url)
     account_id = await create_account(settings, f"e2e-kannel-{run_id}")
@@ -58,7 +67,7 @@ async def kannel_stack(
         ),
     )
     specs, api_url, grpc_address = service_specs(
-        database_url, amqp_url, otlp.endpoint, f"e2e_kannel_{run_id}", RETRY_DELAYS_S, system_key
+        database_url, amqp_url, "", f"e2e_kannel_{run_id}", RETRY_DELAYS_S, system_key
     )
     with run_kannel(tmp_path_factory.mktemp("kannel")) as gateway:
         worker_env = {
