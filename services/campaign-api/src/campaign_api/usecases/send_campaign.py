@@ -124,7 +124,7 @@ class SendCampaign:
                 audience = campaign.audience_to_send(customer_ids)
                 await self.carries_opt_out(conn, campaign)
                 queued = await self.queue_messages(conn, campaign, audience, traceparent)
-                suppressed = await self.count_suppressed(conn, campaign, audience)
+                suppressed = await self.count_suppressed(conn, campaign, audience, queued)
                 await self.within_quota(conn, account_id, queued)
                 campaign.send(queued)
             except InvalidInput as exc:
@@ -167,12 +167,16 @@ class SendCampaign:
         if missing is not None:
             raise OptOutTextMissing("base_template", missing)
 
-    async def count_suppressed(self, conn: Connection, campaign: Campaign, audience: Sequence[int] | Segment) -> int:
+    async def count_suppressed(
+        self, conn: Connection, campaign: Campaign, audience: Sequence[int] | Segment, queued: int
+    ) -> int:
         """How many of the audience the insert left out because they opted out (the insert filters them itself)."""
         if isinstance(audience, Segment):
             query, params = customers.segment_ids(audience)
             return await outbound_messages.count_suppressed(conn, campaign.id, query, params)
-        return await outbound_messages.count_suppressed(conn, campaign.id, audience)
+        # a draft or scheduled campaign has no message yet and an unknown id aborts the insert, so every distinct id
+        # the insert skipped was a suppressed one: no second pass over 100,000 ids to count them
+        return len(set(audience)) - queued
 
     async def queue_messages(
         self, conn: Connection, campaign: Campaign, audience: Sequence[int] | Segment, traceparent: str | None
