@@ -192,7 +192,8 @@ class SendCampaign:
             raise OptOutTextMissing("base_template", missing)
 
     async def count_suppressed(self, conn: Connection, campaign: Campaign, audience: Sequence[int] | Segment) -> int:
-        """How many of the audience the insert left out because they opted out (the insert filters them itself)."""
+        """How many of the audience the inserts leave out because they opted out (they filter them themselves);
+        counted before the messages exist, since the expansion creates most of them after the answer."""
         if isinstance(audience, Segment):
             query, params = customers.segment_ids(audience)
             return await outbound_messages.count_suppressed(conn, campaign.id, query, params)
