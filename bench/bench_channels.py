@@ -25,14 +25,23 @@ from prometheus_client import CollectorRegistry
 from psycopg_pool import AsyncConnectionPool
 from test_kit.accounts import USE_TEST_ACCOUNT
 
-from bench.bench_dispatch import AMQP_URL, create_database, drop_database, end, free_port, spawn, wait_done, wait_ready
+from bench.bench_dispatch import (
+    AMQP_URL,
+    create_database,
+    drop_database,
+    end,
+    free_port,
+    send_campaign,
+    spawn,
+    wait_done,
+    wait_ready,
+)
 
 # the Kannel the worker's tests start (bearerbox, smsbox with a sendsms user, fakesmsc on a fake SMSC link)
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "services" / "dispatch-worker"))
 from dispatch_worker_tests.kannel_gateway import PASSWORD, USERNAME, KannelGateway, run_kannel
 
 MESSAGES = 20_000
-TEMPLATE = "Hi {first_name|there}, {preferred_product} is 20% off in {location|town} today"  # one GSM-7 segment
 THROUGHPUT = 10_000  # segments/s: the highest a sender may have, so the bucket never paces this run
 CREDENTIALS_VAR = "BENCH_KANNEL_CREDENTIALS"
 
@@ -47,19 +56,8 @@ def send_through(url: str, provider: str, count: int) -> int:
             (f"bench-{provider}", provider, CREDENTIALS_VAR if provider == "kannel" else None, THROUGHPUT),
         ).fetchone()
         assert sender is not None
-        campaign = conn.execute(
-            "INSERT INTO campaigns (name, channel, status, base_template, sending_started_at, sender_id)"
-            " VALUES (%s, 'sms', 'sending', %s, now(), %s) RETURNING id",
-            (f"bench-{provider}", TEMPLATE, sender[0]),
-        ).fetchone()
-        assert campaign is not None
-        conn.execute(
-            "INSERT INTO outbound_messages (campaign_id, customer_id, status)"
-            " SELECT %s, id, 'pending' FROM customers ORDER BY id LIMIT %s",
-            (campaign[0], count),
-        )
-        conn.execute("NOTIFY outbox")
-        return int(campaign[0])
+    # what the send commits, through that sender (the end-to-end benchmark's own seeding)
+    return send_campaign(url, count, sender_id=int(sender[0]))
 
 
 async def wait_received(gateway: KannelGateway, count: int, timeout_s: float) -> None:

@@ -121,14 +121,14 @@ def drop_database(url: str) -> None:
         admin.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
 
 
-def send_campaign(url: str, count: int) -> int:
+def send_campaign(url: str, count: int, sender_id: int | None = None) -> int:
     """What POST /campaigns/{id}/send commits: a sending campaign, its outbox rows (set-based), NOTIFY outbox."""
     with psycopg.connect(url) as conn:
         conn.execute(USE_TEST_ACCOUNT)
         row = conn.execute(
-            "INSERT INTO campaigns (name, channel, status, base_template, sending_started_at)"
-            " VALUES ('bench', 'sms', 'sending', %s, now()) RETURNING id",
-            (TEMPLATE,),
+            "INSERT INTO campaigns (name, channel, status, base_template, sending_started_at, sender_id)"
+            " VALUES ('bench', 'sms', 'sending', %s, now(), %s) RETURNING id",
+            (TEMPLATE, sender_id),
         ).fetchone()
         assert row is not None
         conn.execute(

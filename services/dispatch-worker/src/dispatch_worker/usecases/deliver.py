@@ -218,8 +218,10 @@ class Deliver:
         """Halve the rate of each sender a provider throttled (the shared bucket: every replica slows down)."""
         if self.choice is None:
             return
-        throttled = {a.sender_id for a in attempts if a.outcome.status is SendStatus.THROTTLED}
-        if not (throttled := {i for i in throttled if i is not None}):
+        throttled = {
+            a.sender_id for a in attempts if a.outcome.status is SendStatus.THROTTLED and a.sender_id is not None
+        }
+        if not throttled:
             return
         try:
             await self.choice.slow_down(throttled)
