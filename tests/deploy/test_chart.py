@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 import yaml
+from campaign_api.settings import Settings
 from deploy_tools import (
     CHART,
     CHECKOV,
@@ -178,6 +179,16 @@ def test_our_containers_run_read_only_with_a_scratch_tmp(rendered: tuple[str, Ob
         scratch = {"name": "tmp", "mountPath": "/tmp"}  # noqa: S108 - the pod's emptyDir, not a host temp file
         assert scratch in container["volumeMounts"], f"{values} {workload}"
         assert spec["securityContext"]["runAsUser"] == 10001, f"{values} {workload}: not the image's app user"
+
+
+def test_campaign_apis_scratch_tmp_holds_the_largest_csv_upload(rendered: tuple[str, Objects]) -> None:
+    # an import spools its upload to /tmp; a smaller emptyDir would evict the pod mid-upload
+    values, objects = rendered
+    spec = named(objects, "Deployment", component("campaign-api"))["spec"]["template"]["spec"]
+    (tmp,) = (v for v in spec["volumes"] if v["name"] == "tmp")
+    limit = tmp["emptyDir"]["sizeLimit"]
+    assert limit.endswith("Mi"), f"{values}: {limit}"
+    assert int(limit[:-2]) * 1024 * 1024 > Settings.model_fields["import_max_bytes"].default, f"{values}: {limit}"
 
 
 def test_probes_hit_each_services_health_endpoints(dev_objects: Objects) -> None:
