@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import subprocess
 import time
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
@@ -14,6 +13,7 @@ from pathlib import Path
 import aio_pika
 import httpx
 import psycopg
+import pytest
 from dispatch.topology import Topology
 from dispatch_worker_tests.db_rows import seed_campaign
 from dispatch_worker_tests.integration.pipeline import (
@@ -39,15 +39,30 @@ STEADY = {
 }
 
 
-@contextlib.asynccontextmanager
-async def workers(count: int, start: Callable[[], subprocess.Popen[bytes]]) -> AsyncIterator[None]:
-    """`count` dispatch-worker processes for the block, stopped gracefully afterwards."""
-    started = [start() for _ in range(count)]
-    try:
-        yield
-    finally:
-        for process in started:
-            await asyncio.to_thread(stop_worker, process)
+Workers = Callable[..., contextlib.AbstractAsyncContextManager[None]]
+
+
+@pytest.fixture
+def workers(database_url: str, amqp_url: str, template_svc_addr: str, topology: Topology, log: Path) -> Workers:
+    """`workers(count, **env)`: that many dispatch-worker processes of this test's topology for the block, each
+    logging its sends to `log`, stopped gracefully afterwards."""
+
+    @contextlib.asynccontextmanager
+    async def running(count: int, **env: str) -> AsyncIterator[None]:
+        started = [start_worker(database_url, amqp_url, template_svc_addr, topology, log, **env) for _ in range(count)]
+        try:
+            yield
+        finally:
+            for process in started:
+                await asyncio.to_thread(stop_worker, process)
+
+    return running
+
+
+@pytest.fixture
+def log(tmp_path: Path) -> Path:
+    """Where the test's workers log every send attempt."""
+    return tmp_path / "sends.log"
 
 
 def lines(log: Path) -> int:
@@ -88,19 +103,15 @@ async def test_pause_with_two_workers_stops_sending_beyond_the_attempts_in_fligh
     pool: AsyncConnectionPool,
     database_url: str,
     amqp_url: str,
-    template_svc_addr: str,
     topology: Topology,
     operator: httpx.AsyncClient,
-    tmp_path: Path,
+    workers: Workers,
+    log: Path,
 ) -> None:
     total = 1000
     campaign_id, _ = await seed_campaign(database_url, total, published=False)
-    log = tmp_path / "sends.log"
 
-    def worker() -> subprocess.Popen[bytes]:
-        return start_worker(database_url, amqp_url, template_svc_addr, topology, log, **STEADY)
-
-    async with running_relay(pool, amqp_url, topology), workers(2, worker):
+    async with running_relay(pool, amqp_url, topology), workers(2, **STEADY):
         await wait_for("the send to be under way", lambda: lines(log) >= 100)
 
         paused = await operator.post(f"/campaigns/{campaign_id}/pause")
@@ -137,19 +148,15 @@ async def test_cancel_with_two_workers_ends_the_rest_cancelled_and_the_campaign_
     pool: AsyncConnectionPool,
     database_url: str,
     amqp_url: str,
-    template_svc_addr: str,
     topology: Topology,
     operator: httpx.AsyncClient,
-    tmp_path: Path,
+    workers: Workers,
+    log: Path,
 ) -> None:
     total = 1000
     campaign_id, _ = await seed_campaign(database_url, total, published=False)
-    log = tmp_path / "sends.log"
 
-    def worker() -> subprocess.Popen[bytes]:
-        return start_worker(database_url, amqp_url, template_svc_addr, topology, log, **STEADY)
-
-    async with running_relay(pool, amqp_url, topology), workers(2, worker):
+    async with running_relay(pool, amqp_url, topology), workers(2, **STEADY):
         await wait_for("the send to be under way", lambda: lines(log) >= 100)
         cancelled = await operator.post(f"/campaigns/{campaign_id}/cancel")
         assert cancelled.status_code == 200 and cancelled.json()["status"] == "cancelled"
@@ -181,21 +188,17 @@ async def test_after_a_provider_outage_the_dead_letters_are_replayed_and_the_dlq
     pool: AsyncConnectionPool,
     database_url: str,
     amqp_url: str,
-    template_svc_addr: str,
     topology: Topology,
     operator: httpx.AsyncClient,
-    tmp_path: Path,
+    workers: Workers,
+    log: Path,
 ) -> None:
     total = 40
     campaign_id, ids = await seed_campaign(database_url, total, published=False)
-    log = tmp_path / "sends.log"
     outage = {"MOCK_SUCCESS_PROBABILITY": "0.0", "MOCK_LATENCY_MEAN_MS": "0"}
 
-    def failing() -> subprocess.Popen[bytes]:
-        return start_worker(database_url, amqp_url, template_svc_addr, topology, log, **outage)
-
     async with running_relay(pool, amqp_url, topology):
-        async with workers(1, failing):
+        async with workers(1, **outage):
             assert await wait_terminal(pool, campaign_id, timeout_s=60) == {"failed": total}
             await wait_for("every job in the DLQ", lambda: dlq_holds(amqp_url, topology, total))
         assert await wait_campaign_done(pool, campaign_id) == "failed"
@@ -210,12 +213,7 @@ async def test_after_a_provider_outage_the_dead_letters_are_replayed_and_the_dlq
         assert (replay.json()["replayed"], replay.json()["removed_from_dlq"]) == (total, total)
         assert await dlq_depth(amqp_url, topology) == 0
 
-        def healthy() -> subprocess.Popen[bytes]:
-            return start_worker(
-                database_url, amqp_url, template_svc_addr, topology, log, MOCK_SUCCESS_PROBABILITY="1.0"
-            )
-
-        async with workers(1, healthy):
+        async with workers(1, MOCK_SUCCESS_PROBABILITY="1.0"):
             assert await wait_terminal(pool, campaign_id, timeout_s=60) == {"sent": total}
         assert await wait_campaign_done(pool, campaign_id) == "sent"
 
@@ -252,19 +250,15 @@ async def test_a_transactional_message_overtakes_a_100000_message_promotional_ba
     pool: AsyncConnectionPool,
     database_url: str,
     amqp_url: str,
-    template_svc_addr: str,
     topology: Topology,
-    tmp_path: Path,
+    workers: Workers,
+    log: Path,
 ) -> None:
     backlog = 100_000
     promotional, _ = await seed_campaign(database_url, backlog, published=False)
-    log = tmp_path / "sends.log"
     fast = {"MOCK_SUCCESS_PROBABILITY": "1.0", "MOCK_LATENCY_MEAN_MS": "0"}
 
-    def worker() -> subprocess.Popen[bytes]:
-        return start_worker(database_url, amqp_url, template_svc_addr, topology, log, **fast)
-
-    async with running_relay(pool, amqp_url, topology), workers(1, worker):
+    async with running_relay(pool, amqp_url, topology), workers(1, **fast):
         await wait_for("the backlog to drain", lambda: lines(log) >= 2000, timeout_s=120)
         message_id, queued_at = await queue_transactional_message(database_url)
         await wait_for("the transactional message", lambda: sent(pool, message_id), timeout_s=60)
