@@ -11,8 +11,8 @@ when every window that applies to it is open (`common_opening`).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta
 from types import MappingProxyType
 from typing import Final
