@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import psycopg
+from dispatch import outbound_messages
 from dispatch.lifecycle import Channel
 
 from campaign_api.accounts import Caller
@@ -23,7 +24,7 @@ from campaign_api.channels import (
 from campaign_api.compliance import check_windows_meet, describe_window
 from campaign_api.domain import Keep
 from campaign_api.ports import Clock
-from campaign_api.repositories import audit_events, compliance_settings, senders
+from campaign_api.repositories import audit_events, campaigns, compliance_settings, senders
 from campaign_api.repositories.connection import Pool, account_transaction
 
 UNIQUE_NAME = "senders_account_name_key"
@@ -101,7 +102,9 @@ class UpdateSender:
     clock: Clock
 
     async def __call__(self, caller: Caller, sender_id: int, changes: SenderChanges) -> SenderRow:
-        """Change the fields given; becoming the default takes the place of the channel's old default."""
+        """Change the fields given; becoming the default takes the place of the channel's old default. A changed or
+        removed window is checked against the account's, and the messages its campaigns hold back for a window are
+        judged again at once."""
         try:
             async with account_transaction(self.pool, caller.account) as conn:
                 current = await senders.lock(conn, sender_id)
@@ -132,6 +135,12 @@ class UpdateSender:
                 if updated.is_default and not current.is_default:
                     await senders.clear_default(conn, updated.channel, updated.id)
                 saved = await senders.save(conn, updated)
+                if "window" in given:
+                    # its campaigns' messages waiting for a window are judged again now, under the new window
+                    through = await campaigns.sending_through(conn, saved.id, saved.channel, saved.is_default)
+                    if await outbound_messages.release_window_waits(conn, through):
+                        for campaign_id in through:
+                            await outbound_messages.notify_outbox(conn, campaign_id)
                 recorded = {
                     k: v for k, v in audited(saved).items() if k in given or (k == "send_window" and "window" in given)
                 }
