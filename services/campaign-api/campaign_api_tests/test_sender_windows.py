@@ -4,26 +4,39 @@ account's (checked on both sides: the sender's POST/PATCH and the account's PUT 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from dataclasses import dataclass
 from typing import Any
 
 import httpx
+import psycopg
 import pytest
 from campaign_api.settings import Settings
 from fastapi import FastAPI
 
-from campaign_api_tests.factories import assert_error, new_account
+from campaign_api_tests.factories import KeyedAccount, assert_error, new_account
 
 KENYA = {"preset": "ke-safaricom", "start": "08:00", "end": "18:00", "time_zone": "Africa/Nairobi"}
 EVENING = {"start": "19:00", "end": "21:00", "time_zone": "Africa/Nairobi"}
 
 
+@dataclass(frozen=True, slots=True)
+class Fresh:
+    account: KeyedAccount
+    client: httpx.AsyncClient
+
+
 @pytest.fixture
-async def fresh(app: FastAPI, settings: Settings) -> AsyncIterator[httpx.AsyncClient]:
-    """A client of an account of its own: its windows reach no other test."""
+async def own(app: FastAPI, settings: Settings) -> AsyncIterator[Fresh]:
+    """An account of its own and its client: its windows reach no other test."""
     account = await new_account(settings, "sender-windows")
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://campaign-api", headers=account.headers) as c:
-        yield c
+        yield Fresh(account, c)
+
+
+@pytest.fixture
+def fresh(own: Fresh) -> httpx.AsyncClient:
+    return own.client
 
 
 async def post_sender(client: httpx.AsyncClient, name: str, **fields: Any) -> httpx.Response:
@@ -116,3 +129,45 @@ async def test_a_new_account_window_must_meet_every_sender_window(fresh: httpx.A
     assert (await fresh.put("/account/compliance", json={"send_window": {"preset": "us-tcpa"}})).status_code == 200
     # removing the account's window always works
     assert (await fresh.put("/account/compliance", json={"send_window": None})).status_code == 200
+
+
+async def test_changing_a_sender_window_releases_only_the_messages_waiting_for_a_window(
+    own: Fresh, database_url: str
+) -> None:
+    morning = {"start": "09:00", "end": "11:00", "time_zone": "Africa/Nairobi"}
+    sender = (await post_sender(own.client, "releasing", send_window=morning)).json()
+    async with await psycopg.AsyncConnection.connect(database_url, autocommit=True) as conn:
+        await conn.execute("SELECT set_config('app.account_id', %s, false)", (str(own.account.id),))
+        cur = await conn.execute(
+            "INSERT INTO campaigns (name, channel, status, base_template, sender_id) VALUES"
+            " ('waits', 'sms', 'sending', 'Hi', %s) RETURNING id",
+            (sender["id"],),
+        )
+        campaign = await cur.fetchone()
+        assert campaign is not None
+        waits = {}
+        for n, reason in enumerate(
+            ("outside the send window; waits until tomorrow", "waiting for the sender's throughput")
+        ):
+            cur = await conn.execute(
+                "INSERT INTO customers (phone) VALUES (%s) RETURNING id", (f"+25471200{own.account.id % 1000:03d}{n}",)
+            )
+            customer = await cur.fetchone()
+            assert customer is not None
+            cur = await conn.execute(
+                "INSERT INTO outbound_messages (campaign_id, customer_id, status, not_before, last_error)"
+                " VALUES (%s, %s, 'pending', now() + interval '12 hours', %s) RETURNING id",
+                (campaign[0], customer[0], reason),
+            )
+            row = await cur.fetchone()
+            assert row is not None
+            waits[reason.split()[0]] = row[0]
+
+        assert (await own.client.patch(f"/senders/{sender['id']}", json={"send_window": None})).status_code == 200
+
+        cur = await conn.execute(
+            "SELECT id, not_before <= now() FROM outbound_messages WHERE id = ANY(%s)", (list(waits.values()),)
+        )
+        released = dict(await cur.fetchall())
+    # the window's wait is judged again at once; the throughput's keeps its time
+    assert released == {waits["outside"]: True, waits["waiting"]: False}
