@@ -145,7 +145,7 @@ async def test_changing_a_sender_window_releases_only_the_messages_waiting_for_a
         )
         campaign = await cur.fetchone()
         assert campaign is not None
-        waits = {}
+        waits: dict[str, int] = {}
         for n, reason in enumerate(
             ("outside the send window; waits until tomorrow", "waiting for the sender's throughput")
         ):
@@ -168,6 +168,6 @@ async def test_changing_a_sender_window_releases_only_the_messages_waiting_for_a
         cur = await conn.execute(
             "SELECT id, not_before <= now() FROM outbound_messages WHERE id = ANY(%s)", (list(waits.values()),)
         )
-        released = dict(await cur.fetchall())
+        released: dict[int, bool] = {r[0]: r[1] for r in await cur.fetchall()}
     # the window's wait is judged again at once; the throughput's keeps its time
     assert released == {waits["outside"]: True, waits["waiting"]: False}
