@@ -119,3 +119,60 @@ async def test_an_evening_send_with_the_kenyan_preset_waits_until_eight_and_skip
     assert [m.phone for m in sender.sent] == [stays["phone"]]
     done = await ok(await client.get(f"/campaigns/{campaign['id']}"))
     assert (done["status"], done["stats"]["sent"], done["waiting"]["count"]) == ("sent", 1, 0)
+
+
+async def test_a_sender_window_narrows_the_kenyan_preset_and_removing_it_lets_the_message_go_at_eight(
+    client: httpx.AsyncClient, database_url: str
+) -> None:
+    await ok(await client.put("/account/compliance", json={"send_window": {"preset": "ke-safaricom"}}))
+    mornings = {"start": "09:00", "end": "11:00", "time_zone": "Africa/Nairobi"}
+    body = {"name": "mornings", "channel": "sms", "provider": "mock", "address": "ACME", "is_default": True}
+    sender = await ok(await client.post("/senders", json={**body, "send_window": mornings}), 201)
+    customer = await ok(await client.post("/customers", json={"phone": "0712 000 201", "first_name": "Chep"}), 201)
+    body = {"name": "Morning offer", "channel": "sms", "base_template": "Hi {first_name}", "validity_hours": 48}
+    campaign = await ok(await client.post("/campaigns", json=body), 201)
+    await ok(await client.post(f"/campaigns/{campaign['id']}/send", json={"customer_ids": [customer["id"]]}), 202)
+    async with await psycopg.AsyncConnection.connect(database_url) as conn:
+        cur = await conn.execute("SELECT id FROM outbound_messages WHERE campaign_id = %s", (campaign["id"],))
+        message_ids = [row[0] for row in await cur.fetchall()]
+
+    evening = next_evening(datetime.now(UTC))
+    clock = PinnedClock(evening)
+    queue, scripted = InMemoryJobQueue(), ScriptedSender()
+    async with AsyncConnectionPool(database_url, min_size=1, max_size=2, open=False) as pool:
+        deliver = Deliver(
+            pool,
+            queue,
+            FakeRenderer(),
+            scripted,
+            RetryPolicy((5.0, 30.0, 120.0)),
+            WorkerMetrics.register(CollectorRegistry()),
+            gate=ComplianceGate(clock),
+        )
+
+        async def attempt() -> dict[str, Any]:
+            for message_id in message_ids:
+                queue.put(encode_job(message_id))
+            await deliver(await queue.receive(64, 0))
+            detail: dict[str, Any] = await ok(await client.get(f"/campaigns/{campaign['id']}"))
+            return detail
+
+        next_day = evening + timedelta(days=1)
+        # the account's window opens at 08:00, the default sender's at 09:00: the message waits for both
+        detail = await attempt()
+        assert detail["waiting"]["count"] == 1
+        assert datetime.fromisoformat(detail["waiting"]["until"]) == next_day.replace(hour=9)
+
+        # without the sender's window the message is judged again at once: the account's alone, open at 08:00
+        patched = await ok(await client.patch(f"/senders/{sender['id']}", json={"send_window": None}))
+        assert patched["send_window"] is None
+        assert (await ok(await client.get(f"/campaigns/{campaign['id']}")))["waiting"]["count"] == 0
+        detail = await attempt()
+        assert datetime.fromisoformat(detail["waiting"]["until"]) == next_day.replace(hour=8)
+
+        clock.now = next_day.replace(hour=8)
+        detail = await attempt()
+
+    assert [m.phone for m in scripted.sent] == [customer["phone"]]
+    assert (detail["status"], detail["stats"]["sent"], detail["waiting"]["count"]) == ("sent", 1, 0)
+    assert not queue.retries and not queue.dead

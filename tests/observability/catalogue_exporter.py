@@ -111,6 +111,8 @@ class DispatchWorkerMetrics:
         self.batch_size = catalogue.BATCH_SIZE.histogram(r)
         self.provider_send_duration = catalogue.PROVIDER_SEND_DURATION.histogram(r)
         self.provider_throttles = catalogue.PROVIDER_THROTTLES.counter(r)
+        self.compliance_decisions = catalogue.COMPLIANCE_DECISIONS.counter(r)
+        self.compliance_deferral = catalogue.COMPLIANCE_DEFERRAL.histogram(r)
 
     def tick(self, n: int) -> None:
         """One slice of dispatch: 20% final failures, a growing DLQ, a work queue that only grows."""
@@ -122,6 +124,13 @@ class DispatchWorkerMetrics:
             self.failed.labels(channel).inc()
             self.retried.labels(channel).inc(2)
             self.send_duration.labels(channel).observe(0.05)
+            # the gate: most messages go, some wait for their windows (overnight), a few opted out or expired
+            self.compliance_decisions.labels("allowed", channel, "promotional").inc(6)
+            self.compliance_decisions.labels("allowed", channel, "transactional").inc(2)
+            self.compliance_decisions.labels("deferred_window", channel, "promotional").inc(2)
+            self.compliance_decisions.labels("suppressed", channel, "promotional").inc()
+            self.compliance_decisions.labels("expired", channel, "promotional").inc()
+            self.compliance_deferral.labels(channel).observe(14 * 3600.0)
         self.dead_lettered.labels("exhausted").inc()
         self.dead_lettered.labels("poison").inc()
         self.queue_depth.labels(QUEUE_PREFIX).inc(3)

@@ -87,8 +87,13 @@ def database_url(apply_schema: ApplySchema) -> Iterator[str]:
 @pytest.fixture(autouse=True)
 async def compliance_defaults(database_url: str) -> AsyncIterator[None]:
     """Every test ends with every account back on the compliance defaults and no suppression (a test, or the
-    fuzzer, that sets a window, an opt-out rule or suppresses a phone must not change what later tests send)."""
+    fuzzer, that sets a window (the account's or a sender's), an opt-out rule or suppresses a phone must not change
+    what later tests send)."""
     yield
     async with await psycopg.AsyncConnection.connect(database_url, autocommit=True) as conn:
         await conn.execute("DELETE FROM account_compliance")
         await conn.execute("DELETE FROM suppressions")
+        await conn.execute(
+            "UPDATE senders SET window_preset = NULL, window_start = NULL, window_end = NULL, window_time_zone = NULL"
+            " WHERE window_time_zone IS NOT NULL"
+        )

@@ -62,6 +62,7 @@ async def test_a_sender_is_answered_with_its_callback_urls_and_never_its_credent
             "credentials_ref",
             "throughput_per_s",
             "is_default",
+            "send_window",
             "callback_urls",
             "created_at",
             "updated_at",

@@ -1289,6 +1289,9 @@ export interface components {
          *       "is_default": true,
          *       "name": "Kannel (Safaricom)",
          *       "provider": "kannel",
+         *       "send_window": {
+         *         "preset": "ke-safaricom"
+         *       },
          *       "throughput_per_s": 80
          *     }
          */
@@ -1316,6 +1319,8 @@ export interface components {
              * @default false
              */
             is_default: boolean;
+            /** @description its own window for promotional messages; they go only when this and the account's window are both open (422 SEND_WINDOW_DISJOINT when the two never are); null or omitted: only the account's applies */
+            send_window?: components["schemas"]["SendWindowBody"] | null;
         };
         /**
          * CreateSuppressionRequest
@@ -2040,6 +2045,8 @@ export interface components {
             throughput_per_s: number;
             /** Is Default */
             is_default: boolean;
+            /** @description its own window for promotional messages (inside the account's); null: only the account's */
+            send_window: components["schemas"]["SendWindowStateBody"] | null;
             /**
              * Callback Urls
              * @description paste into the provider's console; Kannel's receipt URL is the worker's dlr-url (it fills {message_id})
@@ -2240,6 +2247,14 @@ export interface components {
          * @example {
          *       "rotate_callback_token": true
          *     }
+         * @example {
+         *       "send_window": {
+         *         "end": "17:00",
+         *         "start": "09:00",
+         *         "time_zone": "Africa/Nairobi"
+         *       }
+         *     }
+         * @example {}
          */
         UpdateSenderRequest: {
             /** Name */
@@ -2258,6 +2273,8 @@ export interface components {
             throughput_per_s?: number | string;
             /** Is Default */
             is_default?: boolean;
+            /** @description the sender's own window for promotional messages; null: remove it */
+            send_window?: components["schemas"]["SendWindowBody"] | null;
             /**
              * Rotate Callback Token
              * @description true: new callback URLs; the old ones stop working

@@ -666,3 +666,21 @@ async def release_paced(conn: Connection, campaign_id: int) -> int:
     """Let the campaign's messages waiting for a pace slot go at once; return how many."""
     cur = await conn.execute(RELEASE_PACED, {"campaign_id": campaign_id})
     return cur.rowcount
+
+
+# a sender's window changed or went: its campaigns' messages waiting for a window are judged again at once (the gate
+# defers each one again, to the new common opening, when a window is still closed); throttled and paced waits keep
+# their time, parked ones stay parked
+RELEASE_WINDOW_WAITS: Final = """
+    UPDATE outbound_messages SET not_before = '-infinity'
+    WHERE campaign_id = ANY(%(campaign_ids)s::bigint[]) AND status = 'pending' AND published_at IS NULL
+      AND not_before > now() AND not_before <> 'infinity' AND last_error LIKE 'outside the send window%%'
+"""
+
+
+async def release_window_waits(conn: Connection, campaign_ids: Sequence[int]) -> int:
+    """Let the campaigns' messages waiting for a send window be judged again at once; return how many."""
+    if not campaign_ids:
+        return 0
+    cur = await conn.execute(RELEASE_WINDOW_WAITS, {"campaign_ids": list(campaign_ids)})
+    return cur.rowcount

@@ -4,10 +4,14 @@ Pure: every function takes the instant it judges (the caller's clock), so tests 
 A window is [start, end) in local wall-clock time; a start after the end spans midnight (20:00-06:00). Local time
 is read in the recipient's own zone when known, the window's zone otherwise, so 08:00-18:00 means 08:00-18:00 for
 each recipient wherever they live.
+
+An account's window and, narrower, a sender's combine by intersection: a promotional message goes only at a moment
+when every window that applies to it is open (`common_opening`).
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta
 from types import MappingProxyType
@@ -43,9 +47,54 @@ class SendWindow:
         # midnight is closed only between its end and its start, so its start is always ahead then)
         day = local.date() if local.time().replace(tzinfo=None) < self.start else local.date() + timedelta(days=1)
         opening = datetime.combine(day, self.start, tzinfo=zone or self.zone)
+        if opening.astimezone(UTC) < instant.astimezone(UTC):
+            # on the night clocks go back a wall-clock time comes twice; once its first pass is behind, the next
+            # opening is its second (compared in UTC: aware datetimes of one zone compare by wall clock)
+            opening = opening.replace(fold=1)
         # a start inside a DST gap (02:30 on the night clocks jump) names no real instant: the round trip through
         # UTC settles it just after the jump
         return opening.astimezone(UTC)
+
+    def seconds_of_day(self) -> list[tuple[int, int]]:
+        """The window as [from, to) seconds since local midnight: one span, or two when it spans midnight."""
+        start, end = _seconds(self.start), _seconds(self.end)
+        return [(start, end)] if start < end else [(start, DAY_S), (0, end)]
+
+
+DAY_S: Final = 24 * 3600
+# how far ahead the configuration check looks for a moment two windows in different zones are open together
+OVERLAP_HORIZON: Final = timedelta(days=366)
+
+
+def _seconds(moment: time) -> int:
+    return moment.hour * 3600 + moment.minute * 60 + moment.second
+
+
+def common_opening(
+    windows: Sequence[SendWindow], instant: datetime, until: datetime, zone: ZoneInfo | None = None
+) -> datetime | None:
+    """The earliest moment in [instant, until) when every window is open (each read in `zone`, the recipient's,
+    else in its own), in UTC; None when no such moment comes before `until`."""
+    moment = instant.astimezone(UTC)
+    while moment < until:
+        closed = next((w for w in windows if not w.is_open(moment, zone)), None)
+        if closed is None:
+            return moment
+        # that window is closed until its next opening, so no common moment lies in between; the second's step
+        # only guards against a zone database that names an opening at or before `moment` (it never should)
+        moment = max(closed.next_opening(moment, zone), moment + timedelta(seconds=1))
+    return None
+
+
+def share_a_moment(first: SendWindow, second: SendWindow, since: datetime) -> bool:
+    """Whether the two windows are ever open together: on one local clock (a recipient with a time zone) they must
+    share some time of day, and read in their own zones (a recipient without one) some moment of the next year."""
+    spans = [(max(a, c), min(b, d)) for a, b in first.seconds_of_day() for c, d in second.seconds_of_day()]
+    if not any(lo < hi for lo, hi in spans):
+        return False
+    if first.zone.key == second.zone.key:
+        return True
+    return common_opening((first, second), since, since + OVERLAP_HORIZON) is not None
 
 
 def zone_named(name: str) -> ZoneInfo:

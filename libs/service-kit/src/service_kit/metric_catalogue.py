@@ -124,6 +124,38 @@ PROVIDER_THROTTLES: Final = MetricSpec(
     "Sends the provider answered with slow down (throttled), by provider",
     ("provider",),
 )
+# ---- the compliance gate (issue 15): what it decided for each claimed message, right before the attempt
+# seconds a message deferred for its send windows waits: minutes for a window about to open, up to a night and a day
+DEFERRAL_BUCKETS: Final = (
+    60.0,
+    300.0,
+    900.0,
+    1800.0,
+    3600.0,
+    2 * 3600.0,
+    4 * 3600.0,
+    8 * 3600.0,
+    12 * 3600.0,
+    16 * 3600.0,
+    24 * 3600.0,
+    48 * 3600.0,
+)
+COMPLIANCE_DECISIONS: Final = MetricSpec(
+    WORKER,
+    "dispatch_compliance_decisions_total",
+    Kind.COUNTER,
+    "Claimed messages by the compliance gate's decision (allowed, suppressed, expired, deferred_window), channel and"
+    " category (promotional, transactional)",
+    ("decision", "channel", "category"),
+)
+COMPLIANCE_DEFERRAL: Final = MetricSpec(
+    WORKER,
+    "dispatch_compliance_deferral_seconds",
+    Kind.HISTOGRAM,
+    "How long a message the gate deferred waits for its send windows (the account's and its sender's) to open",
+    ("channel",),
+    DEFERRAL_BUCKETS,
+)
 GRPC_HANDLED: Final = MetricSpec(
     TEMPLATE,
     "grpc_server_handled_total",

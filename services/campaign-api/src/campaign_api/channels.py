@@ -18,6 +18,7 @@ from enum import StrEnum
 from typing import Final
 
 from dispatch.lifecycle import Channel
+from dispatch.send_windows import SendWindow
 
 from campaign_api.domain import KEEP, Keep
 from campaign_api.errors import Conflict, InvalidInput, NotFound
@@ -132,6 +133,9 @@ class SenderRow:
     callback_token: str
     created_at: datetime
     updated_at: datetime
+    # its own window for promotional messages, inside the account's (None: only the account's applies)
+    window: SendWindow | None = None
+    window_preset: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -143,6 +147,8 @@ class NewSender:
     credentials_ref: str | None = None
     throughput_per_s: Decimal = Decimal(80)
     is_default: bool = False
+    window: SendWindow | None = None
+    window_preset: str | None = None
 
     def check(self) -> None:
         """The channel the provider serves, and the address rules of the channel."""
@@ -159,6 +165,8 @@ class SenderChanges:
     credentials_ref: str | Keep | None = KEEP
     throughput_per_s: Decimal | Keep = KEEP
     is_default: bool | Keep = KEEP
+    # (window, preset name); (None, None) removes the sender's window
+    window: tuple[SendWindow | None, str | None] | Keep = KEEP
     # a fresh callback token: the old URLs stop working at once (a leaked URL is revoked this way)
     rotate_callback_token: bool = False
 

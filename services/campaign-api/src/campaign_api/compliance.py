@@ -10,7 +10,9 @@ from enum import StrEnum
 from typing import Final
 
 from dispatch.lifecycle import Category, Channel
-from dispatch.send_windows import SendWindow
+from dispatch.send_windows import SendWindow, share_a_moment
+
+from campaign_api.errors import InvalidInput
 
 DEFAULT_STOP_KEYWORDS: Final = ("STOP", "STOPALL", "UNSUBSCRIBE", "CANCEL", "END", "QUIT", "OPTOUT", "REVOKE")
 DEFAULT_START_KEYWORDS: Final = ("START", "UNSTOP")
@@ -82,3 +84,31 @@ class Suppression:
     reason: str
     source: SuppressionSource
     created_at: datetime
+
+
+def describe_window(window: SendWindow) -> str:
+    """A window as people read it: 08:00-18:00 Africa/Nairobi."""
+    return f"{window.start:%H:%M}-{window.end:%H:%M} {window.zone.key}"
+
+
+class SendWindowsDisjoint(InvalidInput):
+    """A sender's window and its account's would never be open together: its promotional messages could never go."""
+
+    code = "SEND_WINDOW_DISJOINT"
+
+    def __init__(self, field: str, sender: str, sender_window: SendWindow, account_window: SendWindow) -> None:
+        super().__init__(
+            f"{field}: the send window of sender {sender} ({describe_window(sender_window)}) and the account's"
+            f" ({describe_window(account_window)}) are never open together, so its promotional messages could"
+            " never go; choose hours inside the account's window"
+        )
+
+
+def check_windows_meet(
+    field: str, sender: str, sender_window: SendWindow | None, account_window: SendWindow | None, now: datetime
+) -> None:
+    """A sender's window must share some moment with its account's (either may be absent: nothing to check)."""
+    if sender_window is None or account_window is None:
+        return
+    if not share_a_moment(sender_window, account_window, now):
+        raise SendWindowsDisjoint(field, sender, sender_window, account_window)

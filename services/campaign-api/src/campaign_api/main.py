@@ -160,10 +160,10 @@ def build_usecases(
         RevokeApiKey(pool),
         ListAuditEvents(pool),
         # real channels: senders, and the providers' callbacks
-        CreateSender(pool),
+        CreateSender(pool, clock),
         ListSenders(pool),
         GetSender(pool),
-        UpdateSender(pool),
+        UpdateSender(pool, clock),
         DeleteSender(pool),
         ResolveSender(pool),
         RecordReceipts(pool, metrics),
@@ -174,7 +174,7 @@ def build_usecases(
         ListSuppressions(pool),
         LiftSuppression(pool),
         GetComplianceSettings(pool),
-        PutComplianceSettings(pool),
+        PutComplianceSettings(pool, clock),
         ReceiveInboundMessage(pool),
         ListInboundMessages(pool),
         # contacts

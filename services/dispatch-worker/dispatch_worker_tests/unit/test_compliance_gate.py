@@ -1,5 +1,6 @@
 """The compliance gate through the real Deliver use case, real PostgreSQL rows and a pinned clock: send windows in
-the recipient's own time, suppression (a STOP mid-campaign, then START), validity; none of it spends a retry."""
+the recipient's own time (the account's, and the narrower window of the message's sender), suppression (a STOP
+mid-campaign, then START), validity; none of it spends a retry, and the gate's counters say what it decided."""
 
 from __future__ import annotations
 
@@ -64,6 +65,27 @@ class Account:
                 (start, end, zone),
             )
 
+    async def sender(self, window: tuple[str, str, str] | None = None, *, default: bool = False) -> int:
+        """A mock SMS sender, with its own send window (start, end, zone) when given."""
+        start, end, zone = window or (None, None, None)
+        async with await self.connect() as conn:
+            cur = await conn.execute(
+                "INSERT INTO senders (name, channel, provider, address, is_default, callback_token, window_start,"
+                " window_end, window_time_zone) VALUES (%s, 'sms', 'mock', 'ACME', %s, %s, %s, %s, %s) RETURNING id",
+                (f"sender-{uuid.uuid4()}", default, uuid.uuid4().hex, start, end, zone),
+            )
+            row = await cur.fetchone()
+            assert row is not None
+            return int(row[0])
+
+    async def remove_sender_window(self, sender_id: int) -> None:
+        """What PATCH /senders/{id} with send_window null stores."""
+        async with await self.connect() as conn:
+            await conn.execute(
+                "UPDATE senders SET window_start = NULL, window_end = NULL, window_time_zone = NULL WHERE id = %s",
+                (sender_id,),
+            )
+
     async def suppress(self, phone: str, channel: str | None = None) -> None:
         """What a STOP texted in (or POST /suppressions) leaves behind."""
         async with await self.connect() as conn:
@@ -83,13 +105,15 @@ class Account:
         started: datetime,
         category: str = "promotional",
         validity_hours: int = 24,
+        sender_id: int | None = None,
     ) -> tuple[int, list[int]]:
         """A sending campaign with one published message per customer (one customer per zone given)."""
         async with await self.connect() as conn:
             cur = await conn.execute(
                 "INSERT INTO campaigns (name, channel, status, base_template, sending_started_at, category,"
-                " validity_hours) VALUES ('gate', 'sms', 'sending', 'Hi {first_name}', %s, %s, %s) RETURNING id",
-                (started, category, validity_hours),
+                " validity_hours, sender_id) VALUES ('gate', 'sms', 'sending', 'Hi {first_name}', %s, %s, %s, %s)"
+                " RETURNING id",
+                (started, category, validity_hours, sender_id),
             )
             row = await cur.fetchone()
             assert row is not None
@@ -126,9 +150,11 @@ async def rows(pool: AsyncConnectionPool, ids: Sequence[int]) -> dict[int, tuple
         return {r[0]: (r[1], r[2], r[3], r[4]) for r in await cur.fetchall()}
 
 
-def build(pool: AsyncConnectionPool, clock: PinnedClock) -> tuple[Deliver, InMemoryJobQueue, ScriptedSender]:
+def build(
+    pool: AsyncConnectionPool, clock: PinnedClock, registry: CollectorRegistry | None = None
+) -> tuple[Deliver, InMemoryJobQueue, ScriptedSender]:
     queue, sender = InMemoryJobQueue(), ScriptedSender()
-    metrics = WorkerMetrics.register(CollectorRegistry())
+    metrics = WorkerMetrics.register(registry or CollectorRegistry())
     deliver = Deliver(
         pool, queue, FakeRenderer(), sender, RetryPolicy((5.0, 30.0, 120.0)), metrics, gate=ComplianceGate(clock)
     )
@@ -263,3 +289,147 @@ async def test_a_message_whose_window_opens_after_its_validity_expires_at_once(
     assert not sender.sent
     assert (await rows(pool, ids))[ids[0]][:2] == ("expired", 0)
     assert nothing_spent(queue)
+
+
+async def test_a_sender_window_narrower_than_the_accounts_defers_what_the_account_window_alone_would_send(
+    pool: AsyncConnectionPool, database_url: str
+) -> None:
+    account = Account(database_url)
+    await account.set_window("08:00", "18:00", "Africa/Nairobi")
+    morning_only = await account.sender(("09:00", "11:00", "Africa/Nairobi"))
+    _, (held,) = await account.campaign([None], started=eat(11), sender_id=morning_only)
+    _, (free,) = await account.campaign([None], started=eat(11))  # no sender of its own: the account's window only
+    clock = PinnedClock(eat(12))
+    deliver, queue, sender = build(pool, clock)
+
+    await deliver_jobs(deliver, queue, [held, free])
+
+    # 12:00 is inside the account's 08:00-18:00 but outside the sender's 09:00-11:00: it waits until 09:00 tomorrow
+    # (not the account's 08:00), unpublished, its retry unspent
+    assert [m.id for m in sender.sent] == [free]
+    assert (await rows(pool, [held]))[held] == ("pending", 0, eat(9, day=2), False)
+    assert nothing_spent(queue) and len(queue.acked) == 2
+
+    clock.now = eat(8, 30, day=2)  # the account's window is open, the sender's not yet: deferred again, no loop
+    await deliver_jobs(deliver, queue, [held])
+    assert (await rows(pool, [held]))[held] == ("pending", 0, eat(9, day=2), False)
+    clock.now = eat(9, day=2)
+    await deliver_jobs(deliver, queue, [held])
+    assert [m.id for m in sender.sent] == [free, held]
+    assert (await rows(pool, [held]))[held][:2] == ("sent", 0)
+
+
+async def test_the_default_senders_window_applies_to_a_campaign_naming_no_sender(
+    pool: AsyncConnectionPool, database_url: str
+) -> None:
+    account = Account(database_url)  # no account window at all: the sender's alone applies
+    await account.sender(("09:00", "11:00", "Africa/Nairobi"), default=True)
+    _, (message,) = await account.campaign(["Africa/Lagos"], started=eat(9))
+    deliver, queue, sender = build(pool, PinnedClock(eat(12)))  # 10:00 in Lagos: open on the customer's clock
+    await deliver_jobs(deliver, queue, [message])
+    assert [m.id for m in sender.sent] == [message]
+
+
+async def test_removing_the_sender_window_lets_its_messages_go(pool: AsyncConnectionPool, database_url: str) -> None:
+    account = Account(database_url)
+    await account.set_window("08:00", "18:00", "Africa/Nairobi")
+    morning_only = await account.sender(("09:00", "11:00", "Africa/Nairobi"))
+    _, (first, second) = await account.campaign([None, None], started=eat(11), sender_id=morning_only)
+    clock = PinnedClock(eat(12))
+    deliver, queue, sender = build(pool, clock)
+
+    await deliver_jobs(deliver, queue, [first])
+    assert (await rows(pool, [first]))[first][:3] == ("pending", 0, eat(9, day=2))
+    await account.remove_sender_window(morning_only)
+    await deliver_jobs(deliver, queue, [second, first])  # the account's window alone: open at 12:00
+
+    assert sorted(m.id for m in sender.sent) == sorted([first, second])
+    assert nothing_spent(queue)
+
+
+async def test_transactional_messages_ignore_the_sender_window_too(
+    pool: AsyncConnectionPool, database_url: str
+) -> None:
+    account = Account(database_url)
+    await account.set_window("08:00", "18:00", "Africa/Nairobi")
+    morning_only = await account.sender(("09:00", "11:00", "Africa/Nairobi"))
+    _, ids = await account.campaign([None], started=eat(22), category="transactional", sender_id=morning_only)
+    deliver, queue, sender = build(pool, PinnedClock(eat(23)))
+    await deliver_jobs(deliver, queue, ids)
+    assert [m.id for m in sender.sent] == ids
+
+
+async def test_windows_that_never_meet_expire_the_message_instead_of_deferring_it_forever(
+    pool: AsyncConnectionPool, database_url: str
+) -> None:
+    # the API refuses such a pair; rows written around it (or a race of two changes) must still end, not loop
+    account = Account(database_url)
+    await account.set_window("08:00", "18:00", "Africa/Nairobi")
+    evening_only = await account.sender(("19:00", "21:00", "Africa/Nairobi"))
+    _, ids = await account.campaign([None], started=eat(12), sender_id=evening_only, validity_hours=720)
+    deliver, queue, sender = build(pool, PinnedClock(eat(12)))
+    await deliver_jobs(deliver, queue, ids)
+    assert not sender.sent
+    assert (await rows(pool, ids))[ids[0]][:2] == ("expired", 0)
+    assert nothing_spent(queue)
+
+
+async def test_windows_open_together_only_after_the_validity_expire_the_message_at_once(
+    pool: AsyncConnectionPool, database_url: str
+) -> None:
+    account = Account(database_url)
+    await account.set_window("08:00", "18:00", "Africa/Nairobi")
+    morning_only = await account.sender(("09:00", "11:00", "Africa/Nairobi"))
+    # sent at 11:00 with 20 hours' validity: the account's window opens at 08:00 (inside it), both only at 09:00
+    _, ids = await account.campaign([None], started=eat(11), sender_id=morning_only, validity_hours=20)
+    deliver, queue, sender = build(pool, PinnedClock(eat(12)))
+    await deliver_jobs(deliver, queue, ids)
+    assert not sender.sent
+    assert (await rows(pool, ids))[ids[0]][:2] == ("expired", 0)
+
+
+def decisions(registry: CollectorRegistry, decision: str, category: str = "promotional") -> float:
+    value = registry.get_sample_value(
+        "dispatch_compliance_decisions_total", {"decision": decision, "channel": "sms", "category": category}
+    )
+    assert value is not None  # every series exists from the start
+    return value
+
+
+async def test_the_gates_counters_move_when_it_suppresses_defers_expires_and_allows(
+    pool: AsyncConnectionPool, database_url: str
+) -> None:
+    registry = CollectorRegistry()
+    account = Account(database_url)
+    await account.set_window("08:00", "18:00", "Africa/Nairobi")
+    _, (suppressed, deferred, allowed) = await account.campaign([None, None, "Africa/Lagos"], started=eat(9))
+    _, (expired,) = await account.campaign([None], started=eat(17), validity_hours=1)
+    _, (urgent,) = await account.campaign([None], started=eat(9), category="transactional")
+    await account.suppress(account.phones[0])
+    deliver, queue, _ = build(pool, PinnedClock(eat(18, 30)), registry)
+    assert all(decisions(registry, d) == 0 for d in ("allowed", "suppressed", "deferred_window", "expired"))
+
+    # 18:30 EAT: the first customer opted out, the second's window (Nairobi) is closed, it is 16:30 in Lagos, the
+    # one-hour campaign's validity ended at 18:00, and a transactional message ignores the window
+    await deliver_jobs(deliver, queue, [suppressed, deferred, allowed, expired, urgent])
+
+    assert decisions(registry, "suppressed") == 1
+    assert decisions(registry, "deferred_window") == 1
+    assert decisions(registry, "expired") == 1
+    assert decisions(registry, "allowed") == 1
+    assert decisions(registry, "allowed", "transactional") == 1
+    assert decisions(registry, "deferred_window", "transactional") == 0
+
+
+async def test_a_deferral_is_counted_with_how_long_it_waits(pool: AsyncConnectionPool, database_url: str) -> None:
+    registry = CollectorRegistry()
+    account = Account(database_url)
+    await account.set_window("08:00", "18:00", "Africa/Nairobi")
+    _, ids = await account.campaign([None], started=eat(17))
+    deliver, queue, _ = build(pool, PinnedClock(eat(18)), registry)
+    await deliver_jobs(deliver, queue, ids)
+
+    assert decisions(registry, "deferred_window") == 1
+    labels = {"channel": "sms"}
+    assert registry.get_sample_value("dispatch_compliance_deferral_seconds_count", labels) == 1
+    assert registry.get_sample_value("dispatch_compliance_deferral_seconds_sum", labels) == 14 * 3600  # 18:00 → 08:00

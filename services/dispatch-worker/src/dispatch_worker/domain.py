@@ -25,6 +25,15 @@ class Job:
     poison_reason: str | None = None
 
 
+class GateVerdict(StrEnum):
+    """What the compliance gate did with a claimed message (the `decision` label of its counter)."""
+
+    ALLOWED = "allowed"  # on to rendering and the sender
+    SUPPRESSED = "suppressed"  # its recipient opted out: ended suppressed
+    EXPIRED = "expired"  # past its validity, or no window opens before it: ended expired
+    DEFERRED_WINDOW = "deferred_window"  # a send window is closed: back to the outbox until it opens
+
+
 @dataclass(frozen=True, slots=True)
 class RetryPolicy:
     """One attempt plus len(delays_s) retries, each waiting in its own TTL tier."""

@@ -5,8 +5,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Final
 
+from dispatch.lifecycle import Category, Channel
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 from service_kit import metric_catalogue as catalogue
+
+from dispatch_worker.domain import GateVerdict
 
 # the provider adapters (senders_provider_check): their series exist from the start, at zero
 PROVIDERS: Final = ("mock", "kannel", "aggregator", "whatsapp")
@@ -25,6 +28,8 @@ class WorkerMetrics:
     batch_size: Histogram
     provider_send_duration: Histogram
     provider_throttles: Counter
+    compliance_decisions: Counter
+    compliance_deferral: Histogram
 
     @classmethod
     def register(cls, registry: CollectorRegistry) -> WorkerMetrics:
@@ -39,8 +44,16 @@ class WorkerMetrics:
             batch_size=catalogue.BATCH_SIZE.histogram(registry),
             provider_send_duration=catalogue.PROVIDER_SEND_DURATION.histogram(registry),
             provider_throttles=catalogue.PROVIDER_THROTTLES.counter(registry),
+            compliance_decisions=catalogue.COMPLIANCE_DECISIONS.counter(registry),
+            compliance_deferral=catalogue.COMPLIANCE_DEFERRAL.histogram(registry),
         )
         for provider in PROVIDERS:
             metrics.provider_send_duration.labels(provider)
             metrics.provider_throttles.labels(provider)
+        # every decision's series from the start, at zero (16 in all: small fixed sets, no ids)
+        for channel in Channel:
+            metrics.compliance_deferral.labels(channel)
+            for verdict in GateVerdict:
+                for category in Category:
+                    metrics.compliance_decisions.labels(verdict, channel, category)
         return metrics

@@ -150,6 +150,12 @@ class SendWindowStateBody(BaseModel):
     end: str = Field(examples=["18:00"], description="local time HH:MM, excluded")
     time_zone: str
 
+    @classmethod
+    def of(cls, window: SendWindow | None, preset: str | None) -> SendWindowStateBody | None:
+        if window is None:
+            return None
+        return cls(preset=preset, start=f"{window.start:%H:%M}", end=f"{window.end:%H:%M}", time_zone=window.zone.key)
+
 
 class ComplianceSettingsBody(BaseModel):
     send_window: SendWindowStateBody | None = Field(description="null: promotional messages go at any hour")
@@ -161,16 +167,8 @@ class ComplianceSettingsBody(BaseModel):
 
     @classmethod
     def of(cls, settings: ComplianceSettings) -> ComplianceSettingsBody:
-        window = settings.window
         return cls(
-            send_window=None
-            if window is None
-            else SendWindowStateBody(
-                preset=settings.window_preset,
-                start=f"{window.start:%H:%M}",
-                end=f"{window.end:%H:%M}",
-                time_zone=window.zone.key,
-            ),
+            send_window=SendWindowStateBody.of(settings.window, settings.window_preset),
             opt_out_required=settings.opt_out_required,
             opt_out_text=settings.opt_out_text,
             stop_keywords=list(settings.stop_keywords),

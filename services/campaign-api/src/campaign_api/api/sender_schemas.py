@@ -9,6 +9,7 @@ from dispatch.lifecycle import Channel
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator, model_validator
 from pydantic.json_schema import SkipJsonSchema
 
+from campaign_api.api.compliance_schemas import SendWindowBody, SendWindowStateBody
 from campaign_api.api.schemas import Name, UtcDatetime
 from campaign_api.channels import NewSender, Provider, SenderChanges, SenderRow, callback_urls
 from campaign_api.domain import KEEP
@@ -38,6 +39,7 @@ class CreateSenderRequest(BaseModel):
                     "credentials_ref": "KANNEL_PASSWORD",
                     "throughput_per_s": 80,
                     "is_default": True,
+                    "send_window": {"preset": "ke-safaricom"},
                 }
             ]
         },
@@ -51,8 +53,14 @@ class CreateSenderRequest(BaseModel):
     credentials_ref: CredentialsRef | None = None
     throughput_per_s: Throughput = Decimal(80)
     is_default: bool = Field(False, description="the channel's sender for campaigns that name none")
+    send_window: SendWindowBody | None = Field(
+        default=None,
+        description="its own window for promotional messages; they go only when this and the account's window are"
+        " both open (422 SEND_WINDOW_DISJOINT when the two never are); null or omitted: only the account's applies",
+    )
 
     def to_domain(self) -> NewSender:
+        window, preset = self.send_window.to_domain() if self.send_window else (None, None)
         return NewSender(
             name=self.name,
             channel=self.channel,
@@ -61,6 +69,8 @@ class CreateSenderRequest(BaseModel):
             credentials_ref=self.credentials_ref,
             throughput_per_s=self.throughput_per_s,
             is_default=self.is_default,
+            window=window,
+            window_preset=preset,
         )
 
 
@@ -69,13 +79,24 @@ class UpdateSenderRequest(BaseModel):
 
     model_config = ConfigDict(
         extra="forbid",
-        json_schema_extra={"examples": [{"throughput_per_s": 40}, {"rotate_callback_token": True}], "minProperties": 1},
+        json_schema_extra={
+            "examples": [
+                {"throughput_per_s": 40},
+                {"rotate_callback_token": True},
+                {"send_window": {"start": "09:00", "end": "17:00", "time_zone": "Africa/Nairobi"}},
+                {"send_window": None},
+            ],
+            "minProperties": 1,
+        },
     )
     name: Name | SkipJsonSchema[None] = None
     address: Address | SkipJsonSchema[None] = None
     credentials_ref: CredentialsRef | None = Field(default=None, description="null: the provider needs none")
     throughput_per_s: Throughput | SkipJsonSchema[None] = None
     is_default: bool | SkipJsonSchema[None] = None
+    send_window: SendWindowBody | None = Field(
+        default=None, description="the sender's own window for promotional messages; null: remove it"
+    )
     rotate_callback_token: bool = Field(False, description="true: new callback URLs; the old ones stop working")
 
     @field_validator("name", "address", "throughput_per_s", "is_default")
@@ -90,7 +111,7 @@ class UpdateSenderRequest(BaseModel):
         if not self.model_fields_set:
             raise ValueError(
                 "give at least one of name, address, credentials_ref, throughput_per_s, is_default,"
-                " rotate_callback_token"
+                " send_window, rotate_callback_token"
             )
         return self
 
@@ -102,6 +123,9 @@ class UpdateSenderRequest(BaseModel):
             credentials_ref=self.credentials_ref if "credentials_ref" in given else KEEP,
             throughput_per_s=self.throughput_per_s if self.throughput_per_s is not None else KEEP,
             is_default=self.is_default if self.is_default is not None else KEEP,
+            window=(self.send_window.to_domain() if self.send_window else (None, None))
+            if "send_window" in given
+            else KEEP,
             rotate_callback_token=self.rotate_callback_token,
         )
 
@@ -117,6 +141,9 @@ class SenderBody(BaseModel):
     credentials_ref: str | None
     throughput_per_s: float
     is_default: bool
+    send_window: SendWindowStateBody | None = Field(
+        description="its own window for promotional messages (inside the account's); null: only the account's"
+    )
     callback_urls: dict[str, str] = Field(
         description="paste into the provider's console; Kannel's receipt URL is the worker's dlr-url (it fills"
         " {message_id})",
@@ -136,6 +163,7 @@ class SenderBody(BaseModel):
             credentials_ref=sender.credentials_ref,
             throughput_per_s=float(sender.throughput_per_s),
             is_default=sender.is_default,
+            send_window=SendWindowStateBody.of(sender.window, sender.window_preset),
             callback_urls=callback_urls(base_url, sender),
             created_at=sender.created_at,
             updated_at=sender.updated_at,

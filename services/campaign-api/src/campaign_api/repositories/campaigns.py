@@ -85,6 +85,14 @@ SELECT_CAMPAIGN_WITH_STATS: Final = """
     WHERE c.id = %(id)s
 """
 
+# the sending campaigns whose messages go through a sender: those naming it, and (when it is its channel's default)
+# those naming none
+SENDING_THROUGH: Final = """
+    SELECT id FROM campaigns
+    WHERE status = 'sending'
+      AND (sender_id = %(sender_id)s OR (sender_id IS NULL AND %(is_default)s AND channel = %(channel)s))
+"""
+
 # the send's row lock: a concurrent send, edit or cancel of the same campaign waits here, then sees the new state
 LOCK_CAMPAIGN: Final = f"SELECT {COLUMNS} FROM campaigns WHERE id = %(id)s FOR UPDATE"
 
@@ -380,3 +388,11 @@ async def reopen(conn: Connection, campaign_ids: Sequence[int]) -> None:
     """Move sent or failed campaigns back to sending (their failures are queued again)."""
     if campaign_ids:
         await conn.execute(REOPEN, {"ids": list(campaign_ids)})
+
+
+async def sending_through(conn: Connection, sender_id: int, channel: Channel, is_default: bool) -> list[int]:
+    """The account's sending campaigns whose messages go through that sender."""
+    cur = await conn.execute(
+        SENDING_THROUGH, {"sender_id": sender_id, "channel": channel.value, "is_default": is_default}
+    )
+    return [int(r[0]) for r in await cur.fetchall()]

@@ -7,6 +7,7 @@ from decimal import Decimal
 from typing import Any, Final
 
 from dispatch.lifecycle import Channel
+from dispatch.send_windows import SendWindow, zone_named
 from psycopg import sql
 
 from campaign_api.channels import NewSender, Provider, SenderChannelMismatch, SenderRow, UnknownSender
@@ -15,22 +16,24 @@ from campaign_api.repositories.where_clauses import where_clause
 
 COLUMNS: Final = (
     "id, name, channel, provider, address, credentials_ref, throughput_per_s, is_default, callback_token,"
-    " created_at, updated_at"
+    " created_at, updated_at, window_preset, window_start, window_end, window_time_zone"
 )
 
 # a new default takes the place of the channel's old one in the same statement's transaction (see CLEAR_DEFAULT)
 INSERT_SENDER: Final = f"""
     INSERT INTO senders (name, channel, provider, address, credentials_ref, throughput_per_s, is_default,
-                         callback_token)
+                         callback_token, window_preset, window_start, window_end, window_time_zone)
     VALUES (%(name)s, %(channel)s, %(provider)s, %(address)s, %(credentials_ref)s, %(throughput_per_s)s,
-            %(is_default)s, %(callback_token)s)
+            %(is_default)s, %(callback_token)s, %(window_preset)s, %(window_start)s, %(window_end)s,
+            %(window_time_zone)s)
     RETURNING {COLUMNS}
 """
 INSERT_SENDER_IF_NAME_ABSENT: Final = f"""
     INSERT INTO senders (name, channel, provider, address, credentials_ref, throughput_per_s, is_default,
-                         callback_token)
+                         callback_token, window_preset, window_start, window_end, window_time_zone)
     VALUES (%(name)s, %(channel)s, %(provider)s, %(address)s, %(credentials_ref)s, %(throughput_per_s)s,
-            %(is_default)s, %(callback_token)s)
+            %(is_default)s, %(callback_token)s, %(window_preset)s, %(window_start)s, %(window_end)s,
+            %(window_time_zone)s)
     ON CONFLICT (account_id, name) DO NOTHING
     RETURNING {COLUMNS}
 """
@@ -44,7 +47,9 @@ CLEAR_DEFAULT: Final = (
 SAVE_SENDER: Final = f"""
     UPDATE senders
     SET name = %(name)s, address = %(address)s, credentials_ref = %(credentials_ref)s,
-        throughput_per_s = %(throughput_per_s)s, is_default = %(is_default)s, callback_token = %(callback_token)s
+        throughput_per_s = %(throughput_per_s)s, is_default = %(is_default)s, callback_token = %(callback_token)s,
+        window_preset = %(window_preset)s, window_start = %(window_start)s, window_end = %(window_end)s,
+        window_time_zone = %(window_time_zone)s
     WHERE id = %(id)s
     RETURNING {COLUMNS}
 """
@@ -54,6 +59,8 @@ LIST_SENDERS: Final = "SELECT {columns} FROM senders {where} ORDER BY id DESC LI
 COUNT_SENDERS: Final = "SELECT count(*) FROM senders {where}"
 LIST_FILTERS: Final = {"channel": "channel = %(channel)s", "before_id": "id < %(before_id)s"}
 SELECT_CHANNEL: Final = "SELECT channel FROM senders WHERE id = %(id)s"
+# the senders that set a window of their own: a new account window must meet each of them
+SELECT_WINDOWED: Final = f"SELECT {COLUMNS} FROM senders WHERE window_time_zone IS NOT NULL ORDER BY id"
 BY_CALLBACK_TOKEN: Final = "SELECT id, account_id, channel, provider, address FROM sender_by_callback_token(%(token)s)"  # noqa: S105
 BY_PHONE_NUMBER_ID: Final = (
     "SELECT id, account_id, channel, provider, address FROM whatsapp_sender_by_phone_number_id(%(address)s)"
@@ -74,7 +81,29 @@ def sender_from_row(row: Sequence[Any]) -> SenderRow:
         callback_token=row[8],
         created_at=row[9],
         updated_at=row[10],
+        window=_window(row[12], row[13], row[14]),
+        window_preset=row[11] if row[14] is not None else None,
     )
+
+
+def _window(start: Any, end: Any, zone: str | None) -> SendWindow | None:
+    # the API validated the zone; one that left the zone database since reads as no window rather than a 500
+    if zone is None:
+        return None
+    try:
+        return SendWindow(start, end, zone_named(zone))
+    except ValueError:
+        return None
+
+
+def window_params(window: SendWindow | None, preset: str | None) -> dict[str, Any]:
+    """The four window columns of a sender (all NULL without a window)."""
+    return {
+        "window_preset": preset if window else None,
+        "window_start": window.start if window else None,
+        "window_end": window.end if window else None,
+        "window_time_zone": window.zone.key if window else None,
+    }
 
 
 def insert_params(sender: NewSender, token: str) -> dict[str, Any]:
@@ -87,6 +116,7 @@ def insert_params(sender: NewSender, token: str) -> dict[str, Any]:
         "throughput_per_s": sender.throughput_per_s,
         "is_default": sender.is_default,
         "callback_token": token,
+        **window_params(sender.window, sender.window_preset),
     }
 
 
@@ -143,6 +173,7 @@ async def save(conn: Connection, sender: SenderRow) -> SenderRow:
             "throughput_per_s": sender.throughput_per_s,
             "is_default": sender.is_default,
             "callback_token": sender.callback_token,
+            **window_params(sender.window, sender.window_preset),
         },
     )
     row = await cur.fetchone()
@@ -169,6 +200,12 @@ async def list_page(
     counted = await cur.fetchone()
     cur = await conn.execute(sql.SQL(LIST_SENDERS).format(columns=sql.SQL(COLUMNS), where=where), params)
     return [sender_from_row(r) for r in await cur.fetchall()], int(counted[0]) if counted else 0
+
+
+async def with_windows(conn: Connection) -> list[SenderRow]:
+    """The transaction's account's senders that have a send window of their own."""
+    cur = await conn.execute(SELECT_WINDOWED)
+    return [sender_from_row(r) for r in await cur.fetchall()]
 
 
 async def channel_of(conn: Connection, sender_id: int) -> Channel | None:

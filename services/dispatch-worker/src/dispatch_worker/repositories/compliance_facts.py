@@ -13,12 +13,14 @@ from psycopg.rows import TupleRow
 
 # one row per message, set-based: its suppression (the account's row for the phone on the campaign's channel or on
 # every channel, served by suppressions_account_phone_channel_key), its campaign's category and validity, the
-# customer's zone and the account's window. The worker runs as the owner, across accounts: every join names the
-# message's own account
+# customer's zone, the account's window and the window of the sender the message goes through (the campaign's own
+# sender, else the account's default for the channel: the sender choice's rule, served by senders_default_key). The
+# worker runs as the owner, across accounts: every join names the message's own account
 SELECT_FACTS: Final = """
     SELECT m.id, m.campaign_id, cp.category,
            coalesce(cp.sending_started_at, m.created_at) + make_interval(hours => cp.validity_hours) AS expires_at,
            cp.validity_hours, cu.time_zone, ac.window_start, ac.window_end, ac.window_time_zone,
+           se.window_start, se.window_end, se.window_time_zone,
            EXISTS (
                SELECT 1 FROM suppressions AS s
                WHERE s.account_id = m.account_id AND s.phone = cu.phone
@@ -28,6 +30,11 @@ SELECT_FACTS: Final = """
     JOIN campaigns AS cp ON cp.id = m.campaign_id
     JOIN customers AS cu ON cu.id = m.customer_id
     LEFT JOIN account_compliance AS ac ON ac.account_id = m.account_id
+    LEFT JOIN senders AS se
+           ON se.account_id = m.account_id
+          AND se.id = coalesce(cp.sender_id, (SELECT d.id FROM senders AS d
+                                              WHERE d.account_id = m.account_id AND d.channel = cp.channel
+                                                AND d.is_default))
     WHERE m.id = ANY(%(ids)s::bigint[])
 """
 
@@ -45,6 +52,9 @@ class ComplianceFacts:
     window_start: time | None
     window_end: time | None
     window_time_zone: str | None
+    sender_window_start: time | None
+    sender_window_end: time | None
+    sender_window_time_zone: str | None
     suppressed: bool
 
 
@@ -52,7 +62,7 @@ async def load(conn: AsyncConnection[TupleRow], message_ids: Sequence[int]) -> d
     """The facts of each message, by id."""
     cur = await conn.execute(SELECT_FACTS, {"ids": list(message_ids)})
     facts = [
-        ComplianceFacts(r[0], r[1], Category(r[2]), r[3], r[4], r[5], r[6], r[7], r[8], bool(r[9]))
+        ComplianceFacts(r[0], r[1], Category(r[2]), r[3], r[4], r[5], r[6], r[7], r[8], r[9], r[10], r[11], bool(r[12]))
         for r in await cur.fetchall()
     ]
     return {f.message_id: f for f in facts}

@@ -122,6 +122,7 @@ class Deliver:
                     known |= await outbound_messages.existing_ids(conn, unclaimed)
         except psycopg.OperationalError as exc:
             raise DatabaseUnavailable(str(exc)) from exc
+        self._count_gate(checked)  # after the commit: a claim rolled back decided nothing
 
         unknown = [j for i, js in by_id.items() if i not in known for j in js]
         if poison or unknown:
@@ -139,6 +140,13 @@ class Deliver:
             await self._send_and_record(claimed, texts, contexts_by_id, by_id)
         if finished := {m.campaign_id for m in claimed} | checked.ended_campaign_ids:
             await self._complete(finished)
+
+    def _count_gate(self, checked: GateDecision) -> None:
+        """What the compliance gate decided, by decision, channel and category; how long deferred messages wait."""
+        for (verdict, channel, category), n in checked.verdicts.items():
+            self.metrics.compliance_decisions.labels(verdict, channel, category).inc(n)
+        for channel, wait_s in checked.deferrals:
+            self.metrics.compliance_deferral.labels(channel).observe(wait_s)
 
     async def _render(self, claimed: Sequence[ClaimedMessage]) -> dict[int, Rendered | None]:
         """Render each (template, channel) group with one RenderBatch; None for a template template-svc refuses."""
