@@ -297,7 +297,8 @@ def build_with_buildah(services: Sequence[str], tag: str, out: Path) -> list[Pat
         archive = out / f"{service}.tar"
         archive.unlink(missing_ok=True)
         buildah.call("push", "--quiet", name, f"docker-archive:{archive}:{name}")
-        log(f"{name} -> {archive.relative_to(REPO_ROOT)} in {time.monotonic() - started:.0f}s")
+        shown = archive.relative_to(REPO_ROOT) if archive.is_relative_to(REPO_ROOT) else archive
+        log(f"{name} -> {shown} in {time.monotonic() - started:.0f}s")
         archives.append(archive)
     return archives
 

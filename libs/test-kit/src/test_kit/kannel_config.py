@@ -17,9 +17,9 @@ from typing import Final
 
 # every report Kannel has: 1 delivered, 2 undelivered, 4 queued on the SMSC, 8 accepted by it, 16 rejected by it
 DLR_MASK: Final = 31
-# the directory a deployed kannel.conf includes: the Secret with the sendsms user (and, optionally, the inbound
-# sms-service) is mounted there
-PRIVATE_DIR: Final = "/etc/kannel/private"
+# the file a deployed kannel.conf includes, from a Secret: the sendsms user and, optionally, the inbound sms-service.
+# A file, not its directory: a Secret volume's directory also holds Kubernetes' hidden ..data entries
+PRIVATE_FILE: Final = "/etc/kannel/private/private.conf"
 # bearerbox's admin interface listens on loopback only, inside the pod or the compose service's namespace: nothing
 # outside reaches it, so the deployed file may name its password
 DEPLOYED_ADMIN_PASSWORD: Final = "loopback-only"  # noqa: S105
@@ -106,10 +106,10 @@ max-messages = 0
 
 def deployed() -> str:
     """compose's and the chart's kannel.conf: fixed ports, sendsms on every interface, logs on the console, the
-    sendsms user (and the inbound service, when given) from the private directory."""
+    sendsms user (and the inbound service, when given) from the private file."""
     return gateway(
         KannelPorts(),
         admin_password=DEPLOYED_ADMIN_PASSWORD,
         sendsms_interface="0.0.0.0",  # noqa: S104 - the one port the platform reaches
-        include=PRIVATE_DIR,
+        include=PRIVATE_FILE,
     )
