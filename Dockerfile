@@ -67,6 +67,24 @@ RUN --mount=type=bind,source=web,target=/src/web \
     mkdir -p /app/web \
  && if [ "${SERVICE}" = "campaign-api" ] && [ -f /src/web/dist/index.html ]; then cp -a /src/web/dist /app/web/dist; fi
 
+# ---- kannel: the opt-in SMS gateway, not a service of this workspace (SERVICE unused) ------------------------
+# Debian's kannel (bearerbox, smsbox) and kannel-extras (fakesmsc, the SMSC simulator); compose and the chart run
+# one container per box from it, with the shared kannel.conf (charts/campaign-dispatch/files/kannel/). Built with
+# `--target kannel`; the last stage below stays the default target.
+FROM ${PYTHON_IMAGE} AS kannel
+LABEL org.opencontainers.image.title="campaign-dispatch-kannel" \
+      org.opencontainers.image.description="Kannel SMS gateway with its SMSC simulator, for Campaign Dispatch"
+# hadolint ignore=DL3008
+RUN apt-get update \
+ && apt-get install -y --no-install-recommends kannel kannel-extras \
+ && rm -rf /var/lib/apt/lists/* \
+ && ln -s /usr/lib/kannel/test/fakesmsc /usr/local/bin/fakesmsc \
+ && groupadd --system --gid 10001 app \
+ && useradd --system --uid 10001 --gid app --no-create-home --home-dir /nonexistent --shell /usr/sbin/nologin app
+USER 10001:10001
+# bearerbox by default; smsbox and fakesmsc are the other containers' commands
+CMD ["/usr/sbin/bearerbox", "-v", "1", "/etc/kannel/kannel.conf"]
+
 # ---- runtime: slim Python, the virtualenv, a non-root user; no uv, no compilers, no sources -----------------
 FROM ${PYTHON_IMAGE} AS runtime
 ARG SERVICE

@@ -2,6 +2,7 @@
 
     python tools/build_images.py                    # every service, tag dev, archives in dist/images/
     python tools/build_images.py --engine buildah scheduler
+    python tools/build_images.py kannel             # the opt-in Kannel gateway (the Dockerfile's kannel stage)
 
 With a Docker engine that answers (`docker info`), this is `docker build` and `docker save`. Without one it uses
 buildah (Debian's `buildah` package: chroot isolation, vfs storage, no daemon, no registry). The two base images the
@@ -35,6 +36,8 @@ from typing import Any
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 SERVICES = ("campaign-api", "template-svc", "dispatch-worker", "scheduler")
+# images built only when named: each is a stage of the one Dockerfile, not a workspace service
+TARGETS = {"kannel": "kannel"}
 CACHE = Path(os.environ.get("IMAGES_CACHE_DIR", REPO_ROOT / ".cache" / "images"))
 ARCHIVES = REPO_ROOT / "dist" / "images"
 # the image names the dev values of the chart run (pullPolicy Never): a local prefix that never resolves to a registry
@@ -247,6 +250,12 @@ def secret_args() -> list[str]:
     return ["--secret", f"id=ca,src={bundle}"] if bundle else []
 
 
+def target_args(image: str) -> list[str]:
+    """A service's build argument, or the Dockerfile stage of an image that is no service."""
+    target = TARGETS.get(image)
+    return ["--target", target] if target else ["--build-arg", f"SERVICE={image}"]
+
+
 def image_name(service: str, tag: str) -> str:
     """The local name of one service's image."""
     return f"{IMAGE_PREFIX}/{service}:{tag}"
@@ -274,8 +283,7 @@ def build_with_buildah(services: Sequence[str], tag: str, out: Path) -> list[Pat
             "host",
             "--file",
             "Dockerfile",
-            "--build-arg",
-            f"SERVICE={service}",
+            *target_args(service),
             "--build-arg",
             f"PYTHON_IMAGE={PYTHON_BASE}",
             "--build-arg",
@@ -289,7 +297,8 @@ def build_with_buildah(services: Sequence[str], tag: str, out: Path) -> list[Pat
         archive = out / f"{service}.tar"
         archive.unlink(missing_ok=True)
         buildah.call("push", "--quiet", name, f"docker-archive:{archive}:{name}")
-        log(f"{name} -> {archive.relative_to(REPO_ROOT)} in {time.monotonic() - started:.0f}s")
+        shown = archive.relative_to(REPO_ROOT) if archive.is_relative_to(REPO_ROOT) else archive
+        log(f"{name} -> {shown} in {time.monotonic() - started:.0f}s")
         archives.append(archive)
     return archives
 
@@ -307,8 +316,7 @@ def build_with_docker(services: Sequence[str], tag: str, out: Path) -> list[Path
                 "build",
                 "--file",
                 "Dockerfile",
-                "--build-arg",
-                f"SERVICE={service}",
+                *target_args(service),
                 *secret_args(),
                 "--tag",
                 name,
@@ -326,15 +334,18 @@ def build_with_docker(services: Sequence[str], tag: str, out: Path) -> list[Path
 def main(argv: Sequence[str] | None = None) -> None:
     """Parse the arguments, pick the engine, build, print the archive paths."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("services", nargs="*", metavar="SERVICE", help=f"any of {', '.join(SERVICES)} (default: all)")
+    known = (*SERVICES, *TARGETS)
+    parser.add_argument(
+        "services", nargs="*", metavar="IMAGE", help=f"any of {', '.join(known)} (default: the four services)"
+    )
     parser.add_argument("--engine", choices=("auto", "docker", "buildah"), default="auto")
     parser.add_argument("--tag", default="dev")
     parser.add_argument("--out", type=Path, default=ARCHIVES)
     args = parser.parse_args(argv)
     services = args.services or list(SERVICES)
-    unknown = sorted(set(services) - set(SERVICES))
+    unknown = sorted(set(services) - set(known))
     if unknown:
-        parser.error(f"unknown service(s) {', '.join(unknown)}: pick from {', '.join(SERVICES)}")
+        parser.error(f"unknown image(s) {', '.join(unknown)}: pick from {', '.join(known)}")
     out: Path = args.out.resolve()
     out.mkdir(parents=True, exist_ok=True)
     engine = args.engine

@@ -18,16 +18,20 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from test_kit import kannel_config
+from test_kit.kannel_config import KannelPorts
+
 SEARCH_PATH = "/usr/sbin:/usr/bin:/usr/lib/kannel/test"
 INSTALL = "apt-get install -y kannel kannel-extras"
-ADMIN_PORT, BOX_PORT, SMSC_PORT, SENDSMS_PORT = 13000, 13001, 13010, 13013
+PORTS = KannelPorts()
+ADMIN_PORT, BOX_PORT, SMSC_PORT, SENDSMS_PORT = PORTS.admin, PORTS.box, PORTS.smsc, PORTS.sendsms
 USERNAME = "dispatch"
 # a sendsms user on loopback only, for the local platform; not a credential of anything outside this machine
 PASSWORD = "make-up-kannel"  # noqa: S105
+ADMIN_PASSWORD = "make-up-admin"  # noqa: S105 - bearerbox's admin port, on loopback
 SENDER_NAME = "Kannel (make up)"
 SENDER_ADDRESS = "CAMPAIGN"
-# every report Kannel has: 1 delivered, 2 undelivered, 4 queued on the SMSC, 8 accepted by it, 16 rejected by it
-DLR_MASK = "31"
+DLR_MASK = str(kannel_config.DLR_MASK)
 
 
 @dataclass
@@ -82,46 +86,9 @@ def seed_sender(env: dict[str, str], account: str) -> dict[str, str]:
 def config(directory: Path, inbound_url: str) -> Path:
     """bearerbox's core and a fake SMSC link; smsbox with the sendsms user and a get-url for inbound messages."""
     path = directory / "kannel.conf"
-    path.write_text(
-        f"""group = core
-admin-port = {ADMIN_PORT}
-admin-interface = 127.0.0.1
-admin-password = make-up-admin
-admin-allow-ip = 127.0.0.1
-smsbox-port = {BOX_PORT}
-box-allow-ip = 127.0.0.1
-dlr-storage = internal
-log-file = "{directory}/bearerbox.log"
-log-level = 1
-
-group = smsc
-smsc = fake
-smsc-id = FAKE
-host = 127.0.0.1
-port = {SMSC_PORT}
-connect-allow-ip = 127.0.0.1
-
-group = smsbox
-bearerbox-host = 127.0.0.1
-sendsms-port = {SENDSMS_PORT}
-sendsms-interface = 127.0.0.1
-log-file = "{directory}/smsbox.log"
-log-level = 1
-
-group = sendsms-user
-username = {USERNAME}
-password = {PASSWORD}
-max-messages = 10
-concatenation = true
-
-group = sms-service
-keyword = default
-catch-all = true
-get-url = "{inbound_url}"
-omit-empty = true
-max-messages = 0
-"""
-    )
+    gateway = kannel_config.gateway(PORTS, admin_password=ADMIN_PASSWORD, log_dir=directory)
+    user = kannel_config.sendsms_user(USERNAME, PASSWORD)
+    path.write_text(f"{gateway}\n{user}\n{kannel_config.inbound_service(inbound_url)}")
     return path
 
 
@@ -158,8 +125,7 @@ def start(env: dict[str, str], account: str) -> RunningKannel:
     launch([bearerbox, str(conf)], "bearerbox.out")
     wait(running, lambda: port_open(BOX_PORT) and port_open(SMSC_PORT), "bearerbox")
     launch([smsbox, str(conf)], "smsbox.out")
-    # -m 0: no generated mobile-originated messages; the SMSC only takes what Kannel sends (and reports it)
-    launch([fakesmsc, "-H", "127.0.0.1", "-r", str(SMSC_PORT), "-m", "0", "100 200 text nop"], "fakesmsc.log")
+    launch([fakesmsc, "-H", "127.0.0.1", "-r", str(SMSC_PORT), *kannel_config.FAKESMSC_ARGS], "fakesmsc.log")
     wait(running, lambda: port_open(SENDSMS_PORT), "smsbox")
     return running
 

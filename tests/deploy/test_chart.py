@@ -29,6 +29,9 @@ from deploy_tools import (
     run_json,
     run_with,
 )
+from test_kit import kannel_config
+
+from conftest import KANNEL_ON
 
 Objects = list[dict[str, Any]]
 # custom resources of operators the chart can target; kubernetes-validate has no schema for them
@@ -43,6 +46,7 @@ EVERYTHING_ON = (
     "campaignApi.httpRoute.enabled=true",
     "campaignApi.httpRoute.parentRefs[0].name=public",
     "campaignApi.httpRoute.hostnames[0]=campaigns.example.com",
+    *KANNEL_ON,
 )
 WORKLOAD_KINDS = {"Deployment", "StatefulSet", "Job"}
 
@@ -77,8 +81,10 @@ def selector_of(name: str) -> dict[str, str]:
 
 def test_chart_lints_cleanly_with_dev_and_prod_values(helm: Helm) -> None:
     for values in ("values-dev.yaml", "values-prod.yaml"):
-        result = helm.run("lint", "--strict", str(CHART), "-f", str(CHART / values))
-        assert result.returncode == 0, f"helm lint --strict -f {values}:\n{result.stdout}\n{result.stderr}"
+        for sets in ((), KANNEL_ON):
+            flags = [arg for pair in sets for arg in ("--set", pair)]
+            result = helm.run("lint", "--strict", str(CHART), "-f", str(CHART / values), *flags)
+            assert result.returncode == 0, f"helm lint --strict -f {values} {flags}:\n{result.stdout}\n{result.stderr}"
 
 
 @pytest.mark.parametrize("version", KUBERNETES_VERSIONS)
@@ -373,3 +379,104 @@ def test_production_refuses_to_render_without_the_schedulers_key(helm: Helm) -> 
     )
     assert result.returncode != 0
     assert "scheduler.apiKeySecret.name" in result.stderr
+
+
+def env_of(objects: Objects, name: str) -> dict[str, Any]:
+    """The first container's env of a Deployment, by variable name."""
+    (container,) = named(objects, "Deployment", component(name))["spec"]["template"]["spec"]["containers"]
+    return {e["name"]: e.get("value", e.get("valueFrom")) for e in container["env"]}
+
+
+def test_kannel_is_off_unless_enabled(dev_objects: Objects, prod_objects: Objects) -> None:
+    for objects in (dev_objects, prod_objects):
+        assert not [o for o in objects if o["metadata"]["name"] == component("kannel")]
+        assert not {"KANNEL_URL", "KANNEL_CREDENTIALS"} & set(env_of(objects, "dispatch-worker"))
+
+
+def test_kannel_pod_runs_the_three_boxes_on_the_shared_config(kannel_dev_objects: Objects) -> None:
+    config = named(kannel_dev_objects, "ConfigMap", component("kannel"))
+    assert config["data"]["kannel.conf"] == kannel_config.deployed(), "the chart's file is the shared template's"
+    spec = named(kannel_dev_objects, "Deployment", component("kannel"))["spec"]
+    assert spec["replicas"] == 1
+    pod = spec["template"]["spec"]
+    commands = {c["name"]: c["command"] for c in pod["containers"]}
+    ports = kannel_config.KannelPorts()
+    assert commands == {
+        "bearerbox": ["bearerbox", "-v", "1", "/etc/kannel/kannel.conf"],
+        "smsbox": ["smsbox", "-v", "1", "/etc/kannel/kannel.conf"],
+        "fakesmsc": ["fakesmsc", "-H", "127.0.0.1", "-r", str(ports.smsc), *kannel_config.FAKESMSC_ARGS],
+    }
+    for container in pod["containers"]:
+        assert container["image"] == "localhost/campaign-dispatch/kannel:dev"
+        assert container["securityContext"]["readOnlyRootFilesystem"] is True
+        mounts = {m["mountPath"]: m for m in container["volumeMounts"]}
+        assert mounts["/etc/kannel/kannel.conf"]["subPath"] == "kannel.conf"
+        assert kannel_config.PRIVATE_FILE.startswith(mounts["/etc/kannel/private"]["mountPath"] + "/")
+    private = next(v for v in pod["volumes"] if v["name"] == "private")
+    assert private["secret"]["items"] == [{"key": "private.conf", "path": kannel_config.PRIVATE_FILE.rsplit("/")[-1]}]
+    service = named(kannel_dev_objects, "Service", component("kannel"))["spec"]
+    assert service["ports"] == [{"name": "sendsms", "port": ports.sendsms, "targetPort": "sendsms", "protocol": "TCP"}]
+    assert service["selector"] == selector_of("kannel")
+
+
+def test_kannel_dev_secret_is_the_sendsms_user_the_worker_sends_as(kannel_dev_objects: Objects) -> None:
+    secret = named(kannel_dev_objects, "Secret", component("kannel"))["stringData"]
+    assert secret["private.conf"] == kannel_config.sendsms_user("dispatch", "kannel-dev")
+    assert secret["credentials"] == "dispatch:kannel-dev"
+    env = env_of(kannel_dev_objects, "dispatch-worker")
+    assert env["KANNEL_CREDENTIALS"] == {"secretKeyRef": {"name": component("kannel"), "key": "credentials"}}
+    assert env["KANNEL_URL"] == f"http://{component('kannel')}:13013/cgi-bin/sendsms"
+    assert env["CALLBACK_BASE_URL"] == f"http://{component('campaign-api')}:8080"
+    # the seeded account's default SMS sender names that variable
+    job = named(kannel_dev_objects, "Job", component("migrate"))
+    (container,) = job["spec"]["template"]["spec"]["containers"]
+    script = " ".join(container["command"][2].split())
+    assert script.startswith("campaign-api migrate && campaign-api seed && campaign-api senders ensure")
+    assert "--provider kannel --channel sms" in script
+    assert script.endswith("--default --credentials-ref KANNEL_CREDENTIALS")
+
+
+def test_kannel_in_production_reads_the_existing_secret_and_stores_none(kannel_prod_objects: Objects) -> None:
+    assert not [o for o in kannel_prod_objects if o["kind"] == "Secret" and "kannel" in o["metadata"]["name"]]
+    env = env_of(kannel_prod_objects, "dispatch-worker")
+    assert env["KANNEL_CREDENTIALS"] == {
+        "secretKeyRef": {"name": "campaign-dispatch-kannel-sendsms", "key": "credentials"}
+    }
+    pod = named(kannel_prod_objects, "Deployment", component("kannel"))["spec"]["template"]["spec"]
+    private = next(v for v in pod["volumes"] if v["name"] == "private")
+    assert private["secret"]["secretName"] == "campaign-dispatch-kannel-sendsms"
+
+
+def test_production_refuses_kannel_without_an_existing_secret(helm: Helm) -> None:
+    result = helm.run(
+        "template", RELEASE, str(CHART), "-f", str(CHART / "values-prod.yaml"), "--set", "kannel.enabled=true"
+    )
+    assert result.returncode != 0
+    assert "kannel.existingSecret" in result.stderr
+
+
+def test_kannel_is_reached_only_by_the_worker_and_calls_only_campaign_api(kannel_prod_objects: Objects) -> None:
+    policy = named(kannel_prod_objects, "NetworkPolicy", component("kannel"))["spec"]
+    assert policy["podSelector"]["matchLabels"] == selector_of("kannel")
+    (ingress,) = policy["ingress"]
+    assert ingress == {
+        "ports": [{"port": 13013, "protocol": "TCP"}],
+        "from": [{"podSelector": {"matchLabels": selector_of("dispatch-worker")}}],
+    }
+    dns, api = policy["egress"]
+    assert {(p["port"], p["protocol"]) for p in dns["ports"]} == {(53, "UDP"), (53, "TCP")}
+    assert api == {
+        "ports": [{"port": 8080, "protocol": "TCP"}],
+        "to": [{"podSelector": {"matchLabels": selector_of("campaign-api")}}],
+    }
+    worker = named(kannel_prod_objects, "NetworkPolicy", component("dispatch-worker"))["spec"]
+    assert {
+        "ports": [{"port": 13013, "protocol": "TCP"}],
+        "to": [{"podSelector": {"matchLabels": selector_of("kannel")}}],
+    } in worker["egress"]
+    # production admits campaign-api's port from the ingress controller only: Kannel's receipts are let in too
+    api_policy = named(kannel_prod_objects, "NetworkPolicy", component("campaign-api"))["spec"]
+    assert any(
+        {"podSelector": {"matchLabels": selector_of("kannel")}} in rule.get("from", [])
+        for rule in api_policy["ingress"]
+    )

@@ -8,9 +8,12 @@ from typing import Any
 import pytest
 import yaml
 from deploy_tools import CHECK_JSONSCHEMA, REPO_ROOT, SERVICES, run_with
+from test_kit import kannel_config
 
 COMPOSE = REPO_ROOT / "docker-compose.yml"
 ENV_EXAMPLE = REPO_ROOT / ".env.example"
+KANNEL_BOXES = ("kannel", "kannel-smsbox", "kannel-smsc")
+KANNEL_SERVICES = (*KANNEL_BOXES, "kannel-sender")
 INTERPOLATION = re.compile(r"\$\{([A-Z0-9_]+)(?::?-[^}]*)?\}")
 
 
@@ -28,7 +31,7 @@ def test_compose_file_is_valid_against_the_compose_spec() -> None:
 
 def test_the_platform_and_its_observability_stack_are_all_there(compose: dict[str, Any]) -> None:
     expected = {"postgres", "rabbitmq", "migrate", *SERVICES, "otel-collector", "jaeger", "prometheus", "grafana"}
-    assert set(compose["services"]) == expected
+    assert set(compose["services"]) == expected | set(KANNEL_SERVICES)
     assert compose["services"]["postgres"]["image"] == "postgres:16"
     assert compose["services"]["rabbitmq"]["image"] == "rabbitmq:3.13-management"
 
@@ -81,11 +84,14 @@ def test_every_mounted_path_and_build_file_exists(compose: dict[str, Any]) -> No
 
 def test_every_service_image_is_built_from_the_one_dockerfile(compose: dict[str, Any]) -> None:
     builds = {name: service["build"] for name, service in compose["services"].items() if "build" in service}
-    assert set(builds) == {"migrate", *SERVICES}
+    assert set(builds) == {"migrate", *SERVICES, *KANNEL_SERVICES}
     for name, build in builds.items():
         assert build["context"] == "."
         assert build["dockerfile"] == "Dockerfile", name
-        wanted = "campaign-api" if name == "migrate" else name
+        if name in KANNEL_BOXES:
+            assert build == {"context": ".", "dockerfile": "Dockerfile", "target": "kannel"}, name
+            continue
+        wanted = "campaign-api" if name in ("migrate", "kannel-sender") else name
         assert build["args"] == {"SERVICE": wanted}, name
 
 
@@ -116,3 +122,49 @@ def test_python_services_run_hardened(compose: dict[str, Any]) -> None:
         assert service["read_only"] is True, name
         assert service["cap_drop"] == ["ALL"], name
         assert service["tmpfs"] == ["/tmp"], name  # noqa: S108 - a tmpfs inside the container
+
+
+def test_kannel_is_opt_in_behind_its_profile(compose: dict[str, Any]) -> None:
+    profiled = {name for name, service in compose["services"].items() if "profiles" in service}
+    assert profiled == set(KANNEL_SERVICES)
+    for name in KANNEL_SERVICES:
+        assert compose["services"][name]["profiles"] == ["kannel"], name
+    for name in ("campaign-api", "dispatch-worker"):
+        assert not set(compose["services"][name].get("depends_on", {})) & set(KANNEL_SERVICES), (
+            f"{name} must start without the kannel profile"
+        )
+
+
+def test_kannel_boxes_run_the_shared_config_in_one_network_namespace(compose: dict[str, Any]) -> None:
+    services = compose["services"]
+    conf = REPO_ROOT / "charts/campaign-dispatch/files/kannel/kannel.conf"
+    assert conf.read_text() == kannel_config.deployed(), "regenerate it from test_kit.kannel_config.deployed()"
+    for name in KANNEL_BOXES:
+        box = services[name]
+        assert "./charts/campaign-dispatch/files/kannel/kannel.conf:/etc/kannel/kannel.conf:ro" in box["volumes"]
+        assert box["configs"] == [{"source": "kannel-sendsms-user", "target": kannel_config.PRIVATE_FILE}]
+        assert box["read_only"] is True and box["cap_drop"] == ["ALL"], name
+    # the boxes and the SMSC link listen on loopback: smsbox and the simulator share bearerbox's namespace
+    assert services["kannel-smsbox"]["network_mode"] == "service:kannel"
+    assert services["kannel-smsc"]["network_mode"] == "service:kannel"
+    ports = kannel_config.KannelPorts()
+    assert services["kannel-smsc"]["command"] == [
+        "fakesmsc", "-H", "127.0.0.1", "-r", str(ports.smsc), *kannel_config.FAKESMSC_ARGS
+    ]  # fmt: skip
+    assert services["kannel"]["healthcheck"]["test"][-1].endswith(f"/127.0.0.1/{ports.box}")
+    assert services["kannel-smsbox"]["healthcheck"]["test"][-1].endswith(f"/127.0.0.1/{ports.sendsms}")
+
+
+def test_kannel_sender_user_and_worker_credentials_are_one_pair(compose: dict[str, Any]) -> None:
+    username, password = "${KANNEL_USERNAME:-dispatch}", "${KANNEL_PASSWORD:-compose-kannel-local-development-only}"
+    assert compose["configs"]["kannel-sendsms-user"]["content"] == kannel_config.sendsms_user(username, password)
+    worker = compose["services"]["dispatch-worker"]["environment"]
+    assert worker["KANNEL_CREDENTIALS"] == f"{username}:{password}"
+    assert worker["KANNEL_URL"] == f"http://kannel:{kannel_config.KannelPorts().sendsms}/cgi-bin/sendsms"
+    assert worker["CALLBACK_BASE_URL"] == "http://campaign-api:8080"
+    seeded = compose["services"]["kannel-sender"]
+    assert seeded["command"][:3] == ["senders", "ensure", "demo"]
+    assert {"--provider=kannel", "--channel=sms", "--default", "--credentials-ref=KANNEL_CREDENTIALS"} <= set(
+        seeded["command"]
+    )
+    assert seeded["depends_on"] == {"migrate": {"condition": "service_completed_successfully"}}

@@ -44,7 +44,7 @@ def test_mount_targets_are_absolute_paths() -> None:
 
 def test_image_is_built_from_the_lockfile_with_stubs_generated_inside() -> None:
     by_stage = stages(dockerfile())
-    assert set(by_stage) == {"uv", "build-base", "stubs", "builder", "runtime"}
+    assert set(by_stage) == {"uv", "build-base", "stubs", "builder", "kannel", "runtime"}
     assert "uv sync --frozen --no-install-workspace --only-group dev" in by_stage["stubs"]
     assert "python -m grpc_tools.protoc -Iproto" in by_stage["stubs"]
     for flag in ("--python_out", "--grpc_python_out", "--mypy_out", "--mypy_grpc_out"):
@@ -102,3 +102,14 @@ def test_dockerignore_keeps_local_state_and_generated_stubs_out_of_the_context()
         assert entry in ignored, f".dockerignore must exclude {entry}"
     for needed in ("uv.lock", "pyproject.toml", "libs", "proto", "services", "web", "web/dist", "Dockerfile"):
         assert needed not in ignored
+
+
+def test_kannel_stage_is_debians_gateway_non_root_and_not_the_default_target() -> None:
+    by_stage = stages(dockerfile())
+    assert list(by_stage)[-1] == "runtime", "a build without --target must still be a service image"
+    kannel = by_stage["kannel"]
+    assert kannel.startswith("${PYTHON_IMAGE} AS kannel")
+    assert "apt-get install -y --no-install-recommends kannel kannel-extras" in kannel
+    assert "rm -rf /var/lib/apt/lists/*" in kannel
+    assert "ln -s /usr/lib/kannel/test/fakesmsc /usr/local/bin/fakesmsc" in kannel
+    assert "USER 10001:10001" in kannel

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { describeAudience, parseIds } from './audience';
 import { progressOf } from './components/ProgressBar';
+import { describeExpectedSegments } from './segments';
 import { locateTemplateProblem } from './templateError';
 import { utcToZoned, zonedToUtc } from './time';
 
@@ -95,5 +96,23 @@ describe('audiences', () => {
     expect(describeAudience({ segment: { all: false, location: 'Nairobi', preferred_product: 'Shoes' } })).toBe(
       'customers whose location is Nairobi and preferred product is Shoes',
     );
+  });
+});
+
+describe('expected segments of a send', () => {
+  const answer = { campaign_id: 1, status: 'sending' as const, suppressed: 0 };
+  it('is exact when every message was rendered, an estimate from the first ones otherwise', () => {
+    const exact = { ...answer, messages_queued: 3, expected_segments: 2, expected_segments_total: 4, expected_segments_sampled: 3 };
+    expect(describeExpectedSegments(exact, 'sms')).toBe('4 SMS segments in all, at most 2 per message.');
+    const sampled = { ...exact, messages_queued: 1000, expected_segments_total: 1500, expected_segments_sampled: 100 };
+    expect(describeExpectedSegments(sampled, 'sms')).toBe(
+      'About 1500 SMS segments in all (estimated from the first 100 messages; at most 2 per message among them).',
+    );
+  });
+  it('says nothing when template-svc gave no figure, or for WhatsApp', () => {
+    const unknown = { ...answer, messages_queued: 3, expected_segments: null, expected_segments_total: null, expected_segments_sampled: 0 };
+    expect(describeExpectedSegments(unknown, 'sms')).toBeNull();
+    const whatsapp = { ...answer, messages_queued: 3, expected_segments: 1, expected_segments_total: 3, expected_segments_sampled: 0 };
+    expect(describeExpectedSegments(whatsapp, 'whatsapp')).toBeNull();
   });
 });

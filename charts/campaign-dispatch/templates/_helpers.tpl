@@ -94,6 +94,11 @@ app.kubernetes.io/component: {{ .component }}
 {{- .Values.secrets.existingSecret | default (include "cd.componentName" (dict "root" . "component" "settings")) -}}
 {{- end -}}
 
+{{/* The Secret with Kannel's sendsms user: kannel.existingSecret, or the one the chart makes (development). */}}
+{{- define "cd.kannelSecretName" -}}
+{{- .Values.kannel.existingSecret | default (include "cd.componentName" (dict "root" . "component" "kannel")) -}}
+{{- end -}}
+
 {{/* True ("true") when the chart renders its own Secret: no existing Secret names both URLs. */}}
 {{- define "cd.chartMakesSecret" -}}
 {{- $s := .Values.secrets -}}
@@ -187,6 +192,9 @@ chart-made Secret's name (the migration hook reads its own copy).
 {{- end -}}
 {{- if .Values.devDependencies.enabled -}}
 {{- fail "production: devDependencies.enabled must be false (use an operated PostgreSQL and RabbitMQ)" -}}
+{{- end -}}
+{{- if and .Values.kannel.enabled (not .Values.kannel.existingSecret) -}}
+{{- fail "production: set kannel.existingSecret to a Secret holding Kannel's sendsms user (keys private.conf and credentials); the chart never stores real credentials in values" -}}
 {{- end -}}
 {{- if not .Values.scheduler.apiKeySecret.name -}}
 {{- fail "production: set scheduler.apiKeySecret.name to a Secret holding the scheduler's system key (campaign-api keys create --system)" -}}

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 
 from campaign_api.domain import Customer, RenderedMessage, TemplateProblem
@@ -22,6 +22,18 @@ class BrokenRenderer:
     async def render(
         self, template: str, customer: Customer, channel: Channel, attribute_names: Collection[str] = ()
     ) -> RenderedMessage:
+        """Fail the way a programming error would."""
+        raise RuntimeError("renderer exploded with a secret stack trace")
+
+    async def render_batch(
+        self,
+        template: str,
+        customers: Sequence[Customer],
+        channel: Channel,
+        attribute_names: Collection[str] = (),
+        *,
+        deadline_s: float | None = None,
+    ) -> list[RenderedMessage]:
         """Fail the way a programming error would."""
         raise RuntimeError("renderer exploded with a secret stack trace")
 

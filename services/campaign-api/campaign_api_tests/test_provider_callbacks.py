@@ -276,7 +276,11 @@ async def test_aggregator_reports_map_success_and_failure_reasons(
 
     assert [r.json()["outcomes"] for r in (submitted, success, failure)] == [["unchanged"], ["applied"], ["applied"]]
     assert (await delivery_of(db, ok))[:2] == ("delivered", "Success")
-    assert (await delivery_of(db, failed))[:3] == ("undelivered", "InsufficientCredit", "the account ran out of credit")
+    assert (await delivery_of(db, failed))[:3] == (
+        "undelivered",
+        "InsufficientCredit",
+        "the subscriber has too little airtime for the premium message",
+    )
 
 
 async def test_an_aggregator_report_before_the_outcome_commit_waits_for_it(

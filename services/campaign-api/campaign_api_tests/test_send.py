@@ -12,7 +12,7 @@ from campaign_api.main import create_app
 from campaign_api.settings import Settings
 from prometheus_client import CollectorRegistry
 
-from campaign_api_tests.factories import assert_error, create_campaign, create_customer
+from campaign_api_tests.factories import KeyedAccount, assert_error, create_campaign, create_customer
 
 TRACEPARENT = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"
 
@@ -53,6 +53,10 @@ async def test_send_creates_one_pending_row_per_customer_and_moves_to_sending(
         "messages_queued": 3,
         "status": "sending",
         "suppressed": 0,
+        # "Hi Test!" is one segment for each of the three customers, every one of them rendered
+        "expected_segments": 1,
+        "expected_segments_total": 3,
+        "expected_segments_sampled": 3,
     }
     rows = await message_rows(db, campaign["id"])
     assert [row[0] for row in rows] == sorted(ids)
@@ -153,6 +157,9 @@ async def test_same_idempotency_key_replays_the_first_answer(
             "messages_queued": 4,
             "status": "sending",
             "suppressed": 0,
+            "expected_segments": 1,
+            "expected_segments_total": 4,
+            "expected_segments_sampled": 4,
         }
     )
     assert again.headers["Idempotent-Replayed"] == "true"
@@ -252,3 +259,98 @@ async def test_due_campaigns_are_listed_for_the_scheduler(
     assert_error(await client.post(f"/campaigns/{campaign['id']}/send"), 422, "AUDIENCE_REQUIRED")
     assert (await client.get(f"/campaigns/{campaign['id']}")).json()["status"] == "failed"
     assert_error(await client.get("/campaigns/due", params={"limit": 501}), 422, "VALIDATION_ERROR")
+
+
+# 140 characters after the name: a short name keeps the message in one GSM-7 segment (160), a long one takes two,
+# and a name outside GSM-7 makes it UCS-2 (67 characters per segment of a long message)
+LONG_TEMPLATE = "Hi {first_name}, " + "x" * 140
+
+
+async def segments_of_preview(client: httpx.AsyncClient, campaign_id: int, customer_id: int) -> int:
+    """The preview's facts.segments for one customer."""
+    response = await client.post(f"/campaigns/{campaign_id}/personalized-preview", json={"customer_id": customer_id})
+    assert response.status_code == 200, response.text
+    segments: int = response.json()["facts"]["segments"]
+    return segments
+
+
+async def test_send_answer_shows_the_segments_the_preview_counts_for_each_customer(client: httpx.AsyncClient) -> None:
+    campaign = await create_campaign(client, base_template=LONG_TEMPLATE)
+    names = ["Ann", "Bartholomew-Alexander Ochieng-Wekesa", "Wanjirũ"]
+    ids = [(await create_customer(client, first_name=name))["id"] for name in names]
+    per_customer = [await segments_of_preview(client, campaign["id"], customer_id) for customer_id in ids]
+    assert per_customer == [1, 2, 3]
+
+    response = await client.post(f"/campaigns/{campaign['id']}/send", json={"customer_ids": ids})
+
+    assert response.status_code == 202, response.text
+    body = response.json()
+    assert (body["expected_segments"], body["expected_segments_total"], body["expected_segments_sampled"]) == (
+        3,
+        6,
+        3,
+    ), "the longest message, and the exact sum when every message is rendered"
+
+
+async def test_a_send_larger_than_the_sample_scales_its_first_messages(
+    settings: Settings, account: KeyedAccount, client: httpx.AsyncClient
+) -> None:
+    campaign = await create_campaign(client, base_template=LONG_TEMPLATE)
+    # the two lowest ids are the sample: one and two segments; the other three would take three each
+    first = [
+        (await create_customer(client, first_name=name))["id"] for name in ["Ann", "Bartholomew-Alexander Ochieng"]
+    ]
+    rest = [(await create_customer(client, first_name="Wanjirũ"))["id"] for _ in range(3)]
+    app = create_app(settings.model_copy(update={"send_estimate_sample": 2}), registry=CollectorRegistry())
+    async with (
+        app.router.lifespan_context(app),
+        httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=app), base_url="http://campaign-api", headers=account.headers
+        ) as small_sample,
+    ):
+        response = await small_sample.post(f"/campaigns/{campaign['id']}/send", json={"customer_ids": first + rest})
+
+    assert response.status_code == 202, response.text
+    body = response.json()
+    assert body["messages_queued"] == 5
+    # a mean of 1.5 segments over the two rendered, times 5 messages, rounded up
+    assert (body["expected_segments"], body["expected_segments_total"], body["expected_segments_sampled"]) == (2, 8, 2)
+
+
+async def test_whatsapp_send_counts_one_per_message_without_rendering(client: httpx.AsyncClient) -> None:
+    campaign = await create_campaign(client, channel="whatsapp", base_template=LONG_TEMPLATE)
+    ids = await customers(client, 4)
+
+    response = await client.post(f"/campaigns/{campaign['id']}/send", json={"customer_ids": ids})
+
+    body = response.json()
+    assert (body["expected_segments"], body["expected_segments_total"], body["expected_segments_sampled"]) == (1, 4, 0)
+
+
+async def test_send_goes_on_without_the_estimate_when_template_svc_does_not_answer(
+    settings: Settings, account: KeyedAccount, client: httpx.AsyncClient, db: psycopg.AsyncConnection[tuple[Any, ...]]
+) -> None:
+    campaign = await create_campaign(client)
+    ids = await customers(client, 2)
+    # nothing listens on port 9: every call fails at once, as when template-svc is down
+    app = create_app(settings.model_copy(update={"template_svc_addr": "127.0.0.1:9"}), registry=CollectorRegistry())
+    async with (
+        app.router.lifespan_context(app),
+        httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=app), base_url="http://campaign-api", headers=account.headers
+        ) as without_templates,
+    ):
+        path, headers = f"/campaigns/{campaign['id']}/send", {"Idempotency-Key": "no-template-svc"}
+        response = await without_templates.post(path, json={"customer_ids": ids}, headers=headers)
+    replayed = await client.post(path, json={"customer_ids": ids}, headers=headers)
+
+    assert response.status_code == 202, response.text
+    body = response.json()
+    assert body["messages_queued"] == 2
+    assert (body["expected_segments"], body["expected_segments_total"], body["expected_segments_sampled"]) == (
+        None,
+        None,
+        0,
+    )
+    assert replayed.json() == body, "a replay answers what was stored, even with template-svc back"
+    assert len(await message_rows(db, campaign["id"])) == 2

@@ -19,6 +19,8 @@ from pathlib import Path
 from typing import Final
 
 import pytest
+from test_kit import kannel_config
+from test_kit.kannel_config import KannelPorts
 
 INSTALL_HINT: Final = "Kannel is not installed: run `apt-get install -y kannel kannel-extras`, then rerun"
 SEARCH_PATH: Final = "/usr/sbin:/usr/bin:/usr/lib/kannel/test"
@@ -82,43 +84,12 @@ def find_binary(name: str) -> str:
     return found
 
 
-def write_config(directory: Path, *, admin: int, box: int, smsc: int, sendsms: int, admin_password: str) -> Path:
-    """bearerbox's core and a fake SMSC link, smsbox with the sendsms user, in one kannel.conf."""
+def write_config(directory: Path, ports: KannelPorts, admin_password: str) -> Path:
+    """bearerbox's core and a fake SMSC link, smsbox with the sendsms user, in one kannel.conf (the shared one)."""
     config = directory / "kannel.conf"
-    config.write_text(
-        f"""group = core
-admin-port = {admin}
-admin-interface = 127.0.0.1
-admin-password = {admin_password}
-admin-allow-ip = 127.0.0.1
-smsbox-port = {box}
-box-allow-ip = 127.0.0.1
-dlr-storage = internal
-log-file = "{directory}/bearerbox.log"
-log-level = 1
-
-group = smsc
-smsc = fake
-smsc-id = FAKE
-host = 127.0.0.1
-port = {smsc}
-connect-allow-ip = 127.0.0.1
-
-group = smsbox
-bearerbox-host = 127.0.0.1
-sendsms-port = {sendsms}
-sendsms-interface = 127.0.0.1
-log-file = "{directory}/smsbox.log"
-log-level = 1
-
-group = sendsms-user
-username = {USERNAME}
-password = {PASSWORD}
-max-messages = 10
-concatenation = true
-black-list-regex = "^\\{BLOCKED_PREFIX}"
-"""
-    )
+    text = kannel_config.gateway(ports, admin_password=admin_password, log_dir=directory)
+    user = kannel_config.sendsms_user(USERNAME, PASSWORD, black_list_regex=f"^\\{BLOCKED_PREFIX}")
+    config.write_text(f"{text}\n{user}")
     return config
 
 
@@ -154,12 +125,12 @@ def port_open(port: int) -> bool:
 def run_kannel(directory: Path) -> Iterator[KannelGateway]:
     """Start bearerbox, smsbox and fakesmsc, wait until sendsms answers and the link is online; stop them after."""
     bearerbox, smsbox, fakesmsc = find_binary("bearerbox"), find_binary("smsbox"), find_binary("fakesmsc")
-    admin, box, smsc, sendsms = (free_port() for _ in range(4))
+    ports = KannelPorts(*(free_port() for _ in range(4)))
     admin_password = "admin-" + directory.name
-    config = write_config(directory, admin=admin, box=box, smsc=smsc, sendsms=sendsms, admin_password=admin_password)
+    config = write_config(directory, ports, admin_password)
     gateway = KannelGateway(
-        sendsms_url=f"http://127.0.0.1:{sendsms}/cgi-bin/sendsms",
-        admin_url=f"http://127.0.0.1:{admin}",
+        sendsms_url=f"http://127.0.0.1:{ports.sendsms}/cgi-bin/sendsms",
+        admin_url=f"http://127.0.0.1:{ports.admin}",
         admin_password=admin_password,
         directory=directory,
     )
@@ -170,11 +141,10 @@ def run_kannel(directory: Path) -> Iterator[KannelGateway]:
 
     try:
         start([bearerbox, str(config)], "bearerbox.out")
-        wait_until(lambda: port_open(box) and port_open(smsc), "bearerbox starts listening", gateway)
+        wait_until(lambda: port_open(ports.box) and port_open(ports.smsc), "bearerbox starts listening", gateway)
         start([smsbox, str(config)], "smsbox.out")
-        # -m 0: generate no mobile-originated messages, only receive; the message argument is required anyway
-        start([fakesmsc, "-H", "127.0.0.1", "-r", str(smsc), "-m", "0", "100 200 text nop"], "fakesmsc.log")
-        wait_until(lambda: port_open(sendsms), "smsbox opens sendsms", gateway)
+        start([fakesmsc, "-H", "127.0.0.1", "-r", str(ports.smsc), *kannel_config.FAKESMSC_ARGS], "fakesmsc.log")
+        wait_until(lambda: port_open(ports.sendsms), "smsbox opens sendsms", gateway)
         wait_until(lambda: smsc_online(gateway), "fakesmsc connects", gateway)
         yield gateway
     finally:

@@ -111,7 +111,8 @@ export interface paths {
          *
          *     Without a body the campaign's stored audience is used (422 AUDIENCE_REQUIRED when it has none). An audience
          *     that resolves to nobody is 422 AUDIENCE_EMPTY and changes nothing, except that a scheduled campaign already due
-         *     is then marked failed with a `status_reason`.
+         *     is then marked failed with a `status_reason`. `expected_segments*` estimate the SMS segments from the send's
+         *     first messages rendered for their customers (up to 100), as the worker will render them.
          */
         post: operations["send_campaign_campaigns__campaign_id__send_post"];
         delete?: never;
@@ -1957,6 +1958,9 @@ export interface components {
          * SendResponse
          * @example {
          *       "campaign_id": 1,
+         *       "expected_segments": 2,
+         *       "expected_segments_sampled": 3,
+         *       "expected_segments_total": 5,
          *       "messages_queued": 3,
          *       "status": "sending",
          *       "suppressed": 0
@@ -1974,6 +1978,22 @@ export interface components {
              * @default 0
              */
             suppressed: number;
+            /**
+             * Expected Segments
+             * @description SMS segments one message takes: the most any sampled message takes, as template-svc counts them for the customer it is rendered for (1 on WhatsApp); null when template-svc did not answer in time
+             */
+            expected_segments?: number | null;
+            /**
+             * Expected Segments Total
+             * @description segments the whole send is expected to take: the sampled messages' mean times messages_queued, rounded up; exact when every message was sampled (messages_queued = expected_segments_sampled); on WhatsApp messages_queued; null when unknown
+             */
+            expected_segments_total?: number | null;
+            /**
+             * Expected Segments Sampled
+             * @description how many of the send's messages were rendered for the estimate: the customers with the lowest ids, up to 100 (SEND_ESTIMATE_SAMPLE); 0 on WhatsApp, where no message needs rendering to be counted
+             * @default 0
+             */
+            expected_segments_sampled: number;
         };
         /**
          * SendWindowBody

@@ -27,7 +27,17 @@ describe('the campaign detail', () => {
     const calls = stubApi({
       'GET /campaigns/:id': () => ({ body: campaign() }),
       'GET /customers': () => ({ body: page([]) }),
-      'POST /campaigns/:id/send': () => ({ status: 202, body: { campaign_id: 7, messages_queued: 2, status: 'sending' } }),
+      'POST /campaigns/:id/send': () => ({
+        status: 202,
+        body: {
+          campaign_id: 7,
+          messages_queued: 2,
+          status: 'sending',
+          expected_segments: 2,
+          expected_segments_total: 3,
+          expected_segments_sampled: 2,
+        },
+      }),
     });
     renderApp('/campaigns/7');
     expect(await screen.findByRole('link', { name: 'Edit' })).toBeInTheDocument();
@@ -37,7 +47,9 @@ describe('the campaign detail', () => {
     expect(dialog).toHaveTextContent('The campaign’s audience: 2 customers by id');
     expect(screen.getByTestId('recipient-count')).toHaveTextContent('2');
     await userEvent.click(screen.getByRole('button', { name: 'Confirm send' }));
-    expect(await screen.findByRole('status')).toHaveTextContent('2 messages queued');
+    expect(await screen.findByRole('status')).toHaveTextContent(
+      '2 messages queued. 3 SMS segments in all, at most 2 per message.',
+    );
     const send = calls.find((call) => call.method === 'POST');
     expect(send?.body).toBeUndefined(); // the stored audience: no body
     expect(send?.headers.get('Idempotency-Key')).toMatch(/^[0-9a-f-]{36}$/);

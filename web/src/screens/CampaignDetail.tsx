@@ -8,6 +8,7 @@ import { ProgressBar } from '../components/ProgressBar';
 import { StatusBadge } from '../components/StatusBadge';
 import { Time } from '../components/Time';
 import { describeAudience } from '../audience';
+import { describeExpectedSegments } from '../segments';
 import { SendDialog } from './SendDialog';
 import { OperatorControls } from './OperatorControls';
 
@@ -30,6 +31,7 @@ export function CampaignDetail() {
   const c = campaign.data;
   const editable = c.status === 'draft' || c.status === 'scheduled';
   const finished = FINISHED.includes(c.status);
+  const segmentsNote = sent === null ? null : describeExpectedSegments(sent, c.channel);
 
   return (
     <article aria-labelledby="campaign-title">
@@ -98,6 +100,7 @@ export function CampaignDetail() {
       {sent !== null && (
         <p className="notice" role="status">
           <strong>{sent.messages_queued}</strong> message{sent.messages_queued === 1 ? '' : 's'} queued.
+          {segmentsNote !== null && ` ${segmentsNote}`}
         </p>
       )}
       {c.status_reason != null && (

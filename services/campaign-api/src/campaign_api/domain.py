@@ -478,6 +478,32 @@ class Preview:
 
 
 @dataclass(frozen=True, slots=True)
+class SegmentEstimate:
+    """The SMS segments a send is expected to take, from its messages rendered for a sample of its customers.
+
+    `per_message` is the most any sampled message takes; `total` is the sampled messages' mean times the messages
+    queued, rounded up (exact when every message was sampled); `sampled` is how many were rendered. Unknown (None)
+    when template-svc did not answer in time: the send goes on without the figure.
+    """
+
+    per_message: int | None
+    total: int | None
+    sampled: int
+
+    @classmethod
+    def of(cls, segments: Sequence[int], queued: int) -> SegmentEstimate:
+        """The estimate from the sampled messages' segment counts, for `queued` messages in all."""
+        if not segments:
+            return cls(None, None, 0)
+        return cls(max(segments), math.ceil(sum(segments) * queued / len(segments)), len(segments))
+
+    @classmethod
+    def one_each(cls, queued: int) -> SegmentEstimate:
+        """WhatsApp: no SMS segments; every message counts 1 (against the sender's limit too)."""
+        return cls(1, queued, 0)
+
+
+@dataclass(frozen=True, slots=True)
 class SendOutcome:
     """The answer to a send: the first one again when an Idempotency-Key is replayed."""
 
@@ -488,3 +514,4 @@ class SendOutcome:
     replayed: bool = False
     # customers the send left out because they opted out
     suppressed: int = 0
+    segments: SegmentEstimate = SegmentEstimate(None, None, 0)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Collection, Sequence
 from datetime import datetime
 from typing import Protocol
 
@@ -25,6 +25,19 @@ class TemplateRenderer(Protocol):
         self, template: str, customer: Customer, channel: Channel, attribute_names: Collection[str] = ()
     ) -> RenderedMessage:
         """Render the template for one customer; raise InvalidTemplate when the template is bad."""
+        ...
+
+    async def render_batch(
+        self,
+        template: str,
+        customers: Sequence[Customer],
+        channel: Channel,
+        attribute_names: Collection[str] = (),
+        *,
+        deadline_s: float | None = None,
+    ) -> list[RenderedMessage]:
+        """Render the template for each customer, in order (the template parsed once); `deadline_s` bounds the
+        call below the renderer's own deadline. Raise InvalidTemplate or TemplateServiceUnavailable."""
         ...
 
     async def check(self) -> None:

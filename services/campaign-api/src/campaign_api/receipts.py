@@ -67,10 +67,10 @@ AGGREGATOR_STATUSES: Final[Mapping[str, DeliveryStatus | None]] = {
 }
 # its `failureReason` values, worded for an operator
 AGGREGATOR_FAILURES: Final[Mapping[str, str]] = {
-    "InsufficientCredit": "the account ran out of credit",
+    "InsufficientCredit": "the subscriber has too little airtime for the premium message",
     "InvalidLinkId": "the premium message's linkId is invalid or expired",
-    "UserIsInactive": "the subscriber is inactive or the line is off",
-    "UserInBlackList": "the subscriber blacklisted this sender",
+    "UserIsInactive": "the subscriber is inactive or deactivated by the network",
+    "UserInBlackList": "the subscriber is blacklisted from this service (short code or keyword)",
     "UserAccountSuspended": "the subscriber's line is suspended",
     "NotNetworkSubscriber": "the number does not belong to the network",
     "UserNotSubscribedToProduct": "the subscriber is not subscribed to the premium product",

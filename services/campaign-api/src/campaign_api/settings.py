@@ -51,6 +51,9 @@ class Settings(ServiceSettings):
     # of which the request itself creates at most this many (small sends are complete when answered)
     expansion_first_chunk_size: int = Field(default=1_000, ge=1)  # env EXPANSION_FIRST_CHUNK_SIZE
     expansion_enabled: bool = True  # env EXPANSION_ENABLED; every replica may expand (SKIP LOCKED)
+    # the send answer's expected segments: the first messages rendered for them, within this deadline (then unknown)
+    send_estimate_sample: int = Field(default=100, ge=1, le=1_000)  # env SEND_ESTIMATE_SAMPLE
+    send_estimate_deadline_s: float = Field(default=0.5, gt=0)  # env SEND_ESTIMATE_DEADLINE_S
     # the relay publishes only while the work queue holds fewer ready jobs than this; 0 turns the check off
     relay_high_water: int = Field(default=20_000, ge=0)  # env RELAY_HIGH_WATER
     counter_compaction_interval_s: float = Field(default=1.0, gt=0)  # env COUNTER_COMPACTION_INTERVAL_S

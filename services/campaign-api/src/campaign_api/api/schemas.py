@@ -457,12 +457,40 @@ class SendRequest(BaseModel):
 
 class SendResponse(BaseModel):
     model_config = ConfigDict(
-        json_schema_extra={"examples": [{"campaign_id": 1, "messages_queued": 3, "status": "sending", "suppressed": 0}]}
+        json_schema_extra={
+            "examples": [
+                {
+                    "campaign_id": 1,
+                    "messages_queued": 3,
+                    "status": "sending",
+                    "suppressed": 0,
+                    "expected_segments": 2,
+                    "expected_segments_total": 5,
+                    "expected_segments_sampled": 3,
+                }
+            ]
+        }
     )
     campaign_id: int
     messages_queued: int
     status: CampaignStatus
     suppressed: int = Field(0, description="customers left out because they opted out (the suppression list)")
+    expected_segments: int | None = Field(
+        None,
+        description="SMS segments one message takes: the most any sampled message takes, as template-svc counts"
+        " them for the customer it is rendered for (1 on WhatsApp); null when template-svc did not answer in time",
+    )
+    expected_segments_total: int | None = Field(
+        None,
+        description="segments the whole send is expected to take: the sampled messages' mean times messages_queued,"
+        " rounded up; exact when every message was sampled (messages_queued = expected_segments_sampled); on"
+        " WhatsApp messages_queued; null when unknown",
+    )
+    expected_segments_sampled: int = Field(
+        0,
+        description="how many of the send's messages were rendered for the estimate: the customers with the lowest"
+        " ids, up to 100 (SEND_ESTIMATE_SAMPLE); 0 on WhatsApp, where no message needs rendering to be counted",
+    )
 
 
 class CreateCustomerRequest(BaseModel):

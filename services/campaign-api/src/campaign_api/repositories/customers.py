@@ -27,6 +27,16 @@ INSERT_CUSTOMER: Final = f"""
 SELECT_CUSTOMER: Final = f"SELECT {COLUMNS} FROM customers WHERE id = %(id)s AND erased_at IS NULL"
 LOCK_CUSTOMER: Final = f"SELECT {COLUMNS} FROM customers WHERE id = %(id)s AND erased_at IS NULL FOR UPDATE"
 
+# the customers of a campaign's first messages (lowest customer ids), served by the (campaign_id, customer_id) key
+SAMPLE_OF_CAMPAIGN: Final = f"""
+    SELECT {COLUMNS} FROM customers
+    WHERE erased_at IS NULL AND id IN (
+        SELECT customer_id FROM outbound_messages WHERE campaign_id = %(campaign_id)s
+        ORDER BY customer_id LIMIT %(limit)s
+    )
+    ORDER BY id
+"""
+
 LIST_CUSTOMERS: Final = f"""
     SELECT {COLUMNS} FROM customers {{where}}
     ORDER BY id DESC LIMIT %(limit)s OFFSET %(offset)s
@@ -118,6 +128,12 @@ async def get(conn: Connection, customer_id: int) -> Customer | None:
     cur = await conn.execute(SELECT_CUSTOMER, {"id": customer_id})
     row = await cur.fetchone()
     return None if row is None else customer_from_row(row)
+
+
+async def sample_of_campaign(conn: Connection, campaign_id: int, limit: int) -> list[Customer]:
+    """Up to `limit` customers the campaign has messages for, lowest ids first."""
+    cur = await conn.execute(SAMPLE_OF_CAMPAIGN, {"campaign_id": campaign_id, "limit": limit})
+    return [customer_from_row(row) for row in await cur.fetchall()]
 
 
 async def list_page(conn: Connection, page: PageRequest) -> tuple[list[Customer], int]:

@@ -172,7 +172,8 @@ async def send_campaign(
 
     Without a body the campaign's stored audience is used (422 AUDIENCE_REQUIRED when it has none). An audience
     that resolves to nobody is 422 AUDIENCE_EMPTY and changes nothing, except that a scheduled campaign already due
-    is then marked failed with a `status_reason`.
+    is then marked failed with a `status_reason`. `expected_segments*` estimate the SMS segments from the send's
+    first messages rendered for their customers (up to 100), as the worker will render them.
     """
     outcome = await send(
         caller,
@@ -200,6 +201,9 @@ async def send_campaign(
         messages_queued=outcome.messages_queued,
         status=outcome.status,
         suppressed=outcome.suppressed,
+        expected_segments=outcome.segments.per_message,
+        expected_segments_total=outcome.segments.total,
+        expected_segments_sampled=outcome.segments.sampled,
     )
 
 
