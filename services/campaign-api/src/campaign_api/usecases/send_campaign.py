@@ -1,8 +1,8 @@
 """Send a campaign: in one transaction, lock it, size and check its audience, create the first chunk of its outbox
 rows and record the rest as an audience expansion (campaign_api.usecases.expand_audiences creates them after the
 answer), move it to sending, wake the relay. The answer's messages_queued is the audience size at acceptance; its
-expected segments come from the first messages rendered for their customers (a sample, so a million-customer send
-answers as fast as a small one)."""
+expected segments come from the first messages rendered for their customers (a sample of at most 100, so their
+cost does not grow with the audience)."""
 
 from __future__ import annotations
 
