@@ -12,7 +12,10 @@ from typing import Any
 import httpx
 import psycopg
 import pytest
+from psycopg import sql
+from campaign_api.domain import AttributeFilter, Segment
 from campaign_api.main import create_app
+from campaign_api.repositories.customers import COUNT_SEGMENT, segment_ids
 from campaign_api.settings import Settings
 from prometheus_client import CollectorRegistry
 
@@ -257,6 +260,57 @@ async def test_segments_filter_on_attributes_and_count_before_sending(
     assert sent.json()["messages_queued"] == 2
     cur = await db.execute("SELECT customer_id FROM outbound_messages WHERE campaign_id = %s", (campaign["id"],))
     assert sorted(row[0] for row in await cur.fetchall()) == sorted(ids[1:3])
+
+
+async def range_plan(database_url: str, account_id: int, segment: Segment) -> str:
+    """The plan of the segment's count as the API runs it (campaign_app, the account bound), sequential scans
+    priced out so a small table is planned as a million-row one would be."""
+    async with await psycopg.AsyncConnection.connect(database_url) as conn, conn.transaction():
+        await conn.execute("SET LOCAL ROLE campaign_app")
+        await conn.execute("SELECT set_config('app.account_id', %s, true)", (str(account_id),))
+        await conn.execute("SET LOCAL enable_seqscan = off")
+        ids, params = segment_ids(segment)
+        statement = sql.SQL("EXPLAIN ") + sql.SQL(COUNT_SEGMENT).format(ids=ids)
+        cur = await conn.execute(statement, params)
+        return "\n".join(str(row[0]) for row in await cur.fetchall())
+
+
+async def test_number_and_date_ranges_follow_every_write_and_are_served_by_indexes(
+    client: httpx.AsyncClient, account: KeyedAccount, database_url: str
+) -> None:
+    for name, kind in (("visit_total", "number"), ("first_seen_on", "date"), ("visit_note", "text")):
+        assert (await client.post("/customer-attributes", json={"name": name, "type": kind})).status_code == 201
+    made = [
+        await create_customer(client, attributes={"visit_total": total, "first_seen_on": day, "visit_note": "x"})
+        for total, day in ((3, "2024-01-05"), (12.5, "2024-03-01"), (40, "2024-07-20"))
+    ]
+    local = kenyan_mobile()
+    job = await imported(client, f"phone,visit_total,first_seen_on\n{local},15,2024-02-10\n")
+    assert job["rows_imported"] == 1
+
+    async def count(condition: dict[str, Any]) -> int:
+        definition = {"attributes": [condition]}
+        response = await client.post("/segments", json={"name": f"range {next(_numbers)}", "definition": definition})
+        assert response.status_code == 201, response.text
+        return int((await client.get(f"/segments/{response.json()['id']}/count")).json()["customers"])
+
+    assert await count({"name": "visit_total", "min": 10, "max": 20}) == 2  # 12.5 (created) and 15 (imported)
+    assert await count({"name": "visit_total", "min": 12.5}) == 3
+    assert await count({"name": "first_seen_on", "min": "2024-02-01", "max": "2024-06-30"}) == 2
+    # a PATCH moves the customer out of the range, an erasure removes it; a re-import changes nothing
+    patched = await client.patch(f"/customers/{made[1]['id']}", json={"attributes": {"visit_total": 99}})
+    assert patched.status_code == 200, patched.text
+    assert (await client.delete(f"/customers/{made[2]['id']}")).status_code == 204
+    assert await count({"name": "visit_total", "min": 10, "max": 20}) == 1
+    assert await count({"name": "visit_total", "min": 12.5}) == 2
+    assert await count({"name": "first_seen_on", "min": "2024-02-01", "max": "2024-06-30"}) == 2
+    patched = await client.patch(f"/customers/{made[1]['id']}", json={"attributes": {"first_seen_on": None}})
+    assert await count({"name": "first_seen_on", "min": "2024-02-01", "max": "2024-06-30"}) == 1
+
+    numbers = Segment(attributes=(AttributeFilter("visit_total", min=10, max=20),))
+    assert "customer_attribute_values_number_idx" in await range_plan(database_url, account.id, numbers)
+    days = Segment(attributes=(AttributeFilter("first_seen_on", min="2024-02-01", max="2024-06-30"),))
+    assert "customer_attribute_values_day_idx" in await range_plan(database_url, account.id, days)
 
 
 async def test_patch_changes_only_the_fields_given(client: httpx.AsyncClient) -> None:
