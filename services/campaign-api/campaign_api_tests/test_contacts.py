@@ -332,6 +332,30 @@ async def test_patch_changes_only_the_fields_given(client: httpx.AsyncClient) ->
     assert_error(await client.patch("/customers/987654321", json={"first_name": "X"}), 404, "CUSTOMER_NOT_FOUND")
 
 
+async def test_patch_sets_and_clears_the_time_zone(client: httpx.AsyncClient) -> None:
+    customer = await create_customer(client, first_name="Baraka", location="Kisumu")
+    assert customer["time_zone"] is None
+    response = await client.patch(f"/customers/{customer['id']}", json={"time_zone": "Africa/Lagos"})
+    assert response.status_code == 200, response.text
+    assert (response.json()["time_zone"], response.json()["first_name"]) == ("Africa/Lagos", "Baraka")
+    assert (await client.get(f"/customers/{customer['id']}")).json()["time_zone"] == "Africa/Lagos"
+    # a PATCH of another field keeps the zone; null clears it (the account's zone applies again)
+    kept = await client.patch(f"/customers/{customer['id']}", json={"location": "Nairobi"})
+    assert (kept.json()["time_zone"], kept.json()["location"]) == ("Africa/Lagos", "Nairobi")
+    cleared = await client.patch(f"/customers/{customer['id']}", json={"time_zone": None})
+    assert cleared.status_code == 200, cleared.text
+    assert (await client.get(f"/customers/{customer['id']}")).json()["time_zone"] is None
+    for bad in ("Nairobi", "Mars/Olympus", ""):
+        refused = await client.patch(f"/customers/{customer['id']}", json={"time_zone": bad})
+        assert "body.time_zone" in assert_error(refused, 422, "VALIDATION_ERROR")
+    latest = (await client.get("/audit-events", params={"limit": 1})).json()["data"][0]
+    assert (latest["action"], latest["target_id"], latest["changes"]) == (
+        "customer.updated",
+        customer["id"],
+        {"fields": ["time_zone"]},
+    )
+
+
 async def test_erasure_removes_the_person_and_keeps_the_campaign_counts(
     client: httpx.AsyncClient, db: psycopg.AsyncConnection[tuple[Any, ...]]
 ) -> None:

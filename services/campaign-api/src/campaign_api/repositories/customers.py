@@ -38,7 +38,8 @@ LIST_FILTERS: Final = {"before_id": "id < %(before_id)s", "not_erased": "erased_
 UPDATE_CUSTOMER: Final = f"""
     UPDATE customers
     SET phone = %(phone)s, first_name = %(first_name)s, last_name = %(last_name)s, location = %(location)s,
-        preferred_product = %(preferred_product)s, attributes = jsonb_strip_nulls(attributes || %(attributes)s)
+        preferred_product = %(preferred_product)s, time_zone = %(time_zone)s,
+        attributes = jsonb_strip_nulls(attributes || %(attributes)s)
     WHERE id = %(id)s AND erased_at IS NULL
     RETURNING {COLUMNS}
 """
@@ -63,8 +64,7 @@ ATTRIBUTE_ONE_OF: Final = "c.attributes @> ANY (%(attr_{n}_one_of)s::jsonb[])"
 # ranges on number and date attributes: the typed copy of the values (customer_attribute_values, kept by triggers
 # on customers) and its btree indexes on (account_id, name, value); row-level security adds the account
 ATTRIBUTE_RANGE: Final = (
-    "c.id IN (SELECT v.customer_id FROM customer_attribute_values AS v"
-    " WHERE v.name = %(attr_{n}_name)s AND {bounds})"
+    "c.id IN (SELECT v.customer_id FROM customer_attribute_values AS v WHERE v.name = %(attr_{n}_name)s AND {bounds})"
 )
 NUMBER_MIN: Final = "v.number >= %(attr_{n}_min)s::numeric"
 NUMBER_MAX: Final = "v.number <= %(attr_{n}_max)s::numeric"
@@ -170,6 +170,7 @@ async def update(conn: Connection, customer: Customer, attributes: Mapping[str, 
         "last_name": customer.last_name,
         "location": customer.location,
         "preferred_product": customer.preferred_product,
+        "time_zone": customer.time_zone,
         "attributes": Jsonb(dict(attributes)),
     }
     cur = await conn.execute(UPDATE_CUSTOMER, params)
