@@ -12,12 +12,12 @@ from typing import Any
 import httpx
 import psycopg
 import pytest
-from psycopg import sql
 from campaign_api.domain import AttributeFilter, Segment
 from campaign_api.main import create_app
 from campaign_api.repositories.customers import COUNT_SEGMENT, segment_ids
 from campaign_api.settings import Settings
 from prometheus_client import CollectorRegistry
+from psycopg import sql
 
 from campaign_api_tests.factories import KeyedAccount, assert_error, create_campaign, create_customer
 

@@ -5,7 +5,8 @@ The job reads the file in chunks; each chunk's rows are checked and their phones
 when `workers` > 0: phone parsing is the import's heaviest CPU work) and written as COPY CSV there, so this
 process only forwards each chunk's buffer into a temporary staging table; at the end one statement merges the whole
 file into the account's customers (an UPDATE of the rows it changes, an INSERT of the new phones), in the
-transaction that staged it. Progress is committed on a second connection so the status endpoint shows it while the file is read.
+transaction that staged it. Progress is committed on a second connection so the status endpoint shows it while the
+file is read.
 """
 
 from __future__ import annotations
