@@ -6,6 +6,7 @@ import asyncio
 import csv
 import io
 import itertools
+import re
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -307,10 +308,15 @@ async def test_number_and_date_ranges_follow_every_write_and_are_served_by_index
     patched = await client.patch(f"/customers/{made[1]['id']}", json={"attributes": {"first_seen_on": None}})
     assert await count({"name": "first_seen_on", "min": "2024-02-01", "max": "2024-06-30"}) == 1
 
+    # the bounds are the index's conditions, not a filter applied row by row after it
     numbers = Segment(attributes=(AttributeFilter("visit_total", min=10, max=20),))
-    assert "customer_attribute_values_number_idx" in await range_plan(database_url, account.id, numbers)
+    plan = await range_plan(database_url, account.id, numbers)
+    assert "customer_attribute_values_number_idx" in plan, plan
+    assert re.search(r"Index Cond: .*number >= .*number <= ", plan), plan
     days = Segment(attributes=(AttributeFilter("first_seen_on", min="2024-02-01", max="2024-06-30"),))
-    assert "customer_attribute_values_day_idx" in await range_plan(database_url, account.id, days)
+    plan = await range_plan(database_url, account.id, days)
+    assert "customer_attribute_values_day_idx" in plan, plan
+    assert re.search(r"Index Cond: .*day >= .*day <= ", plan), plan
 
 
 async def test_patch_changes_only_the_fields_given(client: httpx.AsyncClient) -> None:

@@ -16,7 +16,10 @@ CREATE TABLE customer_attribute_values (
     account_id  bigint NOT NULL,
     customer_id bigint NOT NULL,
     name        text NOT NULL,
-    number      numeric,
+    -- the API keeps numbers as JSON doubles, so double precision holds each one exactly; and its comparisons are
+    -- leakproof, which row-level security requires of an index condition (numeric's are not: a range on a numeric
+    -- column under RLS is filtered row by row after the index, not bounded by it)
+    number      double precision,
     day         date,
     -- serves the triggers' delete of a customer's values
     CONSTRAINT customer_attribute_values_pkey PRIMARY KEY (customer_id, name),
@@ -34,7 +37,7 @@ BEGIN
     IF TG_OP = 'INSERT' THEN
         INSERT INTO customer_attribute_values (account_id, customer_id, name, number, day)
         SELECT n.account_id, n.id, d.name,
-               CASE WHEN d.type = 'number' THEN (v.value #>> '{}')::numeric END,
+               CASE WHEN d.type = 'number' THEN (v.value #>> '{}')::double precision END,
                CASE WHEN d.type = 'date' THEN (v.value #>> '{}')::date END
         FROM new_rows AS n
         CROSS JOIN LATERAL jsonb_each(n.attributes) AS v(name, value)
@@ -48,7 +51,7 @@ BEGIN
         WHERE kept.customer_id = o.id AND o.attributes <> '{}'::jsonb AND n.attributes <> o.attributes;
         INSERT INTO customer_attribute_values (account_id, customer_id, name, number, day)
         SELECT n.account_id, n.id, d.name,
-               CASE WHEN d.type = 'number' THEN (v.value #>> '{}')::numeric END,
+               CASE WHEN d.type = 'number' THEN (v.value #>> '{}')::double precision END,
                CASE WHEN d.type = 'date' THEN (v.value #>> '{}')::date END
         FROM old_rows AS o
         JOIN new_rows AS n ON n.id = o.id
@@ -76,7 +79,7 @@ CREATE TRIGGER customer_attribute_values_delete AFTER DELETE ON customers
 -- the values already stored
 INSERT INTO customer_attribute_values (account_id, customer_id, name, number, day)
 SELECT c.account_id, c.id, d.name,
-       CASE WHEN d.type = 'number' THEN (v.value #>> '{}')::numeric END,
+       CASE WHEN d.type = 'number' THEN (v.value #>> '{}')::double precision END,
        CASE WHEN d.type = 'date' THEN (v.value #>> '{}')::date END
 FROM customers AS c
 CROSS JOIN LATERAL jsonb_each(c.attributes) AS v(name, value)

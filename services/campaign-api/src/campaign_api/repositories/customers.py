@@ -66,8 +66,8 @@ ATTRIBUTE_ONE_OF: Final = "c.attributes @> ANY (%(attr_{n}_one_of)s::jsonb[])"
 ATTRIBUTE_RANGE: Final = (
     "c.id IN (SELECT v.customer_id FROM customer_attribute_values AS v WHERE v.name = %(attr_{n}_name)s AND {bounds})"
 )
-NUMBER_MIN: Final = "v.number >= %(attr_{n}_min)s::numeric"
-NUMBER_MAX: Final = "v.number <= %(attr_{n}_max)s::numeric"
+NUMBER_MIN: Final = "v.number >= %(attr_{n}_min)s::double precision"
+NUMBER_MAX: Final = "v.number <= %(attr_{n}_max)s::double precision"
 DATE_MIN: Final = "v.day >= %(attr_{n}_min)s::date"
 DATE_MAX: Final = "v.day <= %(attr_{n}_max)s::date"
 COUNT_SEGMENT: Final = "SELECT count(*) FROM ({ids}) AS chosen"
