@@ -122,7 +122,7 @@ def main() -> None:
                 job: dict[str, Any] = answer.json()
                 workers: set[int] = set()
                 while job["status"] not in ("done", "failed"):
-                    time.sleep(0.25)
+                    time.sleep(1.0)  # as a progress bar would poll; each poll costs the API CPU too
                     workers.update(children(process.pid))
                     track(worker_cpu, sorted(workers))
                     track(database_cpu, backends(admin, name))

@@ -307,6 +307,11 @@ async def test_number_and_date_ranges_follow_every_write_and_are_served_by_index
     assert await count({"name": "first_seen_on", "min": "2024-02-01", "max": "2024-06-30"}) == 2
     patched = await client.patch(f"/customers/{made[1]['id']}", json={"attributes": {"first_seen_on": None}})
     assert await count({"name": "first_seen_on", "min": "2024-02-01", "max": "2024-06-30"}) == 1
+    # an import that changes a known customer's value moves it too
+    again = await imported(client, f"phone,visit_total\n{local},25\n")
+    assert (again["rows_imported"], again["rows_updated"]) == (0, 1)
+    assert await count({"name": "visit_total", "min": 10, "max": 20}) == 0
+    assert await count({"name": "visit_total", "min": 20, "max": 30}) == 1
 
     # the bounds are the index's conditions, not a filter applied row by row after it
     numbers = Segment(attributes=(AttributeFilter("visit_total", min=10, max=20),))
