@@ -75,6 +75,16 @@ CREATE TRIGGER customer_attribute_values_update AFTER UPDATE ON customers
     FOR EACH STATEMENT EXECUTE FUNCTION customer_attribute_values_sync();
 CREATE TRIGGER customer_attribute_values_delete AFTER DELETE ON customers
     REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION customer_attribute_values_sync();
+-- TRUNCATE fires no DELETE trigger: an emptied customers table empties its values too
+CREATE FUNCTION customer_attribute_values_forget() RETURNS trigger
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = public AS $$
+BEGIN
+    DELETE FROM customer_attribute_values;
+    RETURN NULL;
+END
+$$;
+CREATE TRIGGER customer_attribute_values_truncate AFTER TRUNCATE ON customers
+    FOR EACH STATEMENT EXECUTE FUNCTION customer_attribute_values_forget();
 
 -- the values already stored
 INSERT INTO customer_attribute_values (account_id, customer_id, name, number, day)
