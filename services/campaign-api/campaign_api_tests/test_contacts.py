@@ -115,6 +115,23 @@ async def test_importing_the_same_file_twice_changes_nothing_and_counts_only_rea
     assert await customer_by_phone(db, e164(second)) == ("Baraka", None, "Kisumu", {})
 
 
+async def test_quoted_cells_are_stored_exactly_as_the_file_wrote_them(
+    client: httpx.AsyncClient, db: psycopg.AsyncConnection[tuple[Any, ...]]
+) -> None:
+    comma, quote, lines = kenyan_mobile(), kenyan_mobile(), kenyan_mobile()
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\r\n")
+    writer.writerow(["phone", "first_name", "last_name", "location"])
+    writer.writerow([comma, "Kamau, Jr.", "N", "Nairobi"])
+    writer.writerow([quote, 'The "Boss"', "\\N", "Mombasa"])
+    writer.writerow([lines, "two\nlines", "\\.", "a\n\\.\nb"])
+    job = await imported(client, buffer.getvalue())
+    assert (job["status"], job["rows_imported"], job["rows_rejected"]) == ("done", 3, 0), job
+    assert await customer_by_phone(db, e164(comma)) == ("Kamau, Jr.", "N", "Nairobi", {})
+    assert await customer_by_phone(db, e164(quote)) == ('The "Boss"', "\\N", "Mombasa", {})
+    assert await customer_by_phone(db, e164(lines)) == ("two\nlines", "\\.", "a\n\\.\nb", {})
+
+
 @pytest.mark.parametrize(
     ("text", "reason"),
     [
