@@ -6,15 +6,19 @@ import asyncio
 import csv
 import io
 import itertools
+import re
 from collections.abc import AsyncIterator
 from typing import Any
 
 import httpx
 import psycopg
 import pytest
+from campaign_api.domain import AttributeFilter, Segment
 from campaign_api.main import create_app
+from campaign_api.repositories.customers import COUNT_SEGMENT, segment_ids
 from campaign_api.settings import Settings
 from prometheus_client import CollectorRegistry
+from psycopg import sql
 
 from campaign_api_tests.factories import KeyedAccount, assert_error, create_campaign, create_customer
 
@@ -109,6 +113,23 @@ async def test_importing_the_same_file_twice_changes_nothing_and_counts_only_rea
     assert (changed["rows_imported"], changed["rows_updated"]) == (0, 1)
     assert await customer_by_phone(db, e164(first)) == ("Amina", None, "Mombasa", {})
     assert await customer_by_phone(db, e164(second)) == ("Baraka", None, "Kisumu", {})
+
+
+async def test_quoted_cells_are_stored_exactly_as_the_file_wrote_them(
+    client: httpx.AsyncClient, db: psycopg.AsyncConnection[tuple[Any, ...]]
+) -> None:
+    comma, quote, lines = kenyan_mobile(), kenyan_mobile(), kenyan_mobile()
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\r\n")
+    writer.writerow(["phone", "first_name", "last_name", "location"])
+    writer.writerow([comma, "Kamau, Jr.", "N", "Nairobi"])
+    writer.writerow([quote, 'The "Boss"', "\\N", "Mombasa"])
+    writer.writerow([lines, "two\nlines", "\\.", "a\n\\.\nb"])
+    job = await imported(client, buffer.getvalue())
+    assert (job["status"], job["rows_imported"], job["rows_rejected"]) == ("done", 3, 0), job
+    assert await customer_by_phone(db, e164(comma)) == ("Kamau, Jr.", "N", "Nairobi", {})
+    assert await customer_by_phone(db, e164(quote)) == ('The "Boss"', "\\N", "Mombasa", {})
+    assert await customer_by_phone(db, e164(lines)) == ("two\nlines", "\\.", "a\n\\.\nb", {})
 
 
 @pytest.mark.parametrize(
@@ -259,6 +280,67 @@ async def test_segments_filter_on_attributes_and_count_before_sending(
     assert sorted(row[0] for row in await cur.fetchall()) == sorted(ids[1:3])
 
 
+async def range_plan(database_url: str, account_id: int, segment: Segment) -> str:
+    """The plan of the segment's count as the API runs it (campaign_app, the account bound), sequential scans
+    priced out so a small table is planned as a million-row one would be."""
+    async with await psycopg.AsyncConnection.connect(database_url) as conn, conn.transaction():
+        await conn.execute("SET LOCAL ROLE campaign_app")
+        await conn.execute("SELECT set_config('app.account_id', %s, true)", (str(account_id),))
+        await conn.execute("SET LOCAL enable_seqscan = off")
+        ids, params = segment_ids(segment)
+        statement = sql.SQL("EXPLAIN ") + sql.SQL(COUNT_SEGMENT).format(ids=ids)
+        cur = await conn.execute(statement, params)
+        return "\n".join(str(row[0]) for row in await cur.fetchall())
+
+
+async def test_number_and_date_ranges_follow_every_write_and_are_served_by_indexes(
+    client: httpx.AsyncClient, account: KeyedAccount, database_url: str
+) -> None:
+    for name, kind in (("visit_total", "number"), ("first_seen_on", "date"), ("visit_note", "text")):
+        assert (await client.post("/customer-attributes", json={"name": name, "type": kind})).status_code == 201
+    made = [
+        await create_customer(client, attributes={"visit_total": total, "first_seen_on": day, "visit_note": "x"})
+        for total, day in ((3, "2024-01-05"), (12.5, "2024-03-01"), (40, "2024-07-20"))
+    ]
+    local = kenyan_mobile()
+    job = await imported(client, f"phone,visit_total,first_seen_on\n{local},15,2024-02-10\n")
+    assert job["rows_imported"] == 1
+
+    async def count(condition: dict[str, Any]) -> int:
+        definition = {"attributes": [condition]}
+        response = await client.post("/segments", json={"name": f"range {next(_numbers)}", "definition": definition})
+        assert response.status_code == 201, response.text
+        return int((await client.get(f"/segments/{response.json()['id']}/count")).json()["customers"])
+
+    assert await count({"name": "visit_total", "min": 10, "max": 20}) == 2  # 12.5 (created) and 15 (imported)
+    assert await count({"name": "visit_total", "min": 12.5}) == 3
+    assert await count({"name": "first_seen_on", "min": "2024-02-01", "max": "2024-06-30"}) == 2
+    # a PATCH moves the customer out of the range, an erasure removes it; a re-import changes nothing
+    patched = await client.patch(f"/customers/{made[1]['id']}", json={"attributes": {"visit_total": 99}})
+    assert patched.status_code == 200, patched.text
+    assert (await client.delete(f"/customers/{made[2]['id']}")).status_code == 204
+    assert await count({"name": "visit_total", "min": 10, "max": 20}) == 1
+    assert await count({"name": "visit_total", "min": 12.5}) == 2
+    assert await count({"name": "first_seen_on", "min": "2024-02-01", "max": "2024-06-30"}) == 2
+    patched = await client.patch(f"/customers/{made[1]['id']}", json={"attributes": {"first_seen_on": None}})
+    assert await count({"name": "first_seen_on", "min": "2024-02-01", "max": "2024-06-30"}) == 1
+    # an import that changes a known customer's value moves it too
+    again = await imported(client, f"phone,visit_total\n{local},25\n")
+    assert (again["rows_imported"], again["rows_updated"]) == (0, 1)
+    assert await count({"name": "visit_total", "min": 10, "max": 20}) == 0
+    assert await count({"name": "visit_total", "min": 20, "max": 30}) == 1
+
+    # the bounds are the index's conditions, not a filter applied row by row after it
+    numbers = Segment(attributes=(AttributeFilter("visit_total", min=10, max=20),))
+    plan = await range_plan(database_url, account.id, numbers)
+    assert "customer_attribute_values_number_idx" in plan, plan
+    assert re.search(r"Index Cond: .*number >= .*number <= ", plan), plan
+    days = Segment(attributes=(AttributeFilter("first_seen_on", min="2024-02-01", max="2024-06-30"),))
+    plan = await range_plan(database_url, account.id, days)
+    assert "customer_attribute_values_day_idx" in plan, plan
+    assert re.search(r"Index Cond: .*day >= .*day <= ", plan), plan
+
+
 async def test_patch_changes_only_the_fields_given(client: httpx.AsyncClient) -> None:
     assert (await client.post("/customer-attributes", json={"name": "alias_name", "type": "text"})).status_code == 201
     customer = await create_customer(client, first_name="Amina", last_name="Otieno", location="Nairobi")
@@ -276,6 +358,30 @@ async def test_patch_changes_only_the_fields_given(client: httpx.AsyncClient) ->
     assert_error(clash, 409, "CUSTOMER_PHONE_EXISTS")
     assert_error(await client.patch(f"/customers/{customer['id']}", json={"phone": "123"}), 422, "INVALID_PHONE")
     assert_error(await client.patch("/customers/987654321", json={"first_name": "X"}), 404, "CUSTOMER_NOT_FOUND")
+
+
+async def test_patch_sets_and_clears_the_time_zone(client: httpx.AsyncClient) -> None:
+    customer = await create_customer(client, first_name="Baraka", location="Kisumu")
+    assert customer["time_zone"] is None
+    response = await client.patch(f"/customers/{customer['id']}", json={"time_zone": "Africa/Lagos"})
+    assert response.status_code == 200, response.text
+    assert (response.json()["time_zone"], response.json()["first_name"]) == ("Africa/Lagos", "Baraka")
+    assert (await client.get(f"/customers/{customer['id']}")).json()["time_zone"] == "Africa/Lagos"
+    # a PATCH of another field keeps the zone; null clears it (the account's zone applies again)
+    kept = await client.patch(f"/customers/{customer['id']}", json={"location": "Nairobi"})
+    assert (kept.json()["time_zone"], kept.json()["location"]) == ("Africa/Lagos", "Nairobi")
+    cleared = await client.patch(f"/customers/{customer['id']}", json={"time_zone": None})
+    assert cleared.status_code == 200, cleared.text
+    assert (await client.get(f"/customers/{customer['id']}")).json()["time_zone"] is None
+    for bad in ("Nairobi", "Mars/Olympus", ""):
+        refused = await client.patch(f"/customers/{customer['id']}", json={"time_zone": bad})
+        assert "body.time_zone" in assert_error(refused, 422, "VALIDATION_ERROR")
+    latest = (await client.get("/audit-events", params={"limit": 1})).json()["data"][0]
+    assert (latest["action"], latest["target_id"], latest["changes"]) == (
+        "customer.updated",
+        customer["id"],
+        {"fields": ["time_zone"]},
+    )
 
 
 async def test_erasure_removes_the_person_and_keeps_the_campaign_counts(

@@ -2253,6 +2253,11 @@ export interface components {
             location?: string | null;
             /** Preferred Product */
             preferred_product?: string | null;
+            /**
+             * Time Zone
+             * @description IANA name (Africa/Nairobi); null clears it (the account's zone applies again)
+             */
+            time_zone?: string | null;
             /** Attributes */
             attributes?: {
                 [key: string]: string | number | boolean | null;

@@ -402,6 +402,7 @@ class CustomerChanges:
     last_name: str | Keep | None = KEEP
     location: str | Keep | None = KEEP
     preferred_product: str | Keep | None = KEEP
+    time_zone: str | Keep | None = KEEP
     attributes: Mapping[str, Any] = field(default_factory=dict)
 
 

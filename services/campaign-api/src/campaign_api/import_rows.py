@@ -1,11 +1,14 @@
 """A CSV import's rows: the header mapped to fields, and chunks of rows checked and normalised.
 
 Pure functions over plain values, so a chunk can be checked in a worker process (phone parsing is the import's
-heaviest CPU work) and the results handed back to the COPY.
+heaviest CPU work) and the results handed back to the COPY as CSV ready to send.
 """
 
 from __future__ import annotations
 
+import csv
+import functools
+import io
 import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -62,40 +65,58 @@ class ImportLayout:
         return cls(names, fields, tuple(attributes), region)
 
 
-# one staged row: row number, phone (E.164), first_name, last_name, location, preferred_product, attributes (JSON)
-StagedRow = tuple[int, str, str | None, str | None, str | None, str | None, str]
+PHONE_MEMO_SIZE: Final = 65_536  # distinct raw phones remembered per process (a repeated number is parsed once)
 
 
 @dataclass(slots=True)
 class CheckedChunk:
-    """What a chunk of rows gave: rows to stage, rows refused."""
+    """What a chunk of rows gave: the rows to stage as COPY CSV (row number, phone in E.164, first_name, last_name,
+    location, preferred_product, attributes as JSON), how many, and the rows refused.
 
-    staged: list[StagedRow] = field(default_factory=list)
+    The staged rows travel as one CSV buffer, not as Python tuples: it is what the COPY reads, so the process
+    running the import only forwards it."""
+
+    staged: bytes = b""
+    staged_rows: int = 0
     rejected: list[Rejection] = field(default_factory=list)
+
+
+@functools.lru_cache(maxsize=PHONE_MEMO_SIZE)
+def phone_or_reason(raw: str, region: str) -> tuple[str | None, str]:
+    """The phone in E.164 and "", or None and why not (memoised: exceptions are not)."""
+    try:
+        return normalise_phone(raw, region), ""
+    except ValueError as exc:
+        return None, str(exc)
 
 
 def check_chunk(layout: ImportLayout, numbers: Sequence[int], rows: Sequence[Sequence[str]]) -> CheckedChunk:
     """Check and normalise rows (numbered as in `numbers`); a bad row is refused alone, naming its column."""
-    result = CheckedChunk()
+    rejected: list[Rejection] = []
+    out = io.StringIO()
+    # empty cells are written as None, which csv writes unquoted: COPY's CSV format reads that as NULL
+    stage = csv.writer(out, lineterminator="\n").writerow
+    staged = 0
     width = len(layout.names)
+    region = layout.region
     phone_at = layout.fields["phone"]
-    text_fields = [layout.fields.get(name) for name in BUILT_IN_FIELDS[1:]]
+    text_fields = tuple((name, layout.fields.get(name)) for name in BUILT_IN_FIELDS[1:])
+    attributes = layout.attributes
     for number, row in zip(numbers, rows, strict=True):
         if len(row) != width:
-            result.rejected.append(Rejection(number, "", f"has {len(row)} cells; the header has {width}"))
+            rejected.append(Rejection(number, "", f"has {len(row)} cells; the header has {width}"))
             continue
         raw_phone = row[phone_at].strip()
         if not raw_phone:
-            result.rejected.append(Rejection(number, "phone", "is empty"))
+            rejected.append(Rejection(number, "phone", "is empty"))
             continue
-        try:
-            phone = normalise_phone(raw_phone, layout.region)
-        except ValueError as exc:
-            result.rejected.append(Rejection(number, "phone", str(exc)))
+        phone, reason = phone_or_reason(raw_phone, region)
+        if phone is None:
+            rejected.append(Rejection(number, "phone", reason))
             continue
-        texts: list[str | None] = []
+        staged_row: list[object] = [number, phone]
         refused: Rejection | None = None
-        for name, index in zip(BUILT_IN_FIELDS[1:], text_fields, strict=True):
+        for name, index in text_fields:
             value = row[index].strip() if index is not None else ""
             if len(value) > MAX_FIELD_LENGTH:
                 refused = Rejection(number, name, f"longer than {MAX_FIELD_LENGTH} characters")
@@ -103,9 +124,9 @@ def check_chunk(layout: ImportLayout, numbers: Sequence[int], rows: Sequence[Seq
             if "\x00" in value:
                 refused = Rejection(number, name, "contains a NUL character")
                 break
-            texts.append(value or None)
+            staged_row.append(value or None)
         values: dict[str, object] = {}
-        for index, name, kind in layout.attributes if refused is None else ():
+        for index, name, kind in attributes if refused is None else ():
             cell = row[index].strip()
             if not cell:
                 continue
@@ -118,7 +139,9 @@ def check_chunk(layout: ImportLayout, numbers: Sequence[int], rows: Sequence[Seq
                 refused = Rejection(number, name, "contains a NUL character")
                 break
         if refused is not None:
-            result.rejected.append(refused)
+            rejected.append(refused)
             continue
-        result.staged.append((number, phone, texts[0], texts[1], texts[2], texts[3], json.dumps(values)))
-    return result
+        staged_row.append(json.dumps(values) if values else "{}")
+        stage(staged_row)
+        staged += 1
+    return CheckedChunk(out.getvalue().encode(), staged, rejected)

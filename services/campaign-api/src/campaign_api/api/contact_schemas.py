@@ -6,7 +6,15 @@ from typing import Annotated, Any, Self
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
-from campaign_api.api.schemas import NO_NUL, AttributeValue, AttributeValues, Name, OptionalText, UtcDatetime
+from campaign_api.api.schemas import (
+    NO_NUL,
+    AttributeValue,
+    AttributeValues,
+    Name,
+    OptionalText,
+    TimeZoneName,
+    UtcDatetime,
+)
 from campaign_api.attributes import AttributeType
 from campaign_api.domain import KEEP, AttributeFilter, CustomerChanges, Segment
 
@@ -65,6 +73,9 @@ class UpdateCustomerRequest(BaseModel):
     last_name: OptionalText = None
     location: OptionalText = None
     preferred_product: OptionalText = None
+    time_zone: TimeZoneName | None = Field(
+        default=None, description="IANA name (Africa/Nairobi); null clears it (the account's zone applies again)"
+    )
     attributes: AttributeValues = Field(default_factory=dict)
 
     @model_validator(mode="after")
@@ -79,7 +90,7 @@ class UpdateCustomerRequest(BaseModel):
         given = self.model_fields_set
         texts: dict[str, Any] = {
             name: (getattr(self, name) or None) if name in given else KEEP
-            for name in ("first_name", "last_name", "location", "preferred_product")
+            for name in ("first_name", "last_name", "location", "preferred_product", "time_zone")
         }
         return CustomerChanges(
             phone=self.phone if self.phone is not None else KEEP, attributes=dict(self.attributes), **texts

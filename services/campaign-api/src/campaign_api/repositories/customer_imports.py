@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import contextlib
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Final
 
 from psycopg.types.json import Jsonb
 
-from campaign_api.import_rows import Rejection, StagedRow
+from campaign_api.import_rows import Rejection
 from campaign_api.repositories.connection import Connection
 
 COLUMNS: Final = (
@@ -48,9 +48,13 @@ CREATE_STAGING: Final = """
         attributes        jsonb NOT NULL
     ) ON COMMIT DROP
 """
+# the rows as the row checks wrote them (CSV: an unquoted empty cell is NULL)
 COPY_STAGING: Final = (
-    "COPY import_rows (row_number, phone, first_name, last_name, location, preferred_product, attributes) FROM STDIN"
+    "COPY import_rows (row_number, phone, first_name, last_name, location, preferred_product, attributes)"
+    " FROM STDIN (FORMAT csv)"
 )
+# the planner's row estimates for the merge (a temporary table is never analysed by autovacuum)
+ANALYZE_STAGING: Final = "ANALYZE import_rows"
 # a phone given twice in the file: the first row wins, the later ones are reported
 SELECT_DUPLICATES: Final = """
     SELECT row_number, first_row FROM (
@@ -60,32 +64,44 @@ SELECT_DUPLICATES: Final = """
     ORDER BY row_number
     LIMIT %(limit)s
 """
-COUNT_DUPLICATES: Final = "SELECT count(*) - count(DISTINCT phone) FROM import_rows"
-# one merge for the whole file: new phones are inserted, known ones take the file's non-empty cells (an empty cell
-# never clears a stored value), and a row the file would not change is not written at all, so importing the same
-# file twice reports no update. xmax = 0 marks a row this statement inserted.
-MERGE: Final = """
-    WITH first_rows AS (
+# what a file's cell does to a stored customer: an empty cell never clears a stored value, attributes are merged
+KEPT_OR_GIVEN: Final = """
+    coalesce({new}.first_name, c.first_name), coalesce({new}.last_name, c.last_name),
+    coalesce({new}.location, c.location), coalesce({new}.preferred_product, c.preferred_product),
+    c.attributes || {new}.attributes
+"""
+# One merge for the whole file, set-based in both directions: the file's known phones whose cells change the
+# stored row are updated (one join; a row the file would not change is neither written nor locked, so importing
+# the same file twice reads and changes nothing), and its new phones are inserted. The insert keeps ON CONFLICT
+# for a phone another request added after this statement's snapshot (it is then merged like a known one; xmax = 0
+# marks a row the insert created). Answers the distinct phones staged, the rows inserted and the rows updated.
+MERGE: Final = f"""
+    WITH first_rows AS MATERIALIZED (
         SELECT DISTINCT ON (phone) phone, first_name, last_name, location, preferred_product, attributes
         FROM import_rows
         ORDER BY phone, row_number
-    ), merged AS (
+    ), changed AS (
+        UPDATE customers AS c
+        SET (first_name, last_name, location, preferred_product, attributes) = ({KEPT_OR_GIVEN.format(new="f")})
+        FROM first_rows AS f
+        WHERE c.phone = f.phone
+            AND (c.first_name, c.last_name, c.location, c.preferred_product, c.attributes)
+                IS DISTINCT FROM ({KEPT_OR_GIVEN.format(new="f")})
+        RETURNING c.id
+    ), added AS (
         INSERT INTO customers AS c (phone, first_name, last_name, location, preferred_product, attributes)
-        SELECT phone, first_name, last_name, location, preferred_product, attributes FROM first_rows
-        ON CONFLICT (account_id, phone) DO UPDATE SET
-            first_name = coalesce(EXCLUDED.first_name, c.first_name),
-            last_name = coalesce(EXCLUDED.last_name, c.last_name),
-            location = coalesce(EXCLUDED.location, c.location),
-            preferred_product = coalesce(EXCLUDED.preferred_product, c.preferred_product),
-            attributes = c.attributes || EXCLUDED.attributes
+        SELECT f.phone, f.first_name, f.last_name, f.location, f.preferred_product, f.attributes
+        FROM first_rows AS f
+        WHERE NOT EXISTS (SELECT FROM customers AS known WHERE known.phone = f.phone)
+        ON CONFLICT (account_id, phone) DO UPDATE
+        SET (first_name, last_name, location, preferred_product, attributes) = ({KEPT_OR_GIVEN.format(new="EXCLUDED")})
         WHERE (c.first_name, c.last_name, c.location, c.preferred_product, c.attributes)
-            IS DISTINCT FROM (coalesce(EXCLUDED.first_name, c.first_name), coalesce(EXCLUDED.last_name, c.last_name),
-                              coalesce(EXCLUDED.location, c.location),
-                              coalesce(EXCLUDED.preferred_product, c.preferred_product),
-                              c.attributes || EXCLUDED.attributes)
+            IS DISTINCT FROM ({KEPT_OR_GIVEN.format(new="EXCLUDED")})
         RETURNING (c.xmax = 0) AS inserted
     )
-    SELECT count(*) FILTER (WHERE inserted), count(*) FILTER (WHERE NOT inserted) FROM merged
+    SELECT (SELECT count(*) FROM first_rows),
+           (SELECT count(*) FILTER (WHERE inserted) FROM added),
+           (SELECT count(*) FROM changed) + (SELECT count(*) FILTER (WHERE NOT inserted) FROM added)
 """
 
 
@@ -164,31 +180,22 @@ async def create_staging(conn: Connection) -> None:
 
 
 @contextlib.asynccontextmanager
-async def staging_copy(conn: Connection) -> AsyncIterator[Callable[[Iterable[StagedRow]], Awaitable[None]]]:
-    """One COPY into the staging table for the whole file: the writer it yields takes checked rows, chunk by chunk."""
+async def staging_copy(conn: Connection) -> AsyncIterator[Callable[[bytes], Awaitable[None]]]:
+    """One COPY into the staging table for the whole file: the writer it yields takes checked chunks' CSV."""
     async with conn.cursor().copy(COPY_STAGING) as copy:
-
-        async def write(rows: Iterable[StagedRow]) -> None:
-            for row in rows:
-                await copy.write_row(row)
-
-        yield write
+        yield copy.write
 
 
-async def duplicates(conn: Connection, limit: int) -> tuple[int, list[tuple[int, int]]]:
-    """How many staged rows repeat an earlier row's phone, and the first `limit` as (row, first row)."""
-    cur = await conn.execute(COUNT_DUPLICATES)
-    counted = await cur.fetchone()
-    total = int(counted[0]) if counted else 0
-    if total == 0:
-        return 0, []
+async def duplicates(conn: Connection, limit: int) -> list[tuple[int, int]]:
+    """The first `limit` staged rows that repeat an earlier row's phone, as (row, first row)."""
     cur = await conn.execute(SELECT_DUPLICATES, {"limit": limit})
-    return total, [(int(row[0]), int(row[1])) for row in await cur.fetchall()]
+    return [(int(row[0]), int(row[1])) for row in await cur.fetchall()]
 
 
-async def merge(conn: Connection) -> tuple[int, int]:
-    """Upsert the staged rows into the account's customers; (inserted, updated)."""
+async def merge(conn: Connection) -> tuple[int, int, int]:
+    """Upsert the staged rows into the account's customers; (distinct phones staged, inserted, updated)."""
+    await conn.execute(ANALYZE_STAGING)
     cur = await conn.execute(MERGE)
     row = await cur.fetchone()
-    assert row is not None  # an aggregate answers one row
-    return int(row[0]), int(row[1])
+    assert row is not None  # the SELECT of aggregates answers one row
+    return int(row[0]), int(row[1]), int(row[2])

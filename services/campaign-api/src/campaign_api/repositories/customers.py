@@ -48,7 +48,8 @@ LIST_FILTERS: Final = {"before_id": "id < %(before_id)s", "not_erased": "erased_
 UPDATE_CUSTOMER: Final = f"""
     UPDATE customers
     SET phone = %(phone)s, first_name = %(first_name)s, last_name = %(last_name)s, location = %(location)s,
-        preferred_product = %(preferred_product)s, attributes = jsonb_strip_nulls(attributes || %(attributes)s)
+        preferred_product = %(preferred_product)s, time_zone = %(time_zone)s,
+        attributes = jsonb_strip_nulls(attributes || %(attributes)s)
     WHERE id = %(id)s AND erased_at IS NULL
     RETURNING {COLUMNS}
 """
@@ -61,7 +62,7 @@ ERASE_CUSTOMER: Final = """
 """
 
 # a segment's customers as a SELECT of ids, for the dispatch package's set-based insert; served by the lower(...)
-# expression indexes and, for attributes, by customers_attributes_idx (containment)
+# expression indexes and, for attributes, by customers_attributes_idx (containment) and the range indexes below
 SEGMENT_IDS: Final = "SELECT c.id FROM customers AS c WHERE c.erased_at IS NULL {conditions}"
 SEGMENT_FILTERS: Final = {
     "location": "lower(c.location) = lower(%(location)s)",
@@ -70,17 +71,15 @@ SEGMENT_FILTERS: Final = {
 # one attribute condition each; {n} numbers the parameters of the filter it belongs to
 ATTRIBUTE_EQUALS: Final = "c.attributes @> %(attr_{n}_equals)s"
 ATTRIBUTE_ONE_OF: Final = "c.attributes @> ANY (%(attr_{n}_one_of)s::jsonb[])"
-NUMBER_MIN: Final = (
-    "CASE WHEN jsonb_typeof(c.attributes -> %(attr_{n}_name)s) = 'number'"
-    " THEN (c.attributes ->> %(attr_{n}_name)s)::numeric END >= %(attr_{n}_min)s"
+# ranges on number and date attributes: the typed copy of the values (customer_attribute_values, kept by triggers
+# on customers) and its btree indexes on (account_id, name, value); row-level security adds the account
+ATTRIBUTE_RANGE: Final = (
+    "c.id IN (SELECT v.customer_id FROM customer_attribute_values AS v WHERE v.name = %(attr_{n}_name)s AND {bounds})"
 )
-NUMBER_MAX: Final = (
-    "CASE WHEN jsonb_typeof(c.attributes -> %(attr_{n}_name)s) = 'number'"
-    " THEN (c.attributes ->> %(attr_{n}_name)s)::numeric END <= %(attr_{n}_max)s"
-)
-# dates are stored as YYYY-MM-DD text, which orders as the dates do
-DATE_MIN: Final = "(c.attributes ->> %(attr_{n}_name)s) >= %(attr_{n}_min)s"
-DATE_MAX: Final = "(c.attributes ->> %(attr_{n}_name)s) <= %(attr_{n}_max)s"
+NUMBER_MIN: Final = "v.number >= %(attr_{n}_min)s::double precision"
+NUMBER_MAX: Final = "v.number <= %(attr_{n}_max)s::double precision"
+DATE_MIN: Final = "v.day >= %(attr_{n}_min)s::date"
+DATE_MAX: Final = "v.day <= %(attr_{n}_max)s::date"
 COUNT_SEGMENT: Final = "SELECT count(*) FROM ({ids}) AS chosen"
 
 # GET /customers/export: the import's columns, the account's attributes after the built-in ones
@@ -187,6 +186,7 @@ async def update(conn: Connection, customer: Customer, attributes: Mapping[str, 
         "last_name": customer.last_name,
         "location": customer.location,
         "preferred_product": customer.preferred_product,
+        "time_zone": customer.time_zone,
         "attributes": Jsonb(dict(attributes)),
     }
     cur = await conn.execute(UPDATE_CUSTOMER, params)
@@ -226,12 +226,15 @@ def attribute_conditions(n: int, condition: AttributeFilter, params: dict[str, A
         fragments.append(ATTRIBUTE_ONE_OF)
         params[f"attr_{n}_one_of"] = [Jsonb({condition.name: value}) for value in condition.one_of]
     is_date = isinstance(condition.min, str) or isinstance(condition.max, str)
+    bounds: list[str] = []
     if condition.min is not None:
-        fragments.append(DATE_MIN if is_date else NUMBER_MIN)
+        bounds.append(DATE_MIN if is_date else NUMBER_MIN)
         params[f"attr_{n}_min"] = condition.min
     if condition.max is not None:
-        fragments.append(DATE_MAX if is_date else NUMBER_MAX)
+        bounds.append(DATE_MAX if is_date else NUMBER_MAX)
         params[f"attr_{n}_max"] = condition.max
+    if bounds:
+        fragments.append(ATTRIBUTE_RANGE.replace("{bounds}", " AND ".join(bounds)))
     return [sql.SQL(fragment.format(n=n)) for fragment in fragments]
 
 

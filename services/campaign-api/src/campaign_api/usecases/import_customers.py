@@ -2,9 +2,11 @@
 
 The request spools the upload to a temporary file (never the whole file in memory) and answers 202 with the job.
 The job reads the file in chunks; each chunk's rows are checked and their phones normalised (in worker processes
-when `workers` > 0: phone parsing is the import's heaviest CPU work), COPYed into a temporary staging table, and
-at the end one INSERT ... ON CONFLICT merges the whole file into the account's customers, in the transaction that
-staged it. Progress is committed on a second connection so the status endpoint shows it while the file is read.
+when `workers` > 0: phone parsing is the import's heaviest CPU work) and written as COPY CSV there, so this
+process only forwards each chunk's buffer into a temporary staging table; at the end one statement merges the whole
+file into the account's customers (an UPDATE of the rows it changes, an INSERT of the new phones), in the
+transaction that staged it. Progress is committed on a second connection so the status endpoint shows it while the
+file is read.
 """
 
 from __future__ import annotations
@@ -120,6 +122,7 @@ class ImportCustomers:
         await asyncio.to_thread(next, reader)  # the header, checked before the job started
         async with account_transaction(self.pool, caller.account) as conn:
             await customer_imports.create_staging(conn)
+            staged = 0
             async with customer_imports.staging_copy(conn) as write:
                 pending: deque[asyncio.Future[CheckedChunk]] = deque()
                 in_flight = max(1, 2 * self.limits.workers)
@@ -130,20 +133,23 @@ class ImportCustomers:
                         progress.read += len(rows)
                     while pending and (len(pending) >= in_flight or not rows):
                         checked = await pending.popleft()
-                        await write(checked.staged)
+                        if checked.staged:
+                            await write(checked.staged)
+                        staged += checked.staged_rows
                         progress.add_rejected(checked.rejected, self.limits.rejected_details)
                     if progress.read - progress.reported >= PROGRESS_EVERY_ROWS:
                         await self.report(caller, import_id, progress)
                     if not rows:
                         break
             staged_at = time.perf_counter()
-            duplicates, sample = await customer_imports.duplicates(conn, self.limits.rejected_details)
-            progress.add_rejected(
-                [Rejection(row, "phone", f"the same phone as row {first}") for row, first in sample],
-                self.limits.rejected_details,
-                counted=duplicates,
-            )
-            inserted, updated = await customer_imports.merge(conn)
+            distinct, inserted, updated = await customer_imports.merge(conn)
+            if staged > distinct:
+                sample = await customer_imports.duplicates(conn, self.limits.rejected_details)
+                progress.add_rejected(
+                    [Rejection(row, "phone", f"the same phone as row {first}") for row, first in sample],
+                    self.limits.rejected_details,
+                    counted=staged - distinct,
+                )
             merged_at = time.perf_counter()
             counts = (progress.read, inserted, updated, progress.rejected)
             await customer_imports.set_finished(

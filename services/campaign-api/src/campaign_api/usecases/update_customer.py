@@ -39,7 +39,7 @@ class UpdateCustomer:
                     raise InvalidAttributes("body.attributes", str(exc)) from exc
                 fields = {
                     name: value
-                    for name in ("first_name", "last_name", "location", "preferred_product")
+                    for name in ("first_name", "last_name", "location", "preferred_product", "time_zone")
                     if not isinstance(value := getattr(changes, name), Keep)
                 }
                 if not isinstance(phone, Keep):
