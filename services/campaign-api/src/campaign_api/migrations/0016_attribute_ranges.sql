@@ -1,4 +1,4 @@
--- depends: 0014_sender_throughput
+-- depends: 0015_sender_windows
 -- Segments' numeric and date ranges on custom attributes, served by btree indexes.
 --
 -- The values stay in customers.attributes (jsonb, what templates read and the GIN index serves for equality and
