@@ -14,6 +14,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from types import MappingProxyType
+from typing import NoReturn
 
 from cachetools import TTLCache
 
@@ -125,6 +126,8 @@ class Authenticate:
             )
         granted = max(0, min(block, limit - (hits - block)))
         ends_at = self.clock() + remaining_s
+        # read again: a concurrent request of this process may have started the new window meanwhile
+        allowance = self.allowances.get((key_id, bucket))
         if allowance is None or allowance.window_start != window_start:
             allowance = self.allowances[key_id, bucket] = Allowance(window_start, ends_at, 0, exhausted=False)
         allowance.ends_at = ends_at
@@ -137,7 +140,7 @@ class Authenticate:
         if len(self.allowances) > MAX_CACHED_KEYS:
             self._forget_ended(now)
 
-    def _refuse(self, bucket: str, remaining_s: float) -> None:
+    def _refuse(self, bucket: str, remaining_s: float) -> NoReturn:
         retry_after_s = max(1, math.ceil(remaining_s))
         limit = self.limits.per_window[bucket]
         what = "requests" if bucket == "api" else "sends"
