@@ -6,7 +6,9 @@ with COPY in a database of its own (dropped at the end); the API runs as `campai
 relay off (nothing is published), and the load comes from wrk (Debian package `wrk`), so the load generator's own
 CPU is small beside the server's.
 SCALE_ROWS (default 1,000,000) shrinks the tables for a quick try; SCALE_SECONDS (default 10) is each wrk run;
-SCALE_KEEP=1 keeps the database afterwards (for EXPLAIN ANALYZE).
+SCALE_KEEP=1 keeps the database afterwards (for EXPLAIN ANALYZE); SCALE_ONLY picks rows by name, comma-separated
+(first-page, keyset, detail, small-list, small-detail, send; default all), e.g. SCALE_ONLY=small-list,small-detail;
+SCALE_DB names a database kept by SCALE_KEEP to measure again without loading it anew.
 """
 
 from __future__ import annotations
@@ -42,6 +44,8 @@ from test_kit.pytest_plugin import ADMIN_URL, as_url
 ROWS = int(os.environ.get("SCALE_ROWS", "1000000"))
 SECONDS = int(os.environ.get("SCALE_SECONDS", "10"))
 SMALL_CAMPAIGNS = 50
+ROW_NAMES = ("first-page", "keyset", "detail", "small-list", "small-detail", "send")
+ONLY = tuple(name.strip() for name in os.environ.get("SCALE_ONLY", ",".join(ROW_NAMES)).split(",") if name.strip())
 # the 1M-message campaign's rows, by status, as a drain leaves them halfway
 MESSAGE_MIX = (("sent", 0.55), ("failed", 0.05), ("sending", 0.01), ("pending", 0.39))
 
@@ -226,73 +230,96 @@ def verdict(value: float, target: float, higher_is_better: bool = False) -> str:
 
 
 def measure(url: str, big: int, send: int) -> list[str]:
-    """Every row of the table this bench covers, as printed lines."""
+    """Every row of the table this bench covers (those SCALE_ONLY names), as printed lines."""
+    unknown = set(ONLY) - set(ROW_NAMES)
+    if unknown:
+        raise SystemExit(f"SCALE_ONLY: unknown rows {sorted(unknown)}; pick from {', '.join(ROW_NAMES)}")
     settings = Settings(database_url=url, relay_enabled=False)
     key = asyncio.run(create_key(settings, "tests", ACCOUNT_SCOPES, "bench"))
     small_key = asyncio.run(create_key(settings, "small", ACCOUNT_SCOPES, "bench"))
     lines = []
+    runs: dict[str, Latency] = {}
     with api_server(url) as base:
         for warm in ("/campaigns", f"/campaigns/{big}"):
             httpx.get(f"{base}{warm}", headers={"Authorization": f"Bearer {key}"}, timeout=60)
-        first = wrk(base, "/campaigns?page_size=20", key, 4)
-        lines.append(
-            f"GET /campaigns first page, {ROWS:,} campaigns, 4 clients: p50 {first.p50_ms:.1f} ms, "
-            f"p99 {first.p99_ms:.1f} ms, {first.rps:.0f} req/s  target p99 <= 20 ms: {verdict(first.p99_ms, 20)}"
-        )
-        keyset = wrk(base, "/campaigns", key, 4, KEYSET_LUA % ROWS)
-        lines.append(
-            f"GET /campaigns?before_id=random, 4 clients: p50 {keyset.p50_ms:.1f} ms, p99 {keyset.p99_ms:.1f} ms, "
-            f"{keyset.rps:.0f} req/s  target p99 <= 20 ms: {verdict(keyset.p99_ms, 20)}"
-        )
-        detail = wrk(base, f"/campaigns/{big}", key, 1)
-        lines.append(
-            f"GET /campaigns/{{id}}, {ROWS:,} messages, 1 client: p50 {detail.p50_ms:.1f} ms, "
-            f"p99 {detail.p99_ms:.1f} ms  target <= 20 ms: {verdict(detail.p99_ms, 20)}"
-        )
-        small = wrk(base, "/campaigns", small_key, 50)
-        lines.append(
-            f"GET /campaigns, {SMALL_CAMPAIGNS} campaigns, 50 connections: {small.rps:.0f} req/s, "
-            f"p99 {small.p99_ms:.1f} ms  target >= 1,500 req/s: {verdict(small.rps, 1500, higher_is_better=True)}"
-        )
-        small_detail = wrk(base, f"/campaigns/{big}", key, 50)
-        lines.append(
-            f"GET /campaigns/{{id}} (the 1M one), 50 connections: {small_detail.rps:.0f} req/s, "
-            f"p99 {small_detail.p99_ms:.1f} ms  target >= 1,500 req/s: "
-            f"{verdict(small_detail.rps, 1500, higher_is_better=True)}"
-        )
-        for name, run in (("first page", first), ("keyset", keyset), ("detail", detail), ("small list", small)):
+        if "first-page" in ONLY:
+            first = runs["first page"] = wrk(base, "/campaigns?page_size=20", key, 4)
+            lines.append(
+                f"GET /campaigns first page, {ROWS:,} campaigns, 4 clients: p50 {first.p50_ms:.1f} ms, "
+                f"p99 {first.p99_ms:.1f} ms, {first.rps:.0f} req/s  target p99 <= 20 ms: {verdict(first.p99_ms, 20)}"
+            )
+        if "keyset" in ONLY:
+            keyset = runs["keyset"] = wrk(base, "/campaigns", key, 4, KEYSET_LUA % ROWS)
+            lines.append(
+                f"GET /campaigns?before_id=random, 4 clients: p50 {keyset.p50_ms:.1f} ms, "
+                f"p99 {keyset.p99_ms:.1f} ms, {keyset.rps:.0f} req/s  target p99 <= 20 ms: "
+                f"{verdict(keyset.p99_ms, 20)}"
+            )
+        if "detail" in ONLY:
+            detail = runs["detail"] = wrk(base, f"/campaigns/{big}", key, 1)
+            lines.append(
+                f"GET /campaigns/{{id}}, {ROWS:,} messages, 1 client: p50 {detail.p50_ms:.1f} ms, "
+                f"p99 {detail.p99_ms:.1f} ms  target <= 20 ms: {verdict(detail.p99_ms, 20)}"
+            )
+        if "small-list" in ONLY:
+            small = runs["small list"] = wrk(base, "/campaigns", small_key, 50)
+            lines.append(
+                f"GET /campaigns, {SMALL_CAMPAIGNS} campaigns, 50 connections: {small.rps:.0f} req/s, "
+                f"p99 {small.p99_ms:.1f} ms  target >= 1,500 req/s: {verdict(small.rps, 1500, higher_is_better=True)}"
+            )
+        if "small-detail" in ONLY:
+            small_detail = runs["detail at 50 connections"] = wrk(base, f"/campaigns/{big}", key, 50)
+            lines.append(
+                f"GET /campaigns/{{id}} (the 1M one), 50 connections: {small_detail.rps:.0f} req/s, "
+                f"p99 {small_detail.p99_ms:.1f} ms  target >= 1,500 req/s: "
+                f"{verdict(small_detail.rps, 1500, higher_is_better=True)}"
+            )
+        for name, run in runs.items():
             if run.errors:
                 lines.append(f"  (!) {name}: {run.errors} answers were not 2xx (counted in its figures)")
-        if small_detail.errors:
-            lines.append(f"  (!) detail at 50 connections: {small_detail.errors} answers were not 2xx")
-        time.sleep(5)  # let requests still queued for a pooled connection end before the send
-        answered, queued, expanded = asyncio.run(send_and_expand(base, key, send, big))
-        tail = "" if expanded is None else f"; all {queued:,} messages created {expanded:.1f} s after the request"
-        lines.append(
-            f"POST /campaigns/{{id}}/send, stored segment of {queued:,}: answered in {answered:.2f} s{tail}  "
-            f"target answer <= 1 s: {verdict(answered, 1.0)}"
-        )
+        if "send" in ONLY:
+            time.sleep(5)  # let requests still queued for a pooled connection end before the send
+            answered, queued, expanded = asyncio.run(send_and_expand(base, key, send, big))
+            tail = "" if expanded is None else f"; all {queued:,} messages created {expanded:.1f} s after the request"
+            lines.append(
+                f"POST /campaigns/{{id}}/send, stored segment of {queued:,}: answered in {answered:.2f} s{tail}  "
+                f"target answer <= 1 s: {verdict(answered, 1.0)}"
+            )
     return lines
 
 
+def loaded_ids(url: str) -> tuple[int, int]:
+    """The big campaign and the send campaign of a database loaded before (SCALE_DB)."""
+    with psycopg.connect(url) as conn:
+        conn.execute(USE_TEST_ACCOUNT)
+        rows: dict[str, int] = dict(
+            conn.execute("SELECT name, id FROM campaigns WHERE name IN ('the big one', 'segment send')").fetchall()
+        )
+    if len(rows) != 2:
+        raise SystemExit("SCALE_DB: that database was not loaded by bench.scale")
+    return int(rows["the big one"]), int(rows["segment send"])
+
+
 def main() -> None:
-    """Build the database, measure, drop it."""
+    """Build the database (or take SCALE_DB's), measure, drop it (unless SCALE_KEEP or SCALE_DB)."""
     if shutil.which("wrk") is None:
         raise SystemExit("bench_scale needs wrk: apt-get install wrk")
-    dbname = f"bench_scale_{uuid.uuid4().hex[:10]}"
+    reused = os.environ.get("SCALE_DB")
+    dbname = reused or f"bench_scale_{uuid.uuid4().hex[:10]}"
     with psycopg.connect(ADMIN_URL, autocommit=True) as admin:
-        admin.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(dbname)))
+        if not reused:
+            admin.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(dbname)))
         try:
             url = as_url(make_conninfo(ADMIN_URL, dbname=dbname))
             apply_migrations(PostgresDsn(url))
-            big, send = load(url)
+            big, send = loaded_ids(url) if reused else load(url)
             lines = measure(url, big, send)
         finally:
-            if os.environ.get("SCALE_KEEP"):
-                print(f"kept the database {dbname} (SCALE_KEEP): drop it when done")
+            if reused or os.environ.get("SCALE_KEEP"):
+                print(f"kept the database {dbname}: drop it when done")
             else:
                 admin.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(dbname)))
-    print(json.dumps({"rows": ROWS, "wrk_seconds": SECONDS}))
+    print(json.dumps({"rows": ROWS, "wrk_seconds": SECONDS, "rows_measured": list(ONLY)}))
     for line in lines:
         print(line)
     print("not measured here: the drain and the broker backlog (make bench), end to end at 0 ms (make bench)")

@@ -295,7 +295,7 @@ async def test_keys_are_created_once_listed_by_prefix_and_revoked_at_once(
         assert_error(await reporting.post("/customers", json={"phone": next_phone()}), 403, "FORBIDDEN")
         revoked = await client.delete(f"/api-keys/{body['id']}")
         assert revoked.status_code == 200 and revoked.json()["revoked_at"] is not None
-        # the very next request with it is refused: lookups are not cached
+        # the very next request with it is refused: the revocation forgets it in this process's key cache
         assert_unauthenticated(await reporting.get("/campaigns"))
     again = await client.delete(f"/api-keys/{body['id']}")
     assert again.json()["revoked_at"] == revoked.json()["revoked_at"]

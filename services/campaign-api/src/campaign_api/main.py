@@ -51,10 +51,16 @@ from campaign_api.migrations import apply_migrations
 from campaign_api.ports import Clock, TemplateRenderer
 from campaign_api.repositories import accounts, audit_events, idempotency_keys
 from campaign_api.repositories import senders as sender_repository
-from campaign_api.repositories.connection import Connection, Pool, enter_account, use_app_role
+from campaign_api.repositories.connection import (
+    Connection,
+    Pool,
+    check_pooled_connection,
+    enter_account,
+    use_app_role,
+)
 from campaign_api.settings import Settings
 from campaign_api.usecases.add_suppression import AddSuppression
-from campaign_api.usecases.authenticate import Authenticate, RateLimits
+from campaign_api.usecases.authenticate import Authenticate, KeyCache, RateLimits
 from campaign_api.usecases.cancel_campaign import CancelCampaign
 from campaign_api.usecases.create_campaign import CreateCampaign
 from campaign_api.usecases.create_customer import CreateCustomer
@@ -130,6 +136,7 @@ def build_usecases(
     `pool` is the request pool (role campaign_app, bound by row-level security to the account each transaction
     sets); `system_pool` keeps the owner's role for the scheduler's cross-account questions.
     """
+    keys = KeyCache(settings.api_key_cache_ttl_s)
     built = (
         Authenticate(
             pool,
@@ -137,6 +144,7 @@ def build_usecases(
                 settings.rate_limit_window_s,
                 MappingProxyType({"api": settings.rate_limit_requests, "send": settings.rate_limit_sends}),
             ),
+            keys,
         ),
         CreateCampaign(pool, renderer, clock),
         ListCampaigns(pool),
@@ -160,7 +168,7 @@ def build_usecases(
         CancelCampaign(pool),
         IssueApiKey(pool),
         ListApiKeys(pool),
-        RevokeApiKey(pool),
+        RevokeApiKey(pool, keys),
         ListAuditEvents(pool),
         # real channels: senders, and the providers' callbacks
         CreateSender(pool, clock),
@@ -251,8 +259,9 @@ def _pool(settings: Settings, name: str, min_size: int, max_size: int, **extra: 
         max_size=max_size,
         timeout=settings.db_pool_timeout_s,
         kwargs={"connect_timeout": settings.db_connect_timeout_s, "options": "-c timezone=UTC"},
-        # a connection broken by a database restart is replaced before a request gets it
-        check=AsyncConnectionPool.check_connection,
+        # a connection broken by a database restart is replaced before a request gets it (a query only when the
+        # socket says something happened: the check of every checkout was a round trip of its own)
+        check=check_pooled_connection,
         # end the pool's own reconnect backoff (1 s doubling) quickly: the next request then connects at once, so
         # the API and the relay are back within about a second of the database's return
         reconnect_timeout=settings.db_reconnect_timeout_s,
@@ -351,6 +360,8 @@ def create_app(
         version=settings.service_version,
         description=OPENAPI_DESCRIPTION,
         lifespan=lifespan,
+        # tracing is the OpenTelemetry instrumentation's (instrument()); FastAPI's own would only wrap every request
+        telemetry={"tracing": False, "metrics": False, "logs": False},
     )
     app.state.metrics = metrics
     app.state.settings = settings
@@ -375,15 +386,24 @@ def create_app(
     return app
 
 
-def instrument(app: FastAPI) -> None:
-    """Trace HTTP requests, SQL statements, relay publishes and gRPC calls (process-wide; only the served app)."""
+def instrument(app: FastAPI, settings: Settings) -> None:
+    """Trace HTTP requests, relay publishes and gRPC calls (process-wide; only the served app), and SQL statements
+    when spans are exported.
+
+    The HTTP span carries the trace id into logs and the outbox's stored traceparent, and the AMQP and gRPC wrappers
+    carry it on, so those run even when nothing is exported. A SQL span only records: without an exporter its
+    wrapper costs every statement and tells nobody anything. The HTTP span's internal receive/send spans are left
+    out (two per request, and nothing in them a reader of a trace misses).
+    """
     from opentelemetry.instrumentation.aio_pika import AioPikaInstrumentor
     from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
     from opentelemetry.instrumentation.grpc import GrpcAioInstrumentorClient
-    from opentelemetry.instrumentation.psycopg import PsycopgInstrumentor
 
-    FastAPIInstrumentor.instrument_app(app, excluded_urls="health,ready,metrics")
-    PsycopgInstrumentor().instrument()
+    FastAPIInstrumentor.instrument_app(app, excluded_urls="health,ready,metrics", exclude_spans=["receive", "send"])
+    if settings.otel_exporter_otlp_endpoint:
+        from opentelemetry.instrumentation.psycopg import PsycopgInstrumentor
+
+        PsycopgInstrumentor().instrument()
     GrpcAioInstrumentorClient().instrument()  # type: ignore[no-untyped-call]
     # the relay's publish span continues each row's stored traceparent and writes its own into the AMQP headers
     AioPikaInstrumentor().instrument()
@@ -401,7 +421,7 @@ def serve(settings: Settings) -> None:
 
     configure_tracing(settings)
     app = create_app(settings, registry=REGISTRY)
-    instrument(app)
+    instrument(app, settings)
     log.info("campaign-api listening", extra={"host": settings.http_host, "port": settings.http_port})
     # uvicorn drains, then raises the SIGTERM it caught again: exit 0 then, since the stop was graceful
     signal.signal(signal.SIGTERM, exit_after_graceful_stop)

@@ -43,6 +43,9 @@ class Settings(ServiceSettings):
     rate_limit_requests: int = Field(default=600, ge=1)  # env RATE_LIMIT_REQUESTS
     rate_limit_sends: int = Field(default=30, ge=1)  # env RATE_LIMIT_SENDS
     rate_limit_window_s: int = Field(default=60, ge=1)  # env RATE_LIMIT_WINDOW_S
+    # a valid key is remembered this long by each process (0: looked up on every request); a revocation through the
+    # process forgets it at once, one through another process or replica holds within this time
+    api_key_cache_ttl_s: float = Field(default=2.0, ge=0, le=60)  # env API_KEY_CACHE_TTL_S
     # expired idempotency keys are purged on this timer, never inside a send
     idempotency_purge_interval_s: float = Field(default=600.0, gt=0)
     # --- issue 17: counters and the send's audience expansion ---

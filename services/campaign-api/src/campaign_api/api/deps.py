@@ -32,10 +32,19 @@ def api_state(request: Request) -> ApiState:
     return cast(ApiState, request.app.state.api)
 
 
+# every dependency below is `async def`: FastAPI runs a plain `def` one in a worker thread, whose hand-off (and the
+# GIL passed back and forth) cost more than the lookup itself on every request
+
+
+async def state_of(request: Request) -> ApiState:
+    """api_state, as a dependency."""
+    return api_state(request)
+
+
 def use(kind: type[T]) -> Any:
     """Hand a route the use case of type `kind`: `send: Annotated[SendCampaign, use(SendCampaign)]`."""
 
-    def provide(request: Request) -> T:
+    async def provide(request: Request) -> T:
         return cast(T, api_state(request).usecases[kind])
 
     return Depends(provide)
@@ -66,19 +75,19 @@ def require(*scopes: Scope, buckets: tuple[str, ...] = ("api",)) -> Any:
     return Depends(authenticate)
 
 
-def api_metrics(request: Request) -> ApiMetrics:
+async def api_metrics(request: Request) -> ApiMetrics:
     """The metrics (set by create_app, so they exist even before the lifespan runs)."""
     return cast(ApiMetrics, request.app.state.metrics)
 
 
-def traceparent(request: Request) -> str | None:
+async def traceparent(request: Request) -> str | None:
     """The W3C traceparent to store with outbox rows: the current span's, else the caller's header."""
     carrier: dict[str, str] = {}
     propagate.inject(carrier)
     return carrier.get("traceparent") or request.headers.get("traceparent")
 
 
-ApiStateDep = Annotated[ApiState, Depends(api_state)]
+ApiStateDep = Annotated[ApiState, Depends(state_of)]
 CampaignsReader = Annotated[Caller, require(Scope.CAMPAIGNS_READ)]
 CampaignsWriter = Annotated[Caller, require(Scope.CAMPAIGNS_WRITE)]
 # an account's own due list, or (the scheduler's system key) every account's

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Collection, Sequence
+from datetime import datetime
 from typing import Any, Final
 
 from campaign_api.accounts import Account, ApiKey, Scope, StoredKey
@@ -31,8 +32,10 @@ REVOKE_KEY: Final = f"""
     WHERE id = %(id)s AND account_id = %(account_id)s
     RETURNING {KEY_COLUMNS}
 """
-# one request counted in the key's current fixed window (migration 0006): (hits so far, seconds until it ends)
-HIT_RATE_LIMIT: Final = "SELECT hits, retry_after_s FROM hit_rate_limit(%(key_id)s, %(bucket)s, %(window_s)s)"
+# hits counted in one go (migration 0017): (hits so far, the window's start, seconds until it ends)
+RESERVE_RATE_LIMIT: Final = """
+    SELECT hits, window_start, remaining_s FROM reserve_rate_limit(%(key_id)s, %(bucket)s, %(window_s)s, %(hits)s)
+"""
 PURGE_RATE_LIMIT_WINDOWS: Final = (
     "DELETE FROM rate_limit_windows WHERE window_start < now() - make_interval(secs => %(keep_s)s)"
 )
@@ -130,12 +133,17 @@ async def revoke_key(conn: Connection, account_id: int, key_id: int) -> ApiKey |
     return None if row is None else key_from_row(row)
 
 
-async def hit_rate_limit(conn: Connection, key_id: int, bucket: str, window_s: int) -> tuple[int, int]:
-    """Count one request of the key in the bucket's current window: (hits in the window, seconds until it ends)."""
-    cur = await conn.execute(HIT_RATE_LIMIT, {"key_id": key_id, "bucket": bucket, "window_s": window_s})
+async def reserve_rate_limit(
+    conn: Connection, key_id: int, bucket: str, window_s: int, hits: int
+) -> tuple[int, datetime, float]:
+    """Count `hits` requests of the key in the bucket's current window at once: (hits in the window, these
+    included; the window's start; seconds until it ends)."""
+    cur = await conn.execute(
+        RESERVE_RATE_LIMIT, {"key_id": key_id, "bucket": bucket, "window_s": window_s, "hits": hits}
+    )
     row = await cur.fetchone()
     assert row is not None  # the upsert always returns its row
-    return int(row[0]), int(row[1])
+    return int(row[0]), row[1], float(row[2])
 
 
 async def purge_rate_limit_windows(conn: Connection, keep_s: int) -> int:

@@ -312,10 +312,11 @@ async def list_page(
         "offset": page.offset,
     }
     where = where_clause(LIST_FILTERS, params)
-    cur = await conn.execute(count_statement(params), count_params(params))
-    counted = await cur.fetchone()
-    total = int(counted[0]) if counted else 0
+    # both sent before either is read: in pipeline mode (account_reading) they share one round trip
+    counting = await conn.execute(count_statement(params), count_params(params))
     cur = await conn.execute(sql.SQL(LIST_CAMPAIGNS).format(where=where), params)
+    counted = await counting.fetchone()
+    total = int(counted[0]) if counted else 0
     items = [
         CampaignSummary(
             id=r[0],

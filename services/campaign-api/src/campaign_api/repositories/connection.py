@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import contextlib
+import select
 from collections.abc import AsyncIterator
 from typing import Final, TypeAlias
 
-from psycopg import AsyncConnection
+from psycopg import AsyncConnection, pq
 from psycopg.rows import TupleRow
 from psycopg_pool import AsyncConnectionPool
 
@@ -22,6 +23,23 @@ SET_LOCAL_APP_ROLE: Final = "SET LOCAL ROLE campaign_app"
 SET_ACCOUNT: Final = "SELECT set_config('app.account_id', %(account_id)s, true)"
 
 
+async def check_pooled_connection(conn: Connection) -> None:
+    """The pools' check at checkout, without a round trip while the connection looks sound.
+
+    An idle connection has nothing to read: a readable socket means the server said something unasked, which is
+    how a restart or a terminated backend shows (its FATAL message, then EOF). Only then, or when libpq already
+    knows it is broken, does the full check (a query) run; it fails, and the pool replaces the connection before a
+    request gets it.
+    """
+    pgconn = conn.pgconn
+    if (
+        pgconn.status != pq.ConnStatus.OK
+        or pgconn.transaction_status != pq.TransactionStatus.IDLE
+        or select.select([pgconn.socket], [], [], 0)[0]
+    ):
+        await AsyncConnectionPool.check_connection(conn)
+
+
 async def use_app_role(conn: Connection) -> None:
     """The request pool's configure callback: every request connection runs as campaign_app, which RLS binds."""
     await conn.execute(SET_APP_ROLE)
@@ -31,6 +49,16 @@ async def use_app_role(conn: Connection) -> None:
 async def enter_account(conn: Connection, account_id: int) -> None:
     """Bind the rest of the current transaction to the account (what the RLS policies and column DEFAULTs read)."""
     await conn.execute(SET_ACCOUNT, {"account_id": str(account_id)})
+
+
+@contextlib.asynccontextmanager
+async def account_reading(pool: Pool, account_id: int) -> AsyncIterator[Connection]:
+    """account_transaction in pipeline mode, for reads: BEGIN, the account and the statements up to the first
+    fetch travel in one round trip, and COMMIT in the next. Errors surface at a fetch, not at `execute`, so only
+    read paths that catch nothing use it."""
+    async with pool.connection() as conn, conn.pipeline(), conn.transaction():
+        await enter_account(conn, account_id)
+        yield conn
 
 
 @contextlib.asynccontextmanager

@@ -8,7 +8,7 @@ from campaign_api.accounts import Caller
 from campaign_api.domain import Campaign
 from campaign_api.errors import CampaignNotFound
 from campaign_api.repositories import campaigns
-from campaign_api.repositories.connection import Pool, account_transaction
+from campaign_api.repositories.connection import Pool, account_reading
 
 
 @dataclass(frozen=True, slots=True)
@@ -17,7 +17,7 @@ class GetCampaign:
 
     async def __call__(self, caller: Caller, campaign_id: int) -> Campaign:
         """The campaign and its counts by message status, computed by one SQL aggregate."""
-        async with account_transaction(self.pool, caller.account) as conn:
+        async with account_reading(self.pool, caller.account) as conn:
             campaign = await campaigns.get_with_stats(conn, campaign_id)
         if campaign is None:
             raise CampaignNotFound(campaign_id)

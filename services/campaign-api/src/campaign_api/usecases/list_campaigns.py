@@ -9,7 +9,7 @@ from dispatch.lifecycle import Channel
 from campaign_api.accounts import Caller
 from campaign_api.domain import CampaignStatus, CampaignSummary, Page, PageRequest
 from campaign_api.repositories import campaigns
-from campaign_api.repositories.connection import Pool, account_transaction
+from campaign_api.repositories.connection import Pool, account_reading
 
 
 @dataclass(frozen=True, slots=True)
@@ -20,6 +20,6 @@ class ListCampaigns:
         self, caller: Caller, page: PageRequest, channel: Channel | None = None, status: CampaignStatus | None = None
     ) -> Page[CampaignSummary]:
         """One page of campaigns ordered by id DESC, with the filtered total and the next cursor."""
-        async with account_transaction(self.pool, caller.account) as conn:
+        async with account_reading(self.pool, caller.account) as conn:
             items, total = await campaigns.list_page(conn, page, channel, status)
         return Page.of(items, page, total)

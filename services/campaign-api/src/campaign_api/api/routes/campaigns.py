@@ -18,7 +18,7 @@ from campaign_api.api.deps import (
     TraceparentDep,
     use,
 )
-from campaign_api.api.routes.responses import CAMPAIGN_LINKS, created, declare
+from campaign_api.api.routes.responses import CAMPAIGN_LINKS, created, declare, json_of
 from campaign_api.api.schemas import (
     BIGINT_LIMIT,
     MAX_PAGE,
@@ -93,7 +93,7 @@ async def create_campaign(
     return CampaignBody.model_validate(campaign)
 
 
-@router.get("", responses=declare(422, 503))
+@router.get("", response_model=CampaignListBody, responses=declare(422, 503))
 async def list_campaigns(
     caller: CampaignsReader,
     list_page: Annotated[ListCampaigns, use(ListCampaigns)],
@@ -102,11 +102,14 @@ async def list_campaigns(
     channel: Channel | None = None,
     status: CampaignStatus | None = None,
     before_id: BeforeId = None,
-) -> CampaignListBody:
+) -> Response:
     """Campaigns newest first (id DESC), filtered; offset pages inside an optional before_id keyset bound."""
     result = await list_page(caller, PageRequest(page, page_size, before_id), channel, status)
-    return CampaignListBody(
-        data=[CampaignSummaryBody.model_validate(item) for item in result.items], pagination=PaginationBody.of(result)
+    return json_of(
+        CampaignListBody(
+            data=[CampaignSummaryBody.model_validate(item) for item in result.items],
+            pagination=PaginationBody.of(result),
+        )
     )
 
 
@@ -123,12 +126,12 @@ async def list_due_campaigns(
     return DueCampaignListBody(data=[DueCampaignBody.model_validate(due) for due in await list_due(caller, limit)])
 
 
-@router.get("/{campaign_id}", responses=declare(404, 422, 503))
+@router.get("/{campaign_id}", response_model=CampaignDetailBody, responses=declare(404, 422, 503))
 async def get_campaign(
     campaign_id: CampaignId, caller: CampaignsReader, get: Annotated[GetCampaign, use(GetCampaign)]
-) -> CampaignDetailBody:
+) -> Response:
     """One campaign with its message counts by status."""
-    return CampaignDetailBody.model_validate(await get(caller, campaign_id))
+    return json_of(CampaignDetailBody.model_validate(await get(caller, campaign_id)))
 
 
 @router.patch("/{campaign_id}", responses=declare(400, 404, 409, 413, 415, 422, 503))
