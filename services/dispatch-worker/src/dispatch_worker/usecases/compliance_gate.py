@@ -15,13 +15,12 @@ from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
 from dispatch import outbound_messages
-from dispatch.lifecycle import Category, ClaimedMessage, MessageStatus
+from dispatch.lifecycle import Category, ClaimChecks, ClaimedMessage, MessageStatus
 from dispatch.send_windows import SendWindow, zone_named
 from psycopg import AsyncConnection
 from psycopg.rows import TupleRow
 
 from dispatch_worker.repositories import compliance_facts
-from dispatch_worker.repositories.compliance_facts import ComplianceFacts
 
 log = logging.getLogger(__name__)
 
@@ -44,18 +43,18 @@ class GateDecision:
     deferred: int = 0
 
 
-def _window(facts: ComplianceFacts) -> SendWindow | None:
+def _window(facts: ClaimChecks, campaign_id: int) -> SendWindow | None:
     if facts.window_start is None or facts.window_end is None or facts.window_time_zone is None:
         return None
     try:
         return SendWindow(facts.window_start, facts.window_end, zone_named(facts.window_time_zone))
     except ValueError:
         # the API validates both; a row written around it must not stall every batch of the account
-        log.warning("unusable send window ignored", extra={"campaign_id": facts.campaign_id})
+        log.warning("unusable send window ignored", extra={"campaign_id": campaign_id})
         return None
 
 
-def _customer_zone(facts: ComplianceFacts) -> ZoneInfo | None:
+def _customer_zone(facts: ClaimChecks) -> ZoneInfo | None:
     """The customer's own zone; one the API would not accept (rows written around it) falls back to the window's."""
     if facts.customer_time_zone is None:
         return None
@@ -67,7 +66,8 @@ def _customer_zone(facts: ComplianceFacts) -> ZoneInfo | None:
 
 @dataclass(frozen=True, slots=True)
 class ComplianceGate:
-    """Judges a claimed batch with one extra query; `clock` is injected so tests pin the hour."""
+    """Judges a claimed batch by the checks its claim loaded (no query of its own unless a message came without
+    them); `clock` is injected so tests pin the hour."""
 
     clock: Callable[[], datetime] = utc_now
 
@@ -75,7 +75,9 @@ class ComplianceGate:
         """Inside the claim's transaction: end, defer or allow each claimed message."""
         if not claimed:
             return GateDecision([])
-        facts = await compliance_facts.load(conn, [m.id for m in claimed])
+        facts = {m.id: m.checks for m in claimed if m.checks is not None}
+        if unchecked := [m.id for m in claimed if m.checks is None]:
+            facts |= await compliance_facts.load(conn, unchecked)
         now = self.clock()
         allowed: list[ClaimedMessage] = []
         suppressed: list[tuple[int, str]] = []
@@ -95,7 +97,7 @@ class ComplianceGate:
                 expired.append((message.id, f"not sent within the campaign's validity ({fact.validity_hours} h)"))
                 ended.add(message.campaign_id)
                 continue
-            window = _window(fact) if fact.category is Category.PROMOTIONAL else None
+            window = _window(fact, message.campaign_id) if fact.category is Category.PROMOTIONAL else None
             zone = _customer_zone(fact)
             if window is None or window.is_open(now, zone):
                 allowed.append(message)
