@@ -153,6 +153,7 @@ async def run(settings: Settings, stop: asyncio.Event | None = None) -> None:
             metrics=metrics,
             claim_lease_s=settings.claim_lease_s,
             choice=SenderChoice(pool, registry, sender, settings.throttle_slowdown_s, settings.max_pacing_wait_s),
+            trace_sends=bool(settings.otel_exporter_otlp_endpoint),
         )
         consumer = Consumer(
             queue=queue,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Awaitable, Sequence
 from dataclasses import dataclass, field
 from typing import TypeVar
@@ -14,6 +14,7 @@ import psycopg
 from dispatch import outbound_messages
 from dispatch.lifecycle import Channel, ClaimedMessage, DeadLetterReason, Outcome
 from dispatch.trace_headers import extract_trace_context
+from opentelemetry import context as otel_context
 from opentelemetry import trace
 from opentelemetry.context import Context
 from psycopg_pool import AsyncConnectionPool
@@ -82,6 +83,8 @@ class Deliver:
     choice: SenderChoice | None = None
     # suppression, validity and the send window, judged right after the claim (compliance_gate.py)
     gate: ComplianceGate = field(default_factory=ComplianceGate)
+    # a span per send; main.py turns it off when no exporter is configured (nothing would record it)
+    trace_sends: bool = True
 
     async def __call__(self, jobs: Sequence[Job]) -> None:
         """Work `jobs` to an outcome and ack them; raises PlatformUnavailable with nothing acked or spent."""
@@ -90,7 +93,11 @@ class Deliver:
         self.metrics.batch_size.observe(len(jobs))
         # each job's trace context, read once: the batch span links them, each send span continues its own
         contexts = {j.delivery_id: extract_trace_context(j.headers) for j in jobs}
-        links = [trace.Link(trace.get_current_span(c).get_span_context()) for c in contexts.values()]
+        links = (  # only a recorded span needs them
+            [trace.Link(trace.get_current_span(c).get_span_context()) for c in contexts.values()]
+            if self.trace_sends
+            else []
+        )
         # the batch continues its first job's trace, so the render, the outcome write and the completion of a send
         # are found in the trace of the request that queued it; the links lead to every other job's trace
         with tracer.start_as_current_span(
@@ -283,25 +290,38 @@ class Deliver:
             ucs2=rendered.ucs2,
             service_window_open=route.service_window_open if route else False,
         )
-        # the send span continues the trace of the request that created the message
-        with tracer.start_as_current_span(
-            "dispatch.send",
-            context=context,
-            attributes={"dispatch.outbound_message_id": message.id, "dispatch.channel": str(message.channel)},
-        ) as span:
-            started = time.perf_counter()
+        started = time.perf_counter()
+        if self.trace_sends:
+            # the send span continues the trace of the request that created the message
+            with tracer.start_as_current_span(
+                "dispatch.send",
+                context=context,
+                attributes={"dispatch.outbound_message_id": message.id, "dispatch.channel": str(message.channel)},
+            ) as span:
+                outcome = await self._attempt(sender, outgoing)
+                if not outcome.ok:
+                    span.set_status(trace.StatusCode.ERROR, outcome.error or "send failed")
+        else:
+            # nothing records spans: no span object per message, but the send still runs in its message's trace
+            # context, so a log line of the sender carries that trace's id
+            token = otel_context.attach(context)
             try:
-                outcome = await sender.send(outgoing)
-            except Exception as exc:  # a sender bug or transport error counts as a failed attempt
-                outcome = SendOutcome.transient(f"{type(exc).__name__}: {exc}")
-            elapsed = time.perf_counter() - started
-            self.metrics.send_duration.labels(message.channel).observe(elapsed)
-            self.metrics.provider_send_duration.labels(provider).observe(elapsed)
-            if outcome.status is SendStatus.THROTTLED:
-                self.metrics.provider_throttles.labels(provider).inc()
-            if not outcome.ok:
-                span.set_status(trace.StatusCode.ERROR, outcome.error or "send failed")
+                outcome = await self._attempt(sender, outgoing)
+            finally:
+                otel_context.detach(token)
+        elapsed = time.perf_counter() - started
+        self.metrics.child(self.metrics.send_duration, message.channel).observe(elapsed)
+        self.metrics.child(self.metrics.provider_send_duration, provider).observe(elapsed)
+        if outcome.status is SendStatus.THROTTLED:
+            self.metrics.child(self.metrics.provider_throttles, provider).inc()
         return _Attempt(message, rendered, outcome, provider, sender_id)
+
+    @staticmethod
+    async def _attempt(sender: Sender, outgoing: OutgoingMessage) -> SendOutcome:
+        try:
+            return await sender.send(outgoing)
+        except Exception as exc:  # a sender bug or transport error counts as a failed attempt
+            return SendOutcome.transient(f"{type(exc).__name__}: {exc}")
 
     async def _record(self, attempts: Sequence[_Attempt]) -> None:
         """Write every outcome in one transaction; keep trying while PostgreSQL is away (the sends happened)."""
@@ -346,22 +366,25 @@ class Deliver:
     async def _forward(self, attempts: Sequence[_Attempt], by_id: dict[int, list[Job]]) -> None:
         """Republish retries to their tiers and dead-letter final failures; count each outcome."""
         by_tier: dict[int, list[Job]] = defaultdict(list)
+        sent: Counter[Channel] = Counter()
         for a in attempts:
             channel = a.message.channel
             if a.outcome.ok:
-                self.metrics.sent.labels(channel).inc()
+                sent[channel] += 1
                 continue
             tier = self._tier(a)
             job = by_id[a.message.id][0]  # one republish per message, however many duplicate jobs named it
             if tier is not None:
                 by_tier[tier].append(job)
                 if a.outcome.status is SendStatus.TRANSIENT:
-                    self.metrics.retried.labels(channel).inc()
+                    self.metrics.child(self.metrics.retried, channel).inc()
             else:
                 reason = _dead_letter_reason(a)
                 await self.queue.dead_letter([job], reason, _error(a))
-                self.metrics.failed.labels(channel).inc()
-                self.metrics.dead_lettered.labels(reason).inc()
+                self.metrics.child(self.metrics.failed, channel).inc()
+                self.metrics.child(self.metrics.dead_lettered, reason).inc()
+        for channel, count in sent.items():
+            self.metrics.child(self.metrics.sent, channel).inc(count)
         for tier, tier_jobs in by_tier.items():
             await self.queue.retry_later(tier_jobs, tier)
 
