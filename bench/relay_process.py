@@ -13,7 +13,6 @@ import os
 import signal
 
 import uvloop
-
 from dispatch.relay import OutboxRelay, RelayMetrics, RelaySettings
 from dispatch.topology import Topology
 from prometheus_client import CollectorRegistry
