@@ -17,6 +17,7 @@ from dispatch.trace_headers import extract_trace_context
 from opentelemetry import context as otel_context
 from opentelemetry import trace
 from opentelemetry.context import Context
+from psycopg.rows import TupleRow
 from psycopg_pool import AsyncConnectionPool
 from tenacity import AsyncRetrying, RetryCallState, retry_if_exception_type, wait_exponential_jitter
 
@@ -140,11 +141,14 @@ class Deliver:
         # finished elsewhere, held by a live worker, ended or deferred by the gate, or poison: ack now, unsent
         claimed_ids = {m.id for m in claimed}
         await self.queue.ack([j for i, js in by_id.items() if i not in claimed_ids for j in js] + poison)
+        finished = {m.campaign_id for m in claimed} | checked.ended_campaign_ids
         if claimed:
             texts = await self._render(claimed)
             contexts_by_id = {i: contexts[js[0].delivery_id] for i, js in by_id.items()}
-            await self._send_and_record(claimed, texts, contexts_by_id, by_id)
-        if finished := {m.campaign_id for m in claimed} | checked.ended_campaign_ids:
+            # the batch's last outcome write completes its campaigns on its own connection, after its commit
+            if await self._send_and_record(claimed, texts, contexts_by_id, by_id, finished):
+                finished = set()
+        if finished:
             await self._complete(finished)
 
     async def _render(self, claimed: Sequence[ClaimedMessage]) -> dict[int, Rendered | None]:
@@ -184,8 +188,10 @@ class Deliver:
         texts: dict[int, Rendered | None],
         contexts: dict[int, Context],
         by_id: dict[int, list[Job]],
-    ) -> None:
-        """Send every message at once and record outcomes as the sends complete, micro-batched by count or time.
+        finished: set[int],
+    ) -> bool:
+        """Send every message at once and record outcomes as the sends complete, micro-batched by count or time;
+        True when the last write also completed the `finished` campaigns.
 
         No barrier: a slow provider answer holds only its own message; the ones that finished are recorded,
         forwarded and acked meanwhile, so a crash resends at most what was in flight and unrecorded.
@@ -201,6 +207,7 @@ class Deliver:
             for m in claimed
             if m.id not in pacing.deferred
         }
+        completes = bool(in_flight)  # the loop's last settle completes the campaigns
         ready: list[_Attempt] = []
         first_ready_at = 0.0
         while in_flight:
@@ -211,13 +218,15 @@ class Deliver:
             ready.extend(task.result() for task in done)
             due = loop.time() >= first_ready_at + self.record_wait_s
             if ready and (not in_flight or len(ready) >= self.record_batch or due):
-                await self._settle(ready, by_id)
+                await self._settle(ready, by_id, finished if not in_flight else set())
                 ready = []
+        return completes
 
-    async def _settle(self, attempts: Sequence[_Attempt], by_id: dict[int, list[Job]]) -> None:
-        """Record the attempts in one transaction, republish or dead-letter the failures, then ack their jobs."""
+    async def _settle(self, attempts: Sequence[_Attempt], by_id: dict[int, list[Job]], complete: set[int]) -> None:
+        """Record the attempts in one transaction (then complete the `complete` campaigns on the same connection),
+        republish or dead-letter the failures, then ack their jobs."""
         await self._slow_down_throttled(attempts)
-        await self._record(attempts)
+        await self._record(attempts, complete)
         await self._forward(attempts, by_id)
         await self.queue.ack([j for a in attempts for j in by_id[a.message.id]])
 
@@ -323,8 +332,9 @@ class Deliver:
         except Exception as exc:  # a sender bug or transport error counts as a failed attempt
             return SendOutcome.transient(f"{type(exc).__name__}: {exc}")
 
-    async def _record(self, attempts: Sequence[_Attempt]) -> None:
-        """Write every outcome in one transaction; keep trying while PostgreSQL is away (the sends happened)."""
+    async def _record(self, attempts: Sequence[_Attempt], complete: set[int]) -> None:
+        """Write every outcome in one transaction; keep trying while PostgreSQL is away (the sends happened). Then,
+        after the commit and on the same connection, complete the `complete` campaigns."""
         sent = [a.recorded() for a in attempts if a.outcome.ok]
         throttled = [a.recorded() for a in attempts if a.outcome.status is SendStatus.THROTTLED]
         retry = [
@@ -340,20 +350,23 @@ class Deliver:
         )
         async for attempt in retrying:
             with attempt, tracer.start_as_current_span("dispatch.record"):
-                async with self.pool.connection() as conn, conn.transaction():
-                    await outbound_messages.mark_sent(conn, sent)
-                    await outbound_messages.mark_throttled(conn, throttled)
-                    await outbound_messages.mark_retry(conn, retry)
-                    await outbound_messages.mark_failed(conn, failed)
-                    # the dead-letter record GET /dead-letters reads (the DLQ publish follows in _forward)
-                    await outbound_messages.record_dead_letters(
-                        conn,
-                        [
-                            (a.message.id, _dead_letter_reason(a))
-                            for a in attempts
-                            if not a.outcome.ok and self._tier(a) is None
-                        ],
-                    )
+                async with self.pool.connection() as conn:
+                    async with conn.transaction():
+                        await outbound_messages.mark_sent(conn, sent)
+                        await outbound_messages.mark_throttled(conn, throttled)
+                        await outbound_messages.mark_retry(conn, retry)
+                        await outbound_messages.mark_failed(conn, failed)
+                        # the dead-letter record GET /dead-letters reads (the DLQ publish follows in _forward)
+                        await outbound_messages.record_dead_letters(
+                            conn,
+                            [
+                                (a.message.id, _dead_letter_reason(a))
+                                for a in attempts
+                                if not a.outcome.ok and self._tier(a) is None
+                            ],
+                        )
+                    if complete:
+                        await self._complete_on(conn, complete)
 
     def _tier(self, attempt: _Attempt) -> int | None:
         """The retry tier a failed attempt waits in; None: it fails for good."""
@@ -391,7 +404,15 @@ class Deliver:
     async def _complete(self, campaign_ids: set[int]) -> None:
         """After the commit, so the last committer of a campaign sees all its rows terminal."""
         try:
-            async with self.pool.connection() as conn, conn.transaction():
+            async with self.pool.connection() as conn:
+                await self._complete_on(conn, campaign_ids)
+        except psycopg.OperationalError:
+            log.warning("completion check failed; the relay's sweep completes the campaigns later")
+
+    @staticmethod
+    async def _complete_on(conn: psycopg.AsyncConnection[TupleRow], campaign_ids: set[int]) -> None:
+        try:
+            async with conn.transaction():
                 await outbound_messages.complete_campaigns(conn, sorted(campaign_ids))
         except psycopg.OperationalError:
             log.warning("completion check failed; the relay's sweep completes the campaigns later")
