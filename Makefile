@@ -60,10 +60,11 @@ bench: install ## run the benchmarks and print their figures
 	$(UV) run --frozen python -m bench
 
 # --- scale (issue 17): a database of 1M customers, 1M campaigns, one 1M-message campaign; needs wrk ---------------
-bench-scale: install ## build a 1M-row database with COPY, measure list/keyset/detail/send against their targets
+bench-scale: install ## build a 1M-row database with COPY, measure list/keyset/detail/send, the drain and the broker
 	@command -v wrk >/dev/null || { echo "bench-scale needs wrk: apt-get install wrk"; exit 1; }
 	$(UV) run --frozen python -m bench.scale
 	$(UV) run --frozen python -m bench.counters_cost
+	$(UV) run --frozen python -m bench.scale_drain  # BENCH_SCALE_DRAIN=1000000 for the full 1M drain row
 
 clean: ## remove generated stubs and caches
 	rm -rf $(PROTO_OUT)/template .pytest_cache .mypy_cache .ruff_cache web/dist web/e2e-screenshots

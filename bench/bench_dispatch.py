@@ -1,7 +1,10 @@
-"""Dispatch end to end: outbox rows → relay → one dispatch-worker process → every message terminal.
+"""Dispatch end to end: outbox rows → relay → one dispatch-worker process → template-svc → mock sender → sent.
 
-Own database and own queue prefix, both removed at the end. Prints msg/s at 0 ms and 100 ms mock latency (success
-probability 1.0), the worker's peak RSS, and a naive configuration (prefetch 1, batch 1, one loop) with the ratio.
+Own database and own queue prefix, both removed at the end. The relay, the worker and template-svc each run as a
+process of their own, so each one's CPU time is read from /proc/<pid>/stat (utime + stime) over the drain alone.
+Prints msg/s at 0 ms and 100 ms mock latency (success probability 1.0), CPU-seconds per 1,000 messages of each
+process, the worker's peak RSS, a naive configuration (prefetch 1, batch 1, one loop) with the ratio, and the bare
+broker's rate in the same run (bench/broker_ceiling.py) with our end-to-end rate as a share of it.
 """
 
 from __future__ import annotations
@@ -20,13 +23,13 @@ from pathlib import Path
 import aio_pika
 import psycopg
 from campaign_api.migrations import apply_migrations
-from dispatch.relay import OutboxRelay, RelayMetrics, RelaySettings
 from dispatch.topology import Topology, delete_topology
-from prometheus_client import CollectorRegistry
 from psycopg import sql
 from psycopg_pool import AsyncConnectionPool
 from pydantic import PostgresDsn
 from test_kit.accounts import USE_TEST_ACCOUNT
+
+from bench import broker_ceiling
 
 ADMIN_URL = os.environ.get("BENCH_DATABASE_ADMIN_URL", "postgresql://postgres@localhost:5432/postgres")
 AMQP_URL = os.environ.get("AMQP_URL", "amqp://guest:guest@localhost:5672/")
@@ -35,6 +38,7 @@ NAIVE_MESSAGES = 2_000  # the naive configuration is slow; its rate is measured 
 TARGET_0MS = 2_000.0
 TARGET_100MS = 1_000.0
 TARGET_RSS_MB = 150.0
+RELAY_BATCH = 1000
 TEMPLATE = "Hi {first_name|there}, your favourite {preferred_product} is 20% off in {location} today!"
 
 
@@ -155,8 +159,36 @@ async def wait_done(pool: AsyncConnectionPool, campaign_id: int, timeout_s: floa
     raise RuntimeError(f"campaign {campaign_id} not finished after {timeout_s} s")
 
 
-async def run_scenario(url: str, template_addr: str, prefix: str, scenario: Scenario) -> tuple[float, float]:
-    """Return (msg/s, worker peak RSS in MB)."""
+@dataclass(frozen=True)
+class Result:
+    rate: float  # msg/s
+    worker_rss_mb: float
+    cpu_per_1000: dict[str, float]  # CPU-seconds per 1,000 messages, by process
+
+
+def cpu_seconds(pid: int) -> float:
+    """utime + stime of a process, in seconds (fields 14 and 15 of /proc/<pid>/stat)."""
+    stat = Path(f"/proc/{pid}/stat").read_text()
+    fields = stat[stat.rindex(")") + 2 :].split()  # the command name may hold spaces: split after it
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def spawn_relay(env: dict[str, str]) -> subprocess.Popen[bytes]:
+    """The outbox relay in a process of its own (bench/relay_process.py); returns once its broker channel is open."""
+    relay = subprocess.Popen(
+        [sys.executable, "-c", "from bench.relay_process import cli; cli()"], env=env, stdout=subprocess.PIPE
+    )
+    assert relay.stdout is not None
+    if relay.stdout.readline().strip() != b"ready":
+        relay.kill()
+        raise RuntimeError(f"the relay exited with {relay.wait()} before it was ready")
+    return relay
+
+
+async def run_scenario(
+    url: str, template: subprocess.Popen[bytes], template_addr: str, prefix: str, scenario: Scenario
+) -> Result:
+    """Drain one campaign; its rate, the worker's peak RSS and each process's CPU per 1,000 messages."""
     topology = Topology(prefix=f"{prefix}_{scenario.name}", retry_delays_s=(1.0, 2.0, 4.0))
     probe_port = free_port()
     env = {
@@ -171,29 +203,32 @@ async def run_scenario(url: str, template_addr: str, prefix: str, scenario: Scen
         "MOCK_LATENCY": "fixed",
         "MOCK_LATENCY_MEAN_MS": str(scenario.latency_ms),
         "LOG_LEVEL": "WARNING",
+        "RELAY_BATCH_SIZE": str(RELAY_BATCH),
         **scenario.env,
     }
     worker = spawn("dispatch_worker.main", env)
+    relay: subprocess.Popen[bytes] | None = None
     try:
         wait_ready(probe_port, worker)
+        relay = spawn_relay(env)
+        processes = {"relay": relay.pid, "worker": worker.pid, "template-svc": template.pid}
         async with AsyncConnectionPool(url, min_size=1, max_size=4, open=False) as pool:
-            relay = OutboxRelay(
-                pool, AMQP_URL, topology, RelayMetrics.register(CollectorRegistry()), RelaySettings(batch_size=1000)
-            )
-            relay_task = asyncio.create_task(relay.run())
+            before = {name: cpu_seconds(pid) for name, pid in processes.items()}
             started = time.perf_counter()
             campaign_id = send_campaign(url, scenario.messages)
             await wait_done(pool, campaign_id, timeout_s=600)
             elapsed = time.perf_counter() - started
-            await relay.stop()
-            await relay_task
+            spent = {name: cpu_seconds(pid) - before[name] for name, pid in processes.items()}
         rss = peak_rss_mb(worker.pid)
     finally:
+        if relay is not None:
+            end(relay)
         end(worker)
         connection = await aio_pika.connect(AMQP_URL)
         async with connection:
             await delete_topology(await connection.channel(), topology)
-    return scenario.messages / elapsed, rss
+    per_1000 = {name: 1000 * seconds / scenario.messages for name, seconds in spent.items()}
+    return Result(scenario.messages / elapsed, rss, per_1000)
 
 
 async def run_all() -> None:
@@ -211,17 +246,21 @@ async def run_all() -> None:
             Scenario("tuned_100ms", MESSAGES, 100, {}),
             Scenario("naive_0ms", NAIVE_MESSAGES, 0, {"PREFETCH": "1", "BATCH_SIZE": "1", "CONCURRENCY": "1"}),
         ]
-        results = {}
+        results: dict[str, Result] = {}
         for scenario in scenarios:
-            results[scenario.name] = await run_scenario(url, f"127.0.0.1:{grpc_port}", prefix, scenario)
-            rate, rss = results[scenario.name]
-            print(
-                f"{scenario.name:>12}: {scenario.messages:>6} messages {rate:8.0f} msg/s, worker peak RSS {rss:5.1f} MB"
+            result = results[scenario.name] = await run_scenario(
+                url, template, f"127.0.0.1:{grpc_port}", prefix, scenario
             )
-        rate0, rss0 = results["tuned_0ms"]
-        rate100, rss100 = results["tuned_100ms"]
-        naive, _ = results["naive_0ms"]
-        peak = max(rss0, rss100)
+            cpu = ", ".join(f"{name} {seconds:.2f}" for name, seconds in result.cpu_per_1000.items())
+            print(
+                f"{scenario.name:>12}: {scenario.messages:>6} messages {result.rate:8.0f} msg/s,"
+                f" worker peak RSS {result.worker_rss_mb:5.1f} MB; CPU-s per 1,000 messages: {cpu}",
+                flush=True,
+            )
+        ceiling = await broker_ceiling.measure()
+        tuned0, tuned100, naive = results["tuned_0ms"], results["tuned_100ms"], results["naive_0ms"]
+        peak = max(tuned0.worker_rss_mb, tuned100.worker_rss_mb)
+        rate0, rate100 = tuned0.rate, tuned100.rate
         print(f"end to end at 0 ms:   {rate0:8.0f} msg/s (target >= {TARGET_0MS:.0f})  {verdict(rate0 >= TARGET_0MS)}")
         print(
             f"end to end at 100 ms: {rate100:8.0f} msg/s (target >= {TARGET_100MS:.0f})"
@@ -230,7 +269,19 @@ async def run_all() -> None:
         print(
             f"worker peak RSS:      {peak:8.1f} MB    (target <= {TARGET_RSS_MB:.0f})  {verdict(peak <= TARGET_RSS_MB)}"
         )
-        print(f"naive (prefetch 1, batch 1) at 0 ms: {naive:.0f} msg/s; tuned is {rate0 / naive:.1f}x faster")
+        total = sum(tuned0.cpu_per_1000.values())
+        print(
+            "CPU-seconds per 1,000 messages at 0 ms: "
+            + ", ".join(f"{name} {seconds:.3f}" for name, seconds in tuned0.cpu_per_1000.items())
+            + f" (together {total:.3f}: {1000 / total:.0f} msg/s per core busy)"
+        )
+        print(f"naive (prefetch 1, batch 1) at 0 ms: {naive.rate:.0f} msg/s; tuned is {rate0 / naive.rate:.1f}x faster")
+        print(
+            f"bare broker ({broker_ceiling.MESSAGES} messages, same run): publish {ceiling.publish:.0f} msg/s with"
+            f" confirms, consume {ceiling.consume:.0f} msg/s with acks, one after the other {ceiling.round_trip:.0f}"
+            f" msg/s; end to end at 0 ms is {rate0 / ceiling.publish:.0%} of the publish rate and"
+            f" {rate0 / ceiling.round_trip:.0%} of publish-then-consume"
+        )
     finally:
         end(template)
         drop_database(url)

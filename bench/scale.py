@@ -322,7 +322,7 @@ def main() -> None:
     print(json.dumps({"rows": ROWS, "wrk_seconds": SECONDS, "rows_measured": list(ONLY)}))
     for line in lines:
         print(line)
-    print("not measured here: the drain and the broker backlog (make bench), end to end at 0 ms (make bench)")
+    print("measured next by bench.scale_drain: the drain and the broker backlog; end to end at 0 ms: make bench")
 
 
 if __name__ == "__main__":

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import datetime, time
 from decimal import Decimal
 from enum import StrEnum
 from typing import Any, Final
@@ -68,6 +69,45 @@ class Recipient:
 
 
 @dataclass(frozen=True, slots=True)
+class SenderRow:
+    """One row of the senders table, as the worker needs it."""
+
+    id: int
+    channel: Channel
+    provider: str
+    address: str
+    credentials_ref: str | None
+    throughput_per_s: float
+    callback_token: str
+    whatsapp_template: str | None = None
+    whatsapp_template_language: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ClaimChecks:
+    """What the worker judges a claimed message by before it is attempted, loaded by the claim statement itself:
+    its campaign's status (read under the claim's share lock: paused or cancelled holds it back) and the
+    compliance facts (suppression, category, validity, the customer's zone, the account's send window and the
+    sender's), and
+    the sender it goes through: the campaign's own, else its account's default for the channel (None: neither, the
+    platform's configured sender)."""
+
+    campaign_status: str
+    category: Category
+    expires_at: datetime
+    validity_hours: int
+    customer_time_zone: str | None
+    window_start: time | None
+    window_end: time | None
+    window_time_zone: str | None
+    sender_window_start: time | None
+    sender_window_end: time | None
+    sender_window_time_zone: str | None
+    suppressed: bool
+    sender: SenderRow | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class ClaimedMessage:
     """A message a worker now holds (status sending), with what rendering and sending need."""
 
@@ -77,6 +117,8 @@ class ClaimedMessage:
     template: str
     retry_count: int
     recipient: Recipient
+    # None when built without the claim (tests): the checks then load what they need themselves
+    checks: ClaimChecks | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -11,7 +11,17 @@ import psycopg
 from psycopg import AsyncConnection, sql
 from psycopg.rows import TupleRow
 
-from dispatch.lifecycle import Channel, ClaimedMessage, MessageStatus, Outcome, Recipient, UnpublishedMessage
+from dispatch.lifecycle import (
+    Category,
+    Channel,
+    ClaimChecks,
+    ClaimedMessage,
+    MessageStatus,
+    Outcome,
+    Recipient,
+    SenderRow,
+    UnpublishedMessage,
+)
 
 Connection: TypeAlias = AsyncConnection[TupleRow]
 
@@ -141,7 +151,17 @@ COUNT_BACKLOG: Final = "SELECT count(*) FROM outbound_messages WHERE published_a
 EXISTING_IDS: Final = "SELECT id FROM outbound_messages WHERE id = ANY(%(ids)s::bigint[])"
 
 # Take pending messages; take over a 'sending' one only when its holder is presumed dead: its claim is older than
-# the lease, or the broker redelivered the job (the holder's channel closed without an ack).
+# the lease, or the broker redelivered the job (the holder's channel closed without an ack). The same statement
+# loads what the worker checks before an attempt, so a batch costs one statement before rendering, not three:
+# - `states` takes a share lock on each campaign of the batch, in id order, so a pause or cancel (which locks the
+#   row FOR UPDATE) either commits first and is seen here (the lock reads the row's latest version), or waits until
+#   these claims are committed; the status returned is the locked one;
+# - the compliance facts: the message's suppression (the account's row for the phone on the campaign's channel or on
+#   every channel, served by suppressions_account_phone_channel_key), its campaign's category and validity, the
+#   customer's zone, the account's send window and the sender's. The worker runs as the owner, across accounts:
+#   every join names the message's own account;
+# - the sender: the campaign's named sender wins, else the one default of its account and channel
+#   (senders_default_key); none: the platform's configured sender
 CLAIM: Final = """
     WITH claimed AS (
         UPDATE outbound_messages m
@@ -151,13 +171,35 @@ CLAIM: Final = """
                OR (m.status = 'sending'
                    AND (m.claimed_at < now() - make_interval(secs => %(lease_s)s)
                         OR m.id = ANY(%(redelivered_ids)s::bigint[]))))
-        RETURNING m.id, m.campaign_id, m.customer_id, m.retry_count
+        RETURNING m.id, m.campaign_id, m.customer_id, m.retry_count, m.account_id, m.created_at
+    ), states AS (
+        SELECT cp.id, cp.status FROM campaigns cp
+        WHERE cp.id IN (SELECT campaign_id FROM claimed)
+        ORDER BY cp.id
+        FOR SHARE
     )
     SELECT c.id, c.campaign_id, cp.channel, cp.base_template, c.retry_count,
-           cu.id, cu.phone, cu.first_name, cu.last_name, cu.location, cu.preferred_product, cu.attributes
+           cu.id, cu.phone, cu.first_name, cu.last_name, cu.location, cu.preferred_product, cu.attributes,
+           st.status, cp.category,
+           coalesce(cp.sending_started_at, c.created_at) + make_interval(hours => cp.validity_hours),
+           cp.validity_hours, cu.time_zone, ac.window_start, ac.window_end, ac.window_time_zone,
+           se.window_start, se.window_end, se.window_time_zone,
+           EXISTS (
+               SELECT 1 FROM suppressions AS s
+               WHERE s.account_id = c.account_id AND s.phone = cu.phone
+                 AND (s.channel IS NULL OR s.channel = cp.channel)
+           ),
+           se.id, se.channel, se.provider, se.address, se.credentials_ref, se.throughput_per_s::float8,
+           se.callback_token, se.whatsapp_template, se.whatsapp_template_language
     FROM claimed c
+    JOIN states st ON st.id = c.campaign_id
     JOIN campaigns cp ON cp.id = c.campaign_id
     JOIN customers cu ON cu.id = c.customer_id
+    LEFT JOIN account_compliance ac ON ac.account_id = c.account_id
+    LEFT JOIN senders se ON se.account_id = cp.account_id
+                        AND se.id = coalesce(cp.sender_id, (SELECT d.id FROM senders d
+                                                            WHERE d.account_id = cp.account_id
+                                                              AND d.channel = cp.channel AND d.is_default))
     ORDER BY c.id
 """
 
@@ -357,7 +399,8 @@ async def existing_ids(conn: Connection, ids: Sequence[int]) -> set[int]:
 async def claim(
     conn: Connection, ids: Sequence[int], redelivered_ids: Sequence[int], lease_s: float
 ) -> list[ClaimedMessage]:
-    """Move the claimable messages to 'sending' and load each with its campaign and customer (one JOIN)."""
+    """Move the claimable messages to 'sending' and load each with its campaign, its customer and its checks (one
+    statement; the campaigns are share-locked until the transaction ends, see hold_stopped)."""
     cur = await conn.execute(CLAIM, {"ids": list(ids), "redelivered_ids": list(redelivered_ids), "lease_s": lease_s})
     return [
         ClaimedMessage(
@@ -367,6 +410,13 @@ async def claim(
             template=r[3],
             retry_count=r[4],
             recipient=Recipient(*r[5:12]),
+            checks=ClaimChecks(
+                r[12],
+                Category(r[13]),
+                *r[14:23],
+                bool(r[23]),
+                None if r[24] is None else SenderRow(r[24], Channel(r[25]), *r[26:33]),
+            ),
         )
         for r in await cur.fetchall()
     ]
@@ -582,11 +632,15 @@ STILL_DEAD: Final = """
 
 async def hold_stopped(conn: Connection, claimed: Sequence[ClaimedMessage]) -> list[ClaimedMessage]:
     """Of the messages just claimed, park those of paused campaigns and end those of cancelled ones; return the
-    rest, which may be attempted. Call it in the claim's transaction."""
+    rest, which may be attempted. Call it in the claim's transaction. The claim read each campaign's status under
+    its share lock already; only messages built without it (no checks) make it lock and read them here."""
     if not claimed:
         return []
-    cur = await conn.execute(LOCK_CAMPAIGN_STATES, {"ids": sorted({m.campaign_id for m in claimed})})
-    stopped = {int(r[0]): str(r[1]) for r in await cur.fetchall() if r[1] in ("paused", "cancelled")}
+    states = {m.campaign_id: m.checks.campaign_status for m in claimed if m.checks is not None}
+    if unread := sorted({m.campaign_id for m in claimed} - states.keys()):
+        cur = await conn.execute(LOCK_CAMPAIGN_STATES, {"ids": unread})
+        states |= {int(r[0]): str(r[1]) for r in await cur.fetchall()}
+    stopped = {i: status for i, status in states.items() if status in ("paused", "cancelled")}
     if not stopped:
         return list(claimed)
     if park := [m.id for m in claimed if stopped.get(m.campaign_id) == "paused"]:

@@ -65,10 +65,13 @@ class JobPublisher:
             return
         tasks = []
         for job in jobs:
+            message = self._message(encode_job(job.outbound_message_id), job.headers)
+            if not job.headers:  # no trace context to continue: no context switch per message
+                tasks.append(asyncio.ensure_future(self.exchange.publish(message, routing_key)))
+                continue
             # each publish runs in the job's own trace context, so an instrumented publish continues that trace
             token = otel_context.attach(extract_trace_context(job.headers))
             try:
-                message = self._message(encode_job(job.outbound_message_id), job.headers)
                 tasks.append(asyncio.ensure_future(self.exchange.publish(message, routing_key)))
             finally:
                 otel_context.detach(token)

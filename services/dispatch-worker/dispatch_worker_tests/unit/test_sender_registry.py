@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from dispatch.lifecycle import Channel
+from dispatch.lifecycle import Channel, SenderRow
 from dispatch_worker.domain import OutgoingMessage, SendStatus
 from dispatch_worker.senders.aggregator import AggregatorSender
 from dispatch_worker.senders.kannel import KannelSender
-from dispatch_worker.senders.registry import AdapterRegistry, SenderRow, UnusableSender
+from dispatch_worker.senders.registry import AdapterRegistry, UnusableSender
 from dispatch_worker.senders.whatsapp import WhatsAppSender
 from dispatch_worker.settings import Settings
 from pydantic import AnyHttpUrl

@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Final
+from dataclasses import dataclass, field
+from typing import Final, TypeVar
 
 from dispatch.lifecycle import Category, Channel
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+from prometheus_client.metrics import MetricWrapperBase
 from service_kit import metric_catalogue as catalogue
 
 from dispatch_worker.domain import GateVerdict
 
 # the provider adapters (senders_provider_check): their series exist from the start, at zero
 PROVIDERS: Final = ("mock", "kannel", "aggregator", "whatsapp")
+
+M = TypeVar("M", bound=MetricWrapperBase)
 
 
 @dataclass(frozen=True, slots=True)
@@ -30,6 +33,16 @@ class WorkerMetrics:
     provider_throttles: Counter
     compliance_decisions: Counter
     compliance_deferral: Histogram
+    # labelled children by (metric, label value): labels() validates and locks on every call, once per message
+    _children: dict[tuple[int, str], MetricWrapperBase] = field(default_factory=dict, compare=False, repr=False)
+
+    def child(self, metric: M, label: str) -> M:
+        """`metric.labels(label)`, looked up once per label value."""
+        key = (id(metric), label)
+        found = self._children.get(key)
+        if found is None:
+            found = self._children[key] = metric.labels(label)
+        return found  # type: ignore[return-value]  # stored by the same metric's labels()
 
     @classmethod
     def register(cls, registry: CollectorRegistry) -> WorkerMetrics:

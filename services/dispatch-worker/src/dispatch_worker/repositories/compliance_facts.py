@@ -1,13 +1,12 @@
-"""The one statement the compliance gate runs per batch: what each claimed message's checks need."""
+"""What each claimed message's compliance checks need, for messages the claim statement did not load them with
+(the claim loads the same facts itself: dispatch.outbound_messages.CLAIM)."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
-from datetime import datetime, time
 from typing import Final
 
-from dispatch.lifecycle import Category
+from dispatch.lifecycle import Category, ClaimChecks
 from psycopg import AsyncConnection
 from psycopg.rows import TupleRow
 
@@ -17,7 +16,7 @@ from psycopg.rows import TupleRow
 # sender, else the account's default for the channel: the sender choice's rule, served by senders_default_key). The
 # worker runs as the owner, across accounts: every join names the message's own account
 SELECT_FACTS: Final = """
-    SELECT m.id, m.campaign_id, cp.category,
+    SELECT m.id, cp.status, cp.category,
            coalesce(cp.sending_started_at, m.created_at) + make_interval(hours => cp.validity_hours) AS expires_at,
            cp.validity_hours, cu.time_zone, ac.window_start, ac.window_end, ac.window_time_zone,
            se.window_start, se.window_end, se.window_time_zone,
@@ -39,30 +38,10 @@ SELECT_FACTS: Final = """
 """
 
 
-@dataclass(frozen=True, slots=True)
-class ComplianceFacts:
-    """What the gate judges one message by."""
-
-    message_id: int
-    campaign_id: int
-    category: Category
-    expires_at: datetime
-    validity_hours: int
-    customer_time_zone: str | None
-    window_start: time | None
-    window_end: time | None
-    window_time_zone: str | None
-    sender_window_start: time | None
-    sender_window_end: time | None
-    sender_window_time_zone: str | None
-    suppressed: bool
-
-
-async def load(conn: AsyncConnection[TupleRow], message_ids: Sequence[int]) -> dict[int, ComplianceFacts]:
-    """The facts of each message, by id."""
+async def load(conn: AsyncConnection[TupleRow], message_ids: Sequence[int]) -> dict[int, ClaimChecks]:
+    """The checks of each message, by id (the campaign's status as read, not locked: hold_stopped locks it)."""
     cur = await conn.execute(SELECT_FACTS, {"ids": list(message_ids)})
-    facts = [
-        ComplianceFacts(r[0], r[1], Category(r[2]), r[3], r[4], r[5], r[6], r[7], r[8], r[9], r[10], r[11], bool(r[12]))
+    return {
+        r[0]: ClaimChecks(r[1], Category(r[2]), *r[3:12], bool(r[12]))
         for r in await cur.fetchall()
-    ]
-    return {f.message_id: f for f in facts}
+    }

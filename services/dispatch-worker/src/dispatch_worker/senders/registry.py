@@ -9,10 +9,9 @@ from __future__ import annotations
 import logging
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass
 from typing import Final
 
-from dispatch.lifecycle import Channel
+from dispatch.lifecycle import SenderRow
 
 from dispatch_worker.domain import OutgoingMessage, SendOutcome
 from dispatch_worker.ports import Sender
@@ -27,21 +26,6 @@ log = logging.getLogger(__name__)
 # Kannel's delivery report types asked for: 1 delivered, 2 undelivered, 16 rejected by the SMSC
 KANNEL_DLR_MASK: Final = 19
 KANNEL_RECEIPT_QUERY: Final = "?message_id={message_id}&type=%d&reply=%A&ts=%T"
-
-
-@dataclass(frozen=True, slots=True)
-class SenderRow:
-    """One row of the senders table, as the worker needs it."""
-
-    id: int
-    channel: Channel
-    provider: str
-    address: str
-    credentials_ref: str | None
-    throughput_per_s: float
-    callback_token: str
-    whatsapp_template: str | None = None
-    whatsapp_template_language: str | None = None
 
 
 class UnusableSender:

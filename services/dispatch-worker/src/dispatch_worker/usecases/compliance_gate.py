@@ -19,14 +19,13 @@ from datetime import UTC, datetime, time
 from zoneinfo import ZoneInfo
 
 from dispatch import outbound_messages
-from dispatch.lifecycle import Category, Channel, ClaimedMessage, MessageStatus
+from dispatch.lifecycle import Category, Channel, ClaimChecks, ClaimedMessage, MessageStatus
 from dispatch.send_windows import SendWindow, common_opening, zone_named
 from psycopg import AsyncConnection
 from psycopg.rows import TupleRow
 
 from dispatch_worker.domain import GateVerdict
 from dispatch_worker.repositories import compliance_facts
-from dispatch_worker.repositories.compliance_facts import ComplianceFacts
 
 log = logging.getLogger(__name__)
 
@@ -65,18 +64,18 @@ def _window(start: time | None, end: time | None, zone: str | None, campaign_id:
         return None
 
 
-def _windows(facts: ComplianceFacts) -> tuple[SendWindow, ...]:
+def _windows(facts: ClaimChecks, campaign_id: int) -> tuple[SendWindow, ...]:
     """The windows a message obeys: none for a transactional one; else the account's and its sender's, if set."""
     if facts.category is not Category.PROMOTIONAL:
         return ()
     found = (
-        _window(facts.window_start, facts.window_end, facts.window_time_zone, facts.campaign_id),
-        _window(facts.sender_window_start, facts.sender_window_end, facts.sender_window_time_zone, facts.campaign_id),
+        _window(facts.window_start, facts.window_end, facts.window_time_zone, campaign_id),
+        _window(facts.sender_window_start, facts.sender_window_end, facts.sender_window_time_zone, campaign_id),
     )
     return tuple(w for w in found if w is not None)
 
 
-def _customer_zone(facts: ComplianceFacts) -> ZoneInfo | None:
+def _customer_zone(facts: ClaimChecks) -> ZoneInfo | None:
     """The customer's own zone; one the API would not accept (rows written around it) falls back to the window's."""
     if facts.customer_time_zone is None:
         return None
@@ -88,7 +87,8 @@ def _customer_zone(facts: ComplianceFacts) -> ZoneInfo | None:
 
 @dataclass(frozen=True, slots=True)
 class ComplianceGate:
-    """Judges a claimed batch with one extra query; `clock` is injected so tests pin the hour."""
+    """Judges a claimed batch by the checks its claim loaded (no query of its own unless a message came without
+    them); `clock` is injected so tests pin the hour."""
 
     clock: Callable[[], datetime] = utc_now
 
@@ -96,7 +96,9 @@ class ComplianceGate:
         """Inside the claim's transaction: end, defer or allow each claimed message."""
         if not claimed:
             return GateDecision([])
-        facts = await compliance_facts.load(conn, [m.id for m in claimed])
+        facts = {m.id: m.checks for m in claimed if m.checks is not None}
+        if unchecked := [m.id for m in claimed if m.checks is None]:
+            facts |= await compliance_facts.load(conn, unchecked)
         now = self.clock()
         allowed: list[ClaimedMessage] = []
         suppressed: list[tuple[int, str]] = []
@@ -113,7 +115,7 @@ class ComplianceGate:
                 allowed.append(message)
                 continue
             verdict = GateVerdict.ALLOWED
-            windows, zone = _windows(fact), _customer_zone(fact)
+            windows, zone = _windows(fact, message.campaign_id), _customer_zone(fact)
             if fact.suppressed:
                 verdict = GateVerdict.SUPPRESSED
                 suppressed.append((message.id, SUPPRESSED_REASON))

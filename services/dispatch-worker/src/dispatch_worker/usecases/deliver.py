@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Awaitable, Sequence
 from dataclasses import dataclass, field
 from typing import TypeVar
@@ -14,8 +14,10 @@ import psycopg
 from dispatch import outbound_messages
 from dispatch.lifecycle import Channel, ClaimedMessage, DeadLetterReason, Outcome
 from dispatch.trace_headers import extract_trace_context
+from opentelemetry import context as otel_context
 from opentelemetry import trace
 from opentelemetry.context import Context
+from psycopg.rows import TupleRow
 from psycopg_pool import AsyncConnectionPool
 from tenacity import AsyncRetrying, RetryCallState, retry_if_exception_type, wait_exponential_jitter
 
@@ -82,6 +84,8 @@ class Deliver:
     choice: SenderChoice | None = None
     # suppression, validity and the send window, judged right after the claim (compliance_gate.py)
     gate: ComplianceGate = field(default_factory=ComplianceGate)
+    # a span per send; main.py turns it off when no exporter is configured (nothing would record it)
+    trace_sends: bool = True
 
     async def __call__(self, jobs: Sequence[Job]) -> None:
         """Work `jobs` to an outcome and ack them; raises PlatformUnavailable with nothing acked or spent."""
@@ -90,7 +94,11 @@ class Deliver:
         self.metrics.batch_size.observe(len(jobs))
         # each job's trace context, read once: the batch span links them, each send span continues its own
         contexts = {j.delivery_id: extract_trace_context(j.headers) for j in jobs}
-        links = [trace.Link(trace.get_current_span(c).get_span_context()) for c in contexts.values()]
+        links = (  # only a recorded span needs them
+            [trace.Link(trace.get_current_span(c).get_span_context()) for c in contexts.values()]
+            if self.trace_sends
+            else []
+        )
         # the batch continues its first job's trace, so the render, the outcome write and the completion of a send
         # are found in the trace of the request that queued it; the links lead to every other job's trace
         with tracer.start_as_current_span(
@@ -134,11 +142,14 @@ class Deliver:
         # finished elsewhere, held by a live worker, ended or deferred by the gate, or poison: ack now, unsent
         claimed_ids = {m.id for m in claimed}
         await self.queue.ack([j for i, js in by_id.items() if i not in claimed_ids for j in js] + poison)
+        finished = {m.campaign_id for m in claimed} | checked.ended_campaign_ids
         if claimed:
             texts = await self._render(claimed)
             contexts_by_id = {i: contexts[js[0].delivery_id] for i, js in by_id.items()}
-            await self._send_and_record(claimed, texts, contexts_by_id, by_id)
-        if finished := {m.campaign_id for m in claimed} | checked.ended_campaign_ids:
+            # the batch's last outcome write completes its campaigns on its own connection, after its commit
+            if await self._send_and_record(claimed, texts, contexts_by_id, by_id, finished):
+                finished = set()
+        if finished:
             await self._complete(finished)
 
     def _count_gate(self, checked: GateDecision) -> None:
@@ -185,8 +196,10 @@ class Deliver:
         texts: dict[int, Rendered | None],
         contexts: dict[int, Context],
         by_id: dict[int, list[Job]],
-    ) -> None:
-        """Send every message at once and record outcomes as the sends complete, micro-batched by count or time.
+        finished: set[int],
+    ) -> bool:
+        """Send every message at once and record outcomes as the sends complete, micro-batched by count or time;
+        True when the last write also completed the `finished` campaigns.
 
         No barrier: a slow provider answer holds only its own message; the ones that finished are recorded,
         forwarded and acked meanwhile, so a crash resends at most what was in flight and unrecorded.
@@ -202,6 +215,7 @@ class Deliver:
             for m in claimed
             if m.id not in pacing.deferred
         }
+        completes = bool(in_flight)  # the loop's last settle completes the campaigns
         ready: list[_Attempt] = []
         first_ready_at = 0.0
         while in_flight:
@@ -212,13 +226,15 @@ class Deliver:
             ready.extend(task.result() for task in done)
             due = loop.time() >= first_ready_at + self.record_wait_s
             if ready and (not in_flight or len(ready) >= self.record_batch or due):
-                await self._settle(ready, by_id)
+                await self._settle(ready, by_id, finished if not in_flight else set())
                 ready = []
+        return completes
 
-    async def _settle(self, attempts: Sequence[_Attempt], by_id: dict[int, list[Job]]) -> None:
-        """Record the attempts in one transaction, republish or dead-letter the failures, then ack their jobs."""
+    async def _settle(self, attempts: Sequence[_Attempt], by_id: dict[int, list[Job]], complete: set[int]) -> None:
+        """Record the attempts in one transaction (then complete the `complete` campaigns on the same connection),
+        republish or dead-letter the failures, then ack their jobs."""
         await self._slow_down_throttled(attempts)
-        await self._record(attempts)
+        await self._record(attempts, complete)
         await self._forward(attempts, by_id)
         await self.queue.ack([j for a in attempts for j in by_id[a.message.id]])
 
@@ -291,28 +307,42 @@ class Deliver:
             ucs2=rendered.ucs2,
             service_window_open=route.service_window_open if route else False,
         )
-        # the send span continues the trace of the request that created the message
-        with tracer.start_as_current_span(
-            "dispatch.send",
-            context=context,
-            attributes={"dispatch.outbound_message_id": message.id, "dispatch.channel": str(message.channel)},
-        ) as span:
-            started = time.perf_counter()
+        started = time.perf_counter()
+        if self.trace_sends:
+            # the send span continues the trace of the request that created the message
+            with tracer.start_as_current_span(
+                "dispatch.send",
+                context=context,
+                attributes={"dispatch.outbound_message_id": message.id, "dispatch.channel": str(message.channel)},
+            ) as span:
+                outcome = await self._attempt(sender, outgoing)
+                if not outcome.ok:
+                    span.set_status(trace.StatusCode.ERROR, outcome.error or "send failed")
+        else:
+            # nothing records spans: no span object per message, but the send still runs in its message's trace
+            # context, so a log line of the sender carries that trace's id
+            token = otel_context.attach(context)
             try:
-                outcome = await sender.send(outgoing)
-            except Exception as exc:  # a sender bug or transport error counts as a failed attempt
-                outcome = SendOutcome.transient(f"{type(exc).__name__}: {exc}")
-            elapsed = time.perf_counter() - started
-            self.metrics.send_duration.labels(message.channel).observe(elapsed)
-            self.metrics.provider_send_duration.labels(provider).observe(elapsed)
-            if outcome.status is SendStatus.THROTTLED:
-                self.metrics.provider_throttles.labels(provider).inc()
-            if not outcome.ok:
-                span.set_status(trace.StatusCode.ERROR, outcome.error or "send failed")
+                outcome = await self._attempt(sender, outgoing)
+            finally:
+                otel_context.detach(token)
+        elapsed = time.perf_counter() - started
+        self.metrics.child(self.metrics.send_duration, message.channel).observe(elapsed)
+        self.metrics.child(self.metrics.provider_send_duration, provider).observe(elapsed)
+        if outcome.status is SendStatus.THROTTLED:
+            self.metrics.child(self.metrics.provider_throttles, provider).inc()
         return _Attempt(message, rendered, outcome, provider, sender_id)
 
-    async def _record(self, attempts: Sequence[_Attempt]) -> None:
-        """Write every outcome in one transaction; keep trying while PostgreSQL is away (the sends happened)."""
+    @staticmethod
+    async def _attempt(sender: Sender, outgoing: OutgoingMessage) -> SendOutcome:
+        try:
+            return await sender.send(outgoing)
+        except Exception as exc:  # a sender bug or transport error counts as a failed attempt
+            return SendOutcome.transient(f"{type(exc).__name__}: {exc}")
+
+    async def _record(self, attempts: Sequence[_Attempt], complete: set[int]) -> None:
+        """Write every outcome in one transaction; keep trying while PostgreSQL is away (the sends happened). Then,
+        after the commit and on the same connection, complete the `complete` campaigns."""
         sent = [a.recorded() for a in attempts if a.outcome.ok]
         throttled = [a.recorded() for a in attempts if a.outcome.status is SendStatus.THROTTLED]
         retry = [
@@ -328,20 +358,23 @@ class Deliver:
         )
         async for attempt in retrying:
             with attempt, tracer.start_as_current_span("dispatch.record"):
-                async with self.pool.connection() as conn, conn.transaction():
-                    await outbound_messages.mark_sent(conn, sent)
-                    await outbound_messages.mark_throttled(conn, throttled)
-                    await outbound_messages.mark_retry(conn, retry)
-                    await outbound_messages.mark_failed(conn, failed)
-                    # the dead-letter record GET /dead-letters reads (the DLQ publish follows in _forward)
-                    await outbound_messages.record_dead_letters(
-                        conn,
-                        [
-                            (a.message.id, _dead_letter_reason(a))
-                            for a in attempts
-                            if not a.outcome.ok and self._tier(a) is None
-                        ],
-                    )
+                async with self.pool.connection() as conn:
+                    async with conn.transaction():
+                        await outbound_messages.mark_sent(conn, sent)
+                        await outbound_messages.mark_throttled(conn, throttled)
+                        await outbound_messages.mark_retry(conn, retry)
+                        await outbound_messages.mark_failed(conn, failed)
+                        # the dead-letter record GET /dead-letters reads (the DLQ publish follows in _forward)
+                        await outbound_messages.record_dead_letters(
+                            conn,
+                            [
+                                (a.message.id, _dead_letter_reason(a))
+                                for a in attempts
+                                if not a.outcome.ok and self._tier(a) is None
+                            ],
+                        )
+                    if complete:
+                        await self._complete_on(conn, complete)
 
     def _tier(self, attempt: _Attempt) -> int | None:
         """The retry tier a failed attempt waits in; None: it fails for good."""
@@ -354,29 +387,40 @@ class Deliver:
     async def _forward(self, attempts: Sequence[_Attempt], by_id: dict[int, list[Job]]) -> None:
         """Republish retries to their tiers and dead-letter final failures; count each outcome."""
         by_tier: dict[int, list[Job]] = defaultdict(list)
+        sent: Counter[Channel] = Counter()
         for a in attempts:
             channel = a.message.channel
             if a.outcome.ok:
-                self.metrics.sent.labels(channel).inc()
+                sent[channel] += 1
                 continue
             tier = self._tier(a)
             job = by_id[a.message.id][0]  # one republish per message, however many duplicate jobs named it
             if tier is not None:
                 by_tier[tier].append(job)
                 if a.outcome.status is SendStatus.TRANSIENT:
-                    self.metrics.retried.labels(channel).inc()
+                    self.metrics.child(self.metrics.retried, channel).inc()
             else:
                 reason = _dead_letter_reason(a)
                 await self.queue.dead_letter([job], reason, _error(a))
-                self.metrics.failed.labels(channel).inc()
-                self.metrics.dead_lettered.labels(reason).inc()
+                self.metrics.child(self.metrics.failed, channel).inc()
+                self.metrics.child(self.metrics.dead_lettered, reason).inc()
+        for channel, count in sent.items():
+            self.metrics.child(self.metrics.sent, channel).inc(count)
         for tier, tier_jobs in by_tier.items():
             await self.queue.retry_later(tier_jobs, tier)
 
     async def _complete(self, campaign_ids: set[int]) -> None:
         """After the commit, so the last committer of a campaign sees all its rows terminal."""
         try:
-            async with self.pool.connection() as conn, conn.transaction():
+            async with self.pool.connection() as conn:
+                await self._complete_on(conn, campaign_ids)
+        except psycopg.OperationalError:
+            log.warning("completion check failed; the relay's sweep completes the campaigns later")
+
+    @staticmethod
+    async def _complete_on(conn: psycopg.AsyncConnection[TupleRow], campaign_ids: set[int]) -> None:
+        try:
+            async with conn.transaction():
                 await outbound_messages.complete_campaigns(conn, sorted(campaign_ids))
         except psycopg.OperationalError:
             log.warning("completion check failed; the relay's sweep completes the campaigns later")

@@ -1,6 +1,7 @@
 """Which sender each claimed message goes through, and when it may go.
 
-Per batch, ONE set-based query finds each campaign's sender: the campaign's own (campaigns.sender_id), else its
+The claim statement loads each message's sender with it (a message built without it costs one set-based query
+per batch here): the campaign's own (campaigns.sender_id), else its
 account's default sender for the channel; a campaign with neither goes through the platform's configured SENDER,
 unpaced. WhatsApp messages get a second query only when the batch has some: whose customer wrote in the last 24
 hours (inbound_messages), so free text may go to them. Pacing takes every message's tokens for a sender in one call
@@ -17,13 +18,14 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Final
 
-from dispatch.lifecycle import Channel, ClaimedMessage
+from dispatch.lifecycle import Channel, ClaimedMessage, SenderRow
 from psycopg_pool import AsyncConnectionPool
 
 from dispatch_worker.ports import Sender
-from dispatch_worker.senders.registry import AdapterRegistry, SenderRow
+from dispatch_worker.senders.registry import AdapterRegistry
 
-# a campaign's named sender wins; else the one default of its account and channel (senders_default_key)
+# for messages claimed without their sender: a campaign's named sender wins; else the one default of its account
+# and channel (senders_default_key). The claim statement (dispatch.outbound_messages.CLAIM) joins the same way
 SENDERS_OF_CAMPAIGNS: Final = """
     SELECT c.id, s.id, s.channel, s.provider, s.address, s.credentials_ref, s.throughput_per_s::float8,
            s.callback_token, s.whatsapp_template, s.whatsapp_template_language
@@ -87,13 +89,18 @@ class SenderChoice:
     max_pacing_wait_s: float = 10.0
 
     async def routes(self, claimed: Sequence[ClaimedMessage]) -> dict[int, Route]:
-        """Each message's route, from one query (two when the batch holds WhatsApp messages)."""
-        campaign_ids = sorted({m.campaign_id for m in claimed})
+        """Each message's route: the sender the claim loaded, no query (one for messages claimed without it, one
+        more when the batch holds WhatsApp messages)."""
+        rows: dict[int, SenderRow | None] = {m.campaign_id: m.checks.sender for m in claimed if m.checks is not None}
+        unread = sorted({m.campaign_id for m in claimed} - rows.keys())
         whatsapp = [m for m in claimed if m.channel is Channel.WHATSAPP]
+        open_windows: set[int] = set()
+        if not unread and not whatsapp:
+            return self._routes_of(claimed, rows, open_windows)
         async with self.pool.connection() as conn:
-            cur = await conn.execute(SENDERS_OF_CAMPAIGNS, {"campaign_ids": campaign_ids})
-            rows = {r[0]: SenderRow(r[1], Channel(r[2]), *r[3:]) for r in await cur.fetchall()}
-            open_windows: set[int] = set()
+            if unread:
+                cur = await conn.execute(SENDERS_OF_CAMPAIGNS, {"campaign_ids": unread})
+                rows |= {r[0]: SenderRow(r[1], Channel(r[2]), *r[3:]) for r in await cur.fetchall()}
             if whatsapp:
                 cur = await conn.execute(
                     OPEN_SERVICE_WINDOWS,
@@ -104,6 +111,11 @@ class SenderChoice:
                     },
                 )
                 open_windows = {r[0] for r in await cur.fetchall()}
+        return self._routes_of(claimed, rows, open_windows)
+
+    def _routes_of(
+        self, claimed: Sequence[ClaimedMessage], rows: dict[int, SenderRow | None], open_windows: set[int]
+    ) -> dict[int, Route]:
         routes: dict[int, Route] = {}
         for m in claimed:
             row = rows.get(m.campaign_id)
