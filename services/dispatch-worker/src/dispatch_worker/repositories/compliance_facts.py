@@ -42,6 +42,6 @@ async def load(conn: AsyncConnection[TupleRow], message_ids: Sequence[int]) -> d
     """The checks of each message, by id (the campaign's status as read, not locked: hold_stopped locks it)."""
     cur = await conn.execute(SELECT_FACTS, {"ids": list(message_ids)})
     return {
-        r[0]: ClaimChecks(r[1], Category(r[2]), *r[3:12], bool(r[12]))
+        r[0]: ClaimChecks(r[1], Category(r[2]), r[3], r[4], r[5], r[6], r[7], r[8], r[9], r[10], r[11], bool(r[12]))
         for r in await cur.fetchall()
     }
