@@ -129,6 +129,7 @@ class SendTrace:
     consumes: list[ReceivedSpan]
     batches: list[ReceivedSpan]
     render_clients: list[ReceivedSpan]
+    estimate_clients: list[ReceivedSpan]
     render_servers: list[ReceivedSpan]
     sends: list[ReceivedSpan]
     updates: list[ReceivedSpan]
@@ -158,6 +159,8 @@ class SendTrace:
             consumes=where("dispatch-worker", kind="CONSUMER"),
             batches=where("dispatch-worker", name="dispatch.batch"),
             render_clients=where("dispatch-worker", kind="CLIENT", name="/RenderBatch"),
+            # the send's answer estimates the segments from its first messages, rendered by template-svc
+            estimate_clients=where("campaign-api", kind="CLIENT", name="/RenderBatch"),
             render_servers=where("template-svc", kind="SERVER", name="/RenderBatch"),
             sends=where("dispatch-worker", name="dispatch.send"),
             updates=[s for s in trace if is_outcome_update(s)],
@@ -227,8 +230,13 @@ def test_one_trace_runs_from_post_send_to_the_final_database_update(send_trace: 
     batch_ids = {s.span_id for s in send_trace.batches}
     for client in send_trace.render_clients:
         assert batch_ids & {a.span_id for a in ancestors(client, by_id)}, client.describe()
+    # the send's segment estimate: one RenderBatch inside the request, before the answer
+    (estimate,) = send_trace.estimate_clients
+    assert server in ancestors(estimate, by_id), estimate.describe()
     client_ids = {s.span_id for s in send_trace.render_clients}
-    assert all(s.parent_span_id in client_ids for s in send_trace.render_servers)
+    worker_renders = [s for s in send_trace.render_servers if s.parent_span_id != estimate.span_id]
+    assert len(worker_renders) == len(send_trace.render_servers) - 1, "template-svc served the estimate once"
+    assert worker_renders and all(s.parent_span_id in client_ids for s in worker_renders)
     for update in send_trace.updates:
         assert batch_ids & {a.span_id for a in ancestors(update, by_id)}, update.describe()
     sent_to = {s.attributes.get("dispatch.outbound_message_id") for s in send_trace.sends}
