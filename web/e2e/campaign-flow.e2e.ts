@@ -55,7 +55,10 @@ describe('the campaign flow', () => {
     await shoot(page, '05-send-confirm');
     await dialog.getByRole('button', { name: 'Confirm send' }).click();
     const queued = page.locator('.notice');
-    await expect.poll(() => text(queued)).toBe(`${recipients} messages queued.`);
+    // the answer's segment figures: exact, since every recipient's message was rendered (at most 100), one segment each
+    await expect
+      .poll(() => text(queued))
+      .toBe(`${recipients} messages queued. ${recipients} SMS segments in all, at most 1 per message.`);
     await shoot(page, '06-campaign-sending');
     const bar = page.getByRole('progressbar');
     await expect
