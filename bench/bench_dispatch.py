@@ -101,7 +101,8 @@ def peak_rss_mb(pid: int) -> float:
     return float("nan")
 
 
-def create_database() -> str:
+def create_database(customers: int = MESSAGES) -> str:
+    """A migrated database of its own with `customers` customers (one INSERT … SELECT, set-based)."""
     name = f"dispatch_bench_{uuid.uuid4().hex[:10]}"
     with psycopg.connect(ADMIN_URL, autocommit=True) as admin:
         admin.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
@@ -114,7 +115,7 @@ def create_database() -> str:
             " SELECT '+3519' || lpad(g::text, 8, '0'), (ARRAY['Ann', 'José', NULL, 'Li'])[1 + g %% 4], 'Silva',"
             " (ARRAY['Lisbon', 'Porto', NULL])[1 + g %% 3], (ARRAY['Espresso', 'Mocha', 'Chai'])[1 + g %% 3]"
             " FROM generate_series(1, %s) g",
-            (MESSAGES,),
+            (customers,),
         )
     return url
 

@@ -36,8 +36,8 @@ from dispatch.topology import Topology, declare_topology, delete_topology
 from prometheus_client.parser import text_string_to_metric_families
 from test_kit.accounts import USE_TEST_ACCOUNT
 
+from bench import bench_dispatch
 from bench.bench_dispatch import (
-    ADMIN_URL,
     AMQP_URL,
     TEMPLATE,
     drop_database,
@@ -56,24 +56,10 @@ TARGET_DRAIN = 2_000.0
 
 
 def create_database(customers: int) -> str:
-    """A migrated database of its own with `customers` customers (one INSERT … SELECT, set-based)."""
-    from campaign_api.migrations import apply_migrations
-    from psycopg import sql
-    from pydantic import PostgresDsn
-
-    name = f"dispatch_drain_{uuid.uuid4().hex[:10]}"
-    with psycopg.connect(ADMIN_URL, autocommit=True) as admin:
-        admin.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-    url = ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
-    apply_migrations(PostgresDsn(url))
+    """bench_dispatch's database with `customers` customers, and a daily recipient quota the drain cannot reach."""
+    url = bench_dispatch.create_database(customers)
     with psycopg.connect(url) as conn:
-        conn.execute(USE_TEST_ACCOUNT)
         conn.execute("UPDATE accounts SET recipients_per_day = 100000000 WHERE name = 'tests'")
-        conn.execute(
-            "INSERT INTO customers (phone, first_name, location, preferred_product)"
-            " SELECT '+2547' || lpad(g::text, 8, '0'), 'Name' || g, 'Nairobi', 'Chai' FROM generate_series(1, %s) g",
-            (customers,),
-        )
     return url
 
 
