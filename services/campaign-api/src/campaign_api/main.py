@@ -16,6 +16,7 @@ from typing import Any
 
 import psycopg
 from dispatch.lifecycle import Channel
+from dispatch.pool_check import check_pooled_connection
 from dispatch.relay import RelaySettings, relay_running
 from dispatch.topology import Topology
 from fastapi import FastAPI
@@ -54,7 +55,6 @@ from campaign_api.repositories import senders as sender_repository
 from campaign_api.repositories.connection import (
     Connection,
     Pool,
-    check_pooled_connection,
     enter_account,
     use_app_role,
 )

@@ -13,6 +13,7 @@ from pathlib import Path
 import aio_pika
 import uvloop
 from aio_pika.abc import AbstractRobustConnection
+from dispatch.pool_check import check_pooled_connection
 from dispatch.publisher import JobPublisher
 from dispatch.topology import Topology
 from grpc import aio
@@ -125,7 +126,7 @@ async def run(settings: Settings, stop: asyncio.Event | None = None) -> None:
         # a connection attempt cannot hang, and a connection broken meanwhile is replaced before a batch gets it
         timeout=settings.db_pool_timeout_s,
         kwargs={"connect_timeout": settings.db_connect_timeout_s},
-        check=AsyncConnectionPool.check_connection,
+        check=check_pooled_connection,  # a query only when the socket says something happened
         # end the pool's own reconnect backoff (1 s doubling) quickly, so the batch after the database's return
         # connects at once instead of waiting for a late retry
         reconnect_timeout=settings.db_reconnect_timeout_s,

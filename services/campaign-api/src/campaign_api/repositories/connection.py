@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import contextlib
-import select
 from collections.abc import AsyncIterator
 from typing import Final, TypeAlias
 
-from psycopg import AsyncConnection, pq
+from psycopg import AsyncConnection
 from psycopg.rows import TupleRow
 from psycopg_pool import AsyncConnectionPool
 
@@ -21,23 +20,6 @@ SET_APP_ROLE: Final = "SET ROLE campaign_app"
 SET_LOCAL_APP_ROLE: Final = "SET LOCAL ROLE campaign_app"
 # transaction-local: the account ends with the transaction, so a pooled connection never carries it to the next
 SET_ACCOUNT: Final = "SELECT set_config('app.account_id', %(account_id)s, true)"
-
-
-async def check_pooled_connection(conn: Connection) -> None:
-    """The pools' check at checkout, without a round trip while the connection looks sound.
-
-    An idle connection has nothing to read: a readable socket means the server said something unasked, which is
-    how a restart or a terminated backend shows (its FATAL message, then EOF). Only then, or when libpq already
-    knows it is broken, does the full check (a query) run; it fails, and the pool replaces the connection before a
-    request gets it.
-    """
-    pgconn = conn.pgconn
-    if (
-        pgconn.status != pq.ConnStatus.OK
-        or pgconn.transaction_status != pq.TransactionStatus.IDLE
-        or select.select([pgconn.socket], [], [], 0)[0]
-    ):
-        await AsyncConnectionPool.check_connection(conn)
 
 
 async def use_app_role(conn: Connection) -> None:

@@ -359,7 +359,8 @@ class Deliver:
         async for attempt in retrying:
             with attempt, tracer.start_as_current_span("dispatch.record"):
                 async with self.pool.connection() as conn:
-                    async with conn.transaction():
+                    # pipelined: BEGIN, the writes and COMMIT travel together, one round trip for the whole write
+                    async with conn.pipeline(), conn.transaction():
                         await outbound_messages.mark_sent(conn, sent)
                         await outbound_messages.mark_throttled(conn, throttled)
                         await outbound_messages.mark_retry(conn, retry)
