@@ -49,7 +49,7 @@ async def _requeue(
     conn: Connection, caller: Caller, action: str, target_id: int | None, filters: dict[str, Any], dead_only: bool
 ) -> tuple[list[int], list[int]]:
     requeued = await outbound_messages.requeue_failed(conn, limit=MAX_REPLAY, dead_only=dead_only, **filters)
-    message_ids = [m for m, _ in requeued]
+    message_ids = sorted(m for m, _ in requeued)  # in id order: RETURNING follows the plan, not the ids
     campaign_ids = sorted({c for _, c in requeued})
     if requeued:
         await campaigns.reopen(conn, campaign_ids)
