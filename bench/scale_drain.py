@@ -32,8 +32,10 @@ from pathlib import Path
 
 import aio_pika
 import psycopg
+from campaign_api.counters import compacting_counters
 from dispatch.topology import Topology, declare_topology, delete_topology
 from prometheus_client.parser import text_string_to_metric_families
+from psycopg_pool import AsyncConnectionPool
 from test_kit.accounts import USE_TEST_ACCOUNT
 
 from bench import bench_dispatch
@@ -179,22 +181,23 @@ async def drain() -> list[str]:
         started = time.perf_counter()
         relay = spawn_relay(env)  # the rows are committed: its first sweep finds them
         last_print = started
-        # campaign-api folds the counters' deltas every second; the drain runs without it, so it does the same
-        counters = await psycopg.AsyncConnection.connect(url, autocommit=True)
-        while (sent := sent_so_far(probe_port)) < DRAIN:
-            await counters.execute("SELECT compact_counters(50000)")
-            peak_ready = max(peak_ready, await ready_jobs(channel, topology))
-            if broker:
-                peak_rss = max(peak_rss, rss_mb(broker))
-            if time.perf_counter() - last_print >= 30:
-                last_print = time.perf_counter()
-                rate = sent / (last_print - started)
-                print(f"  {sent:,} sent after {last_print - started:.0f} s ({rate:.0f} msg/s)", flush=True)
-            if time.perf_counter() - started > 3600:
-                raise RuntimeError(f"drain not done after an hour ({sent:,} sent)")
-            await asyncio.sleep(1.0)
+        # campaign-api folds the counters' deltas every second; the drain runs without it, so it runs the same loop
+        async with (
+            AsyncConnectionPool(url, min_size=1, max_size=1, open=False) as counters_pool,
+            compacting_counters(counters_pool, interval_s=1.0),
+        ):
+            while (sent := sent_so_far(probe_port)) < DRAIN:
+                peak_ready = max(peak_ready, await ready_jobs(channel, topology))
+                if broker:
+                    peak_rss = max(peak_rss, rss_mb(broker))
+                if time.perf_counter() - last_print >= 30:
+                    last_print = time.perf_counter()
+                    rate = sent / (last_print - started)
+                    print(f"  {sent:,} sent after {last_print - started:.0f} s ({rate:.0f} msg/s)", flush=True)
+                if time.perf_counter() - started > 3600:
+                    raise RuntimeError(f"drain not done after an hour ({sent:,} sent)")
+                await asyncio.sleep(1.0)
         elapsed = time.perf_counter() - started
-        await counters.close()
     finally:
         if relay is not None:
             end(relay)

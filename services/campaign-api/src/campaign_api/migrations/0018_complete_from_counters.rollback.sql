@@ -19,3 +19,5 @@ LANGUAGE sql AS $$
     )
     SELECT count(*)::integer FROM completed
 $$;
+
+DROP FUNCTION IF EXISTS campaign_message_counts(bigint);

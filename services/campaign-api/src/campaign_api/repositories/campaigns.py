@@ -53,11 +53,11 @@ SELECT_ID_BY_NAME: Final = "SELECT id FROM campaigns WHERE name = %(name)s ORDER
 
 SELECT_CAMPAIGN: Final = f"SELECT {COLUMNS} FROM campaigns WHERE id = %(id)s"
 
-# the detail view in one statement: the stats, segments and costs from the counters migration 0013 keeps (totals
-# plus the deltas not yet folded, a handful of rows however many messages), the progress of an expansion still
-# creating messages, and the messages waiting for a send window (the campaign's unpublished rows whose not_before
-# lies ahead, served by outbound_messages_waiting_idx; a paused campaign's parked rows, at 'infinity', wait for no
-# window)
+# the detail view in one statement: the stats, segments and costs from the counters migration 0013 keeps
+# (campaign_message_counts, 0018: totals plus the deltas not yet folded, a handful of rows however many messages),
+# the progress of an expansion still creating messages, and the messages waiting for a send window (the campaign's
+# unpublished rows whose not_before lies ahead, served by outbound_messages_waiting_idx; a paused campaign's parked
+# rows, at 'infinity', wait for no window)
 SELECT_CAMPAIGN_WITH_STATS: Final = """
     SELECT c.id, c.name, c.channel, c.status, c.base_template, c.scheduled_at, c.created_at, c.audience,
            c.status_reason, c.sender_id, c.category, c.validity_hours,
@@ -67,11 +67,7 @@ SELECT_CAMPAIGN_WITH_STATS: Final = """
         SELECT array_agg(t.status) AS statuses, array_agg(t.n) AS counts
         FROM (
             SELECT u.status, sum(u.n)::bigint AS n
-            FROM (
-                SELECT status, n FROM message_counts WHERE campaign_id = c.id
-                UNION ALL
-                SELECT status, n FROM message_count_deltas WHERE campaign_id = c.id
-            ) AS u
+            FROM campaign_message_counts(c.id) AS u
             GROUP BY u.status
         ) AS t
     ) AS s
