@@ -245,7 +245,12 @@ async def run_all() -> None:
         scenarios = [
             Scenario("tuned_0ms", MESSAGES, 0, {}),
             Scenario("tuned_100ms", MESSAGES, 100, {}),
-            Scenario("naive_0ms", NAIVE_MESSAGES, 0, {"PREFETCH": "1", "BATCH_SIZE": "1", "CONCURRENCY": "1"}),
+            Scenario(
+                "naive_0ms",
+                NAIVE_MESSAGES,
+                0,
+                {"PREFETCH": "1", "BATCH_SIZE": "1", "CONCURRENCY": "1", "RELAY_JOB_SIZE": "1"},
+            ),
         ]
         results: dict[str, Result] = {}
         for scenario in scenarios:

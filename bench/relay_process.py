@@ -1,8 +1,8 @@
 """The outbox relay alone in a process of its own, so a benchmark can read its CPU time from /proc.
 
 `python -c "from bench.relay_process import cli; cli()"` with DATABASE_URL, AMQP_URL, QUEUE_PREFIX and
-RELAY_BATCH_SIZE / RELAY_HIGH_WATER (0: no high-water mark) in the environment. Prints "ready" once its broker
-channel is open, relays until SIGTERM, then finishes its batch in hand and exits.
+RELAY_BATCH_SIZE / RELAY_HIGH_WATER (0: no high-water mark) / RELAY_JOB_SIZE in the environment. Prints "ready" once
+its broker channel is open, relays until SIGTERM, then finishes its batch in hand and exits.
 """
 
 from __future__ import annotations
@@ -29,7 +29,11 @@ async def run() -> None:
         retry_delays_s=tuple(json.loads(os.environ.get("RETRY_DELAYS_S", "[1.0,2.0,4.0]"))),
     )
     high_water = int(os.environ.get("RELAY_HIGH_WATER", "20000"))
-    settings = RelaySettings(batch_size=int(os.environ.get("RELAY_BATCH_SIZE", "1000")), high_water=high_water or None)
+    settings = RelaySettings(
+        batch_size=int(os.environ.get("RELAY_BATCH_SIZE", "1000")),
+        high_water=high_water or None,
+        job_size=int(os.environ.get("RELAY_JOB_SIZE", str(RelaySettings().job_size))),
+    )
     async with AsyncConnectionPool(os.environ["DATABASE_URL"], min_size=1, max_size=4, open=False) as pool:
         metrics = RelayMetrics.register(CollectorRegistry())
         relay = OutboxRelay(pool, os.environ["AMQP_URL"], topology, metrics, settings)

@@ -33,6 +33,7 @@ from pathlib import Path
 import aio_pika
 import psycopg
 from campaign_api.counters import compacting_counters
+from dispatch.relay import RelaySettings
 from dispatch.topology import Topology, declare_topology, delete_topology
 from prometheus_client.parser import text_string_to_metric_families
 from psycopg_pool import AsyncConnectionPool
@@ -54,6 +55,7 @@ DRAIN = int(os.environ.get("BENCH_SCALE_DRAIN", "200000"))
 DUPLICATE_RUN = 10_000
 HIGH_WATER = int(os.environ.get("RELAY_HIGH_WATER", "20000"))
 RELAY_BATCH = 500  # campaign-api's RELAY_BATCH_SIZE default
+JOB_SIZE = RelaySettings().job_size  # campaign-api's RELAY_JOB_SIZE default: messages per broker job
 TARGET_DRAIN = 2_000.0
 
 
@@ -131,6 +133,7 @@ def worker_env(url: str, template_addr: str, topology: Topology, probe_port: int
         "LOG_LEVEL": "WARNING",
         "RELAY_BATCH_SIZE": str(RELAY_BATCH),
         "RELAY_HIGH_WATER": str(HIGH_WATER),
+        "RELAY_JOB_SIZE": str(JOB_SIZE),
         **extra,
     }
 
@@ -211,9 +214,10 @@ async def drain() -> list[str]:
     return [
         f"drain of a {DRAIN:,}-message campaign, one worker (mock lognormal 50 ms, success 1.0): {rate:.0f} msg/s"
         f" in {elapsed:.0f} s  target >= {TARGET_DRAIN:,.0f} msg/s: {verdict}",
-        f"broker during that drain: work queue peak ready backlog {peak_ready:,} (RELAY_HIGH_WATER {HIGH_WATER:,}),"
-        f" RabbitMQ RSS {rss_before:.0f} MB before, peak {peak_rss:.0f} MB  target bounded by the high-water mark:"
-        f" {'met' if peak_ready <= HIGH_WATER + RELAY_BATCH else 'MISSED'}",
+        f"broker during that drain: work queue peak ready backlog {peak_ready:,} jobs of up to {JOB_SIZE} messages"
+        f" (at most {peak_ready * JOB_SIZE:,} messages; RELAY_HIGH_WATER {HIGH_WATER:,}), RabbitMQ RSS"
+        f" {rss_before:.0f} MB before, peak {peak_rss:.0f} MB  target bounded by the high-water mark:"
+        f" {'met' if peak_ready * JOB_SIZE <= HIGH_WATER + RELAY_BATCH else 'MISSED'}",
     ]
 
 

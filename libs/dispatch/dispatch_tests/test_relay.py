@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import asyncio
-import json
 from collections import Counter
 from urllib.parse import urlsplit, urlunsplit
 
 import aio_pika
+from dispatch.codec import decode_jobs
 from dispatch.relay import OutboxRelay, RelayMetrics, RelaySettings, relay_running
 from dispatch.topology import Topology
 from prometheus_client import CollectorRegistry
@@ -28,14 +28,14 @@ async def wait_until_published(database_url: str, ids: list[int], timeout_s: flo
 
 
 async def drain_work_queue(amqp_url: str, topology: Topology) -> list[tuple[int, dict[str, str]]]:
-    """Every job in the work queue: (outbound_message_id, headers)."""
+    """Every message named by the jobs in the work queue: (outbound_message_id, its job's headers)."""
     jobs: list[tuple[int, dict[str, str]]] = []
     connection = await aio_pika.connect(amqp_url)
     async with connection:
         queue = await (await connection.channel()).declare_queue(topology.work_queue, passive=True)
         while (message := await queue.get(fail=False)) is not None:
             headers = {k: str(v) for k, v in message.headers.items()}
-            jobs.append((int(json.loads(message.body)["outbound_message_id"]), headers))
+            jobs += [(message_id, headers) for message_id in decode_jobs(message.body)]
             await message.ack()
     return jobs
 

@@ -8,7 +8,7 @@ from collections import deque
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
-from dispatch.codec import PoisonJob, decode_job
+from dispatch.codec import PoisonJob, decode_jobs, encode_job
 from dispatch.lifecycle import Channel, Recipient
 from dispatch_worker.domain import Job, OutgoingMessage, Rendered, SendOutcome
 from dispatch_worker.errors import TemplateUnavailable
@@ -27,15 +27,15 @@ class InMemoryJobQueue:
     _ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
 
     def put(self, body: bytes, headers: Mapping[str, str] | None = None, *, redelivered: bool = False) -> None:
-        """Enqueue a job body as a publisher would."""
+        """Enqueue a job body as a publisher would: one job per message it names, each with its own body."""
         try:
-            message_id: int | None = decode_job(body)
-            reason = None
+            ids = decode_jobs(body)
         except PoisonJob as exc:
-            message_id, reason = None, str(exc)
-        self.ready.append(
-            Job(next(self._ids), message_id, body, dict(headers or {}), redelivered=redelivered, poison_reason=reason)
-        )
+            self.ready.append(Job(next(self._ids), None, body, dict(headers or {}), redelivered, str(exc)))
+            return
+        for message_id in ids:
+            own = body if len(ids) == 1 else encode_job(message_id)
+            self.ready.append(Job(next(self._ids), message_id, own, dict(headers or {}), redelivered=redelivered))
 
     def expire_retries(self) -> list[int]:
         """Every job waiting in a tier returns to the work queue (its TTL passed); return their tiers."""

@@ -10,17 +10,24 @@ from aio_pika import DeliveryMode, Message
 from aio_pika.abc import AbstractChannel, AbstractExchange
 from opentelemetry import context as otel_context
 
-from dispatch.codec import CONTENT_TYPE, encode_job
+from dispatch.codec import CONTENT_TYPE, encode_job, encode_jobs
 from dispatch.topology import DEAD_ROUTING_KEY, PRIORITY_ROUTING_KEY, WORK_ROUTING_KEY, Topology, declare_topology
 from dispatch.trace_headers import extract_trace_context
 
 
 @dataclass(frozen=True, slots=True)
 class OutgoingJob:
-    """One job to publish: the message id and headers (trace context plus any x- headers)."""
+    """One job to publish: the message id and headers (trace context plus any x- headers); the relay packs more
+    messages of the same lane and trace into it (`more_ids`)."""
 
     outbound_message_id: int
     headers: Mapping[str, str] = field(default_factory=dict)
+    more_ids: tuple[int, ...] = ()
+
+    @property
+    def ids(self) -> tuple[int, ...]:
+        """Every message the job names, in order."""
+        return (self.outbound_message_id, *self.more_ids)
 
 
 class JobPublisher:
@@ -65,7 +72,8 @@ class JobPublisher:
             return
         tasks = []
         for job in jobs:
-            message = self._message(encode_job(job.outbound_message_id), job.headers)
+            body = encode_jobs(job.ids) if job.more_ids else encode_job(job.outbound_message_id)
+            message = self._message(body, job.headers)
             if not job.headers:  # no trace context to continue: no context switch per message
                 tasks.append(asyncio.ensure_future(self.exchange.publish(message, routing_key)))
                 continue

@@ -85,7 +85,8 @@ MESSAGES_PUBLISHED: Final = MetricSpec(
     API,
     "dispatch_messages_published_total",
     Kind.COUNTER,
-    "Jobs published to RabbitMQ by the outbox relay, counted after the broker confirmed them",
+    "Messages published to RabbitMQ by the outbox relay (up to RELAY_JOB_SIZE to a job), counted after the broker "
+    "confirmed them",
 )
 MESSAGES_SENT: Final = MetricSpec(
     WORKER, "dispatch_messages_sent_total", Kind.COUNTER, "Messages delivered", ("channel",)
@@ -251,7 +252,8 @@ RELAY_WORK_QUEUE_READY: Final = MetricSpec(
     API,
     "relay_work_queue_ready_jobs",
     Kind.GAUGE,
-    "Ready jobs in the work queue as the outbox relay last saw them (it publishes only below its high-water mark)",
+    "Messages in the work queue's ready jobs (each counted as RELAY_JOB_SIZE) as the outbox relay last saw them "
+    "(it publishes only below its high-water mark)",
 )
 RELAY_HELD_BACK: Final = MetricSpec(
     API,

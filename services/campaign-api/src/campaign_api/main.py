@@ -340,7 +340,9 @@ def create_app(
                     # the relay publishes committed sends; at shutdown it finishes its batch before the pool closes
                     topology = Topology(settings.queue_prefix, settings.retry_delays_s)
                     relay = RelaySettings(
-                        batch_size=settings.relay_batch_size, high_water=settings.relay_high_water or None
+                        batch_size=settings.relay_batch_size,
+                        high_water=settings.relay_high_water or None,
+                        job_size=settings.relay_job_size,
                     )
                     await background.enter_async_context(
                         relay_running(system_pool, str(settings.amqp_url), metrics.registry, topology, relay)

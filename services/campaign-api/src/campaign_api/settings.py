@@ -57,8 +57,10 @@ class Settings(ServiceSettings):
     # the send answer's expected segments: the first messages rendered for them, within this deadline (then unknown)
     send_estimate_sample: int = Field(default=100, ge=1, le=1_000)  # env SEND_ESTIMATE_SAMPLE
     send_estimate_deadline_s: float = Field(default=0.5, gt=0)  # env SEND_ESTIMATE_DEADLINE_S
-    # the relay publishes only while the work queue holds fewer ready jobs than this; 0 turns the check off
+    # the relay publishes only while the work queue holds fewer ready messages than this; 0 turns the check off
     relay_high_water: int = Field(default=20_000, ge=0)  # env RELAY_HIGH_WATER
+    # messages packed into one broker job (of one lane and one trace); 1 publishes a job per message
+    relay_job_size: int = Field(default=16, ge=1, le=1_000)  # env RELAY_JOB_SIZE
     counter_compaction_interval_s: float = Field(default=1.0, gt=0)  # env COUNTER_COMPACTION_INTERVAL_S
     web_dist_dir: Path | None = Path("web/dist")  # env WEB_DIST_DIR: the built dashboard, served under /app/ if present
     # --- real channels: the callbacks providers make (docs/channels.md) ---

@@ -11,7 +11,7 @@ from typing import Protocol
 import aio_pika
 import pytest
 from aio_pika.abc import AbstractConnection
-from dispatch.codec import encode_job
+from dispatch.codec import encode_job, encode_jobs
 from dispatch.publisher import JobPublisher
 from dispatch.topology import Topology, delete_topology
 from dispatch_worker.amqp.job_queue import RabbitJobQueue
@@ -126,6 +126,30 @@ async def test_a_released_job_comes_back_flagged_redelivered(harness: Harness) -
     (again,) = await receive(harness.queue, 1)
     assert again.outbound_message_id == 42 and again.redelivered
     await harness.queue.ack([again])
+
+
+async def test_a_job_of_several_messages_arrives_as_one_job_per_message(harness: Harness) -> None:
+    await harness.put(encode_jobs([11, 12, 13]))
+    jobs = await receive(harness.queue, 3)
+    assert [j.outbound_message_id for j in jobs] == [11, 12, 13]
+    assert [j.body for j in jobs] == [encode_job(11), encode_job(12), encode_job(13)]  # what a retry republishes
+    assert len({j.delivery_id for j in jobs}) == 3
+    await harness.queue.ack(jobs[:2])
+    await harness.queue.ack(jobs[2:])
+    assert await harness.queue.receive(10, 0.3) == []
+
+
+async def test_a_released_message_of_a_packed_job_comes_back_flagged_redelivered(harness: Harness) -> None:
+    await harness.put(encode_jobs([21, 22]))
+    first, second = await receive(harness.queue, 2)
+    await harness.queue.ack([first])
+    await harness.queue.release([second])
+    # the broker gives the whole delivery back (the claim skips the message already worked); the fake only the one
+    again = await receive(harness.queue, 1)
+    again += await harness.queue.receive(10, 0.3)
+    assert 22 in {j.outbound_message_id for j in again} and all(j.redelivered for j in again)
+    await harness.queue.ack(again)
+    assert await harness.queue.receive(10, 0.3) == []
 
 
 async def test_a_job_sent_to_a_retry_tier_returns_to_work_after_its_delay(harness: Harness) -> None:

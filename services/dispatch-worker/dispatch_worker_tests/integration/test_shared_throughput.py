@@ -52,8 +52,9 @@ async def test_two_workers_together_send_at_the_senders_rate_and_no_faster(
         "MOCK_SUCCESS_PROBABILITY": "1.0",
         # small batches: each batch's outcome commit stamps its messages' sent_at, so the timestamps are fine-grained
         "BATCH_SIZE": "10",
-        # a window smaller than the campaign, so the first replica to consume cannot take every job
-        "PREFETCH": "64",
+        # a window smaller than the campaign (4 deliveries of 16 messages), so the first replica to consume cannot
+        # take every job
+        "PREFETCH": "4",
     }
     workers = [
         start_worker(database_url, amqp_url, template_svc_addr, topology, tmp_path / f"sends-{n}.log", **env)

@@ -1,5 +1,10 @@
 """JobQueue over RabbitMQ: consume the priority lane and the work queue with a prefetch window each, ack after the
-commit, publish retries and dead letters."""
+commit, publish retries and dead letters.
+
+A delivery may name several messages (the relay packs them, dispatch.codec): it is handed out as one job per message
+and settled once every one of its jobs is, acked when all were acked, requeued whole when any was released (the
+claim skips the messages already worked, so only the released ones are sent again).
+"""
 
 from __future__ import annotations
 
@@ -8,9 +13,10 @@ import contextlib
 import itertools
 import logging
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 
 from aio_pika.abc import AbstractChannel, AbstractIncomingMessage, AbstractQueueIterator
-from dispatch.codec import PoisonJob, decode_job
+from dispatch.codec import PoisonJob, decode_jobs, encode_job
 from dispatch.publisher import JobPublisher, OutgoingJob
 from dispatch.topology import Topology
 
@@ -22,6 +28,15 @@ log = logging.getLogger(__name__)
 FIRST_DELIVERY_WAIT_S = 0.5
 # headers that belong to one broker hop and must not ride along into the next publish
 _HOP_HEADERS = frozenset({"x-death", "x-first-death-exchange", "x-first-death-queue", "x-first-death-reason"})
+
+
+@dataclass(slots=True)
+class _Delivery:
+    """A delivery handed out as `pending` jobs not settled yet; requeued whole if any of them was released."""
+
+    message: AbstractIncomingMessage
+    pending: int
+    released: bool = False
 
 
 class RabbitJobQueue:
@@ -42,10 +57,10 @@ class RabbitJobQueue:
         self.channel = consume_channel
         self.publisher = publisher
         self.topology = topology
-        self._priority: asyncio.Queue[AbstractIncomingMessage] = asyncio.Queue()
-        self._buffer: asyncio.Queue[AbstractIncomingMessage] = asyncio.Queue()
+        self._priority: asyncio.Queue[Job] = asyncio.Queue()
+        self._buffer: asyncio.Queue[Job] = asyncio.Queue()
         self._arrived = asyncio.Event()
-        self._held: dict[int, AbstractIncomingMessage] = {}
+        self._held: dict[int, _Delivery] = {}
         self._ids = itertools.count(1)
         self._iterators: list[AbstractQueueIterator] = []
         self._pumps: list[asyncio.Task[None]] = []
@@ -62,17 +77,16 @@ class RabbitJobQueue:
             self._iterators.append(deliveries)
             self._pumps.append(asyncio.create_task(self._pump_deliveries(deliveries, buffer), name=f"pump-{name}"))
 
-    async def _pump_deliveries(
-        self, deliveries: AbstractQueueIterator, buffer: asyncio.Queue[AbstractIncomingMessage]
-    ) -> None:
+    async def _pump_deliveries(self, deliveries: AbstractQueueIterator, buffer: asyncio.Queue[Job]) -> None:
         # the iterator owns consuming and cancelling; the buffer lets receive() gather micro-batches with a deadline
         async for message in deliveries:
-            await buffer.put(message)
+            for job in self._to_jobs(message):
+                buffer.put_nowait(job)
             self._arrived.set()
 
-    def _take(self, wanted: int) -> list[AbstractIncomingMessage]:
-        """Up to `wanted` buffered deliveries without waiting, the priority lane's first (used at shutdown)."""
-        taken: list[AbstractIncomingMessage] = []
+    def _take(self, wanted: int) -> list[Job]:
+        """Up to `wanted` buffered jobs without waiting, the priority lane's first (used at shutdown)."""
+        taken: list[Job] = []
         for buffer in (self._priority, self._buffer):
             while len(taken) < wanted and not buffer.empty():
                 taken.append(buffer.get_nowait())
@@ -89,7 +103,7 @@ class RabbitJobQueue:
             return False
         return True
 
-    async def _first_lane(self, deadline: float) -> asyncio.Queue[AbstractIncomingMessage] | None:
+    async def _first_lane(self, deadline: float) -> asyncio.Queue[Job] | None:
         """The lane a batch comes from: the priority lane whenever a job waits there; None when nothing came."""
         while True:
             self._arrived.clear()  # before looking: a delivery pumped meanwhile sets it again
@@ -113,11 +127,11 @@ class RabbitJobQueue:
         lane = await self._first_lane(loop.time() + FIRST_DELIVERY_WAIT_S)
         if lane is None:
             return []
-        messages = [lane.get_nowait()]
+        jobs = [lane.get_nowait()]
         deadline = loop.time() + max_wait_s
-        while len(messages) < max_jobs:
+        while len(jobs) < max_jobs:
             if not lane.empty():
-                messages.append(lane.get_nowait())
+                jobs.append(lane.get_nowait())
                 continue
             if lane is self._buffer and not self._priority.empty():
                 break
@@ -125,39 +139,48 @@ class RabbitJobQueue:
             idle = lane.empty() and (lane is self._priority or self._priority.empty())
             if idle and not await self._wait_for_more(deadline):
                 break
-        return [self._to_job(m) for m in messages]
+        return jobs
 
-    def _to_job(self, message: AbstractIncomingMessage) -> Job:
-        delivery_id = next(self._ids)
-        self._held[delivery_id] = message
+    def _to_jobs(self, message: AbstractIncomingMessage) -> list[Job]:
+        """One job per message the delivery names (its own single-message body); one poison job if unreadable."""
         headers = {k: v.decode() if isinstance(v, bytes) else str(v) for k, v in (message.headers or {}).items()}
+        redelivered = bool(message.redelivered)
         try:
-            message_id: int | None = decode_job(message.body)
-            reason = None
+            ids = decode_jobs(message.body)
         except PoisonJob as exc:
-            message_id, reason = None, str(exc)
-        return Job(
-            delivery_id=delivery_id,
-            outbound_message_id=message_id,
-            body=message.body,
-            headers=headers,
-            redelivered=bool(message.redelivered),
-            poison_reason=reason,
-        )
+            delivery_id = next(self._ids)
+            self._held[delivery_id] = _Delivery(message, 1)
+            return [Job(delivery_id, None, message.body, headers, redelivered, poison_reason=str(exc))]
+        delivery = _Delivery(message, len(ids))
+        jobs = []
+        for message_id in ids:
+            delivery_id = next(self._ids)
+            self._held[delivery_id] = delivery
+            body = message.body if len(ids) == 1 else encode_job(message_id)
+            jobs.append(Job(delivery_id, message_id, body, headers, redelivered))
+        return jobs
 
     async def ack(self, jobs: Sequence[Job]) -> None:
-        """Ack each job's delivery."""
-        for job in jobs:
-            message = self._held.pop(job.delivery_id, None)
-            if message is not None:
-                await message.ack()
+        """Ack each job; a delivery is acked once all its jobs are (requeued if one of them was released)."""
+        await self._settle(jobs, released=False)
 
     async def release(self, jobs: Sequence[Job]) -> None:
-        """Requeue each job's delivery (the broker marks it redelivered)."""
+        """Give each job back; its delivery is requeued (the broker marks it redelivered) once all its jobs are
+        settled."""
+        await self._settle(jobs, released=True)
+
+    async def _settle(self, jobs: Sequence[Job], *, released: bool) -> None:
         for job in jobs:
-            message = self._held.pop(job.delivery_id, None)
-            if message is not None:
-                await message.nack(requeue=True)
+            delivery = self._held.pop(job.delivery_id, None)
+            if delivery is None:  # settled before: acking or releasing twice is a no-op, as with the broker
+                continue
+            delivery.released |= released
+            delivery.pending -= 1
+            if delivery.pending == 0:
+                if delivery.released:
+                    await delivery.message.nack(requeue=True)
+                else:
+                    await delivery.message.ack()
 
     async def retry_later(self, jobs: Sequence[Job], tier: int) -> None:
         """Publish to retry tier `tier` and await the confirms."""
@@ -189,8 +212,8 @@ class RabbitJobQueue:
         for deliveries in self._iterators:
             # cancels the consumer and requeues what the iterator held but had not handed over
             await deliveries.close()
-        for message in self._take(self._priority.qsize() + self._buffer.qsize()):
-            await message.nack(requeue=True)
+        # a delivery whose other jobs are in hand goes back once those are settled
+        await self._settle(self._take(self._priority.qsize() + self._buffer.qsize()), released=True)
 
 
 def _carried(headers: Mapping[str, str]) -> dict[str, str]:
