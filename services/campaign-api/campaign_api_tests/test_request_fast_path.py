@@ -13,12 +13,13 @@ import httpx
 import psycopg
 from campaign_api.accounts import Scope
 from campaign_api.main import create_app, create_key, open_pool
+from campaign_api.repositories.connection import account_reading
 from campaign_api.settings import Settings
 from campaign_api.usecases.authenticate import Authenticate, KeyCache, RateLimits
 from fastapi import FastAPI
 from prometheus_client import CollectorRegistry
 
-from campaign_api_tests.factories import assert_error, new_account
+from campaign_api_tests.factories import KeyedAccount, assert_error, new_account
 
 LONG_WINDOW_S = 10**8
 
@@ -115,3 +116,29 @@ async def test_a_request_whose_pooled_connection_the_server_dropped_is_answered(
         assert recovered, "the API never answered again after its pooled connections were dropped"
         for _ in range(3):
             assert (await http.get("/campaigns")).status_code == 200
+
+
+async def test_a_read_binds_its_account_for_the_whole_block_and_hands_the_connection_back_as_it_took_it(
+    settings: Settings, client: httpx.AsyncClient, account: KeyedAccount
+) -> None:
+    created = await client.post("/campaigns", json={"name": "fast read", "channel": "sms", "base_template": "Hi"})
+    assert created.status_code == 201, created.text
+    campaign_id = created.json()["id"]
+    # one connection: the one the read used is the one looked at after
+    pool = open_pool(settings.model_copy(update={"db_pool_min_size": 1, "db_pool_max_size": 1}))
+    await pool.open()
+    try:
+        async with account_reading(pool, account.id) as conn:
+            statement = "SELECT count(*) FROM campaigns WHERE id = %s"
+            sent_before = await conn.execute(statement, (campaign_id,))
+            assert await sent_before.fetchone() == (1,)
+            # a fetch only flushes: the implicit transaction, and the account's binding, last until the block ends
+            sent_after = await conn.execute(statement, (campaign_id,))
+            assert await sent_after.fetchone() == (1,)
+        async with pool.connection() as conn:
+            assert not conn.autocommit
+            assert conn.pgconn.transaction_status == psycopg.pq.TransactionStatus.IDLE
+            cur = await conn.execute("SELECT count(*) FROM campaigns WHERE id = %s", (campaign_id,))
+            assert await cur.fetchone() == (0,)  # nothing bound on the pooled connection
+    finally:
+        await pool.close()

@@ -130,16 +130,22 @@ LOCK_UNPUBLISHED: Final = """
 """
 
 # the priority lane goes first: a transactional campaign's waiting rows, found from the few sending campaigns
-# (campaigns_sending_idx, then outbound_messages_campaign_status_idx), so a promotional backlog ahead of them in
-# the outbox index is never scanned
+# (campaigns_sending_idx), then each one's own (outbound_messages_waiting_idx), so a promotional backlog is never
+# scanned. LATERAL fixes that order: as a plain join ordered by id, the planner walked the primary key over every
+# message with no transactional campaign sending at all (0.78 s a batch at 1M messages)
 LOCK_UNPUBLISHED_PRIORITY: Final = """
     SELECT m.id, m.traceparent, true
-    FROM campaigns c JOIN outbound_messages m ON m.campaign_id = c.id
+    FROM campaigns c
+    CROSS JOIN LATERAL (
+        SELECT w.id, w.traceparent, w.not_before FROM outbound_messages w
+        WHERE w.campaign_id = c.id AND w.published_at IS NULL AND w.not_before <= now() AND w.status = 'pending'
+        ORDER BY w.not_before
+        LIMIT %(limit)s
+        FOR UPDATE SKIP LOCKED
+    ) AS m
     WHERE c.status = 'sending' AND c.category = 'transactional'
-      AND m.status = 'pending' AND m.published_at IS NULL AND m.not_before <= now()
-    ORDER BY m.id
+    ORDER BY m.not_before, m.id
     LIMIT %(limit)s
-    FOR UPDATE OF m SKIP LOCKED
 """
 
 MARK_PUBLISHED: Final = "UPDATE outbound_messages SET published_at = now() WHERE id = ANY(%(ids)s::bigint[])"

@@ -6,6 +6,7 @@ import contextlib
 from collections.abc import AsyncIterator
 from typing import Final, TypeAlias
 
+import psycopg
 from psycopg import AsyncConnection
 from psycopg.rows import TupleRow
 from psycopg_pool import AsyncConnectionPool
@@ -35,12 +36,24 @@ async def enter_account(conn: Connection, account_id: int) -> None:
 
 @contextlib.asynccontextmanager
 async def account_reading(pool: Pool, account_id: int) -> AsyncIterator[Connection]:
-    """account_transaction in pipeline mode, for reads: BEGIN, the account and the statements up to the first
-    fetch travel in one round trip, and COMMIT in the next. Errors surface at a fetch, not at `execute`, so only
-    read paths that catch nothing use it."""
-    async with pool.connection() as conn, conn.pipeline(), conn.transaction():
-        await enter_account(conn, account_id)
-        yield conn
+    """Reads of one account without BEGIN or COMMIT: pipeline mode on the connection in autocommit. The extended
+    protocol runs everything before a Sync as one implicit transaction; a fetch inside the block only flushes, and
+    the Sync is sent when the block ends, so the account (bound for that transaction) holds for every statement of
+    the block and for none after it. The account and the statements up to the first fetch travel in one round trip,
+    the Sync in the next. Errors surface at a fetch, not at `execute`, so only read paths that catch nothing use it.
+    """
+    async with pool.connection() as conn:
+        await conn.set_autocommit(True)
+        try:
+            async with conn.pipeline():
+                await enter_account(conn, account_id)
+                yield conn
+        finally:
+            with contextlib.suppress(psycopg.Error):
+                await conn.set_autocommit(False)
+            if conn.autocommit:
+                # not idle (a broken connection): the pool must not hand it out in autocommit, so it drops it
+                await conn.close()
 
 
 @contextlib.asynccontextmanager
