@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from typing import Any, Final
 
@@ -307,10 +308,10 @@ async def list_page(
         "limit": page.page_size,
         "offset": page.offset,
     }
-    where = where_clause(LIST_FILTERS, params)
+    count_query, list_query = list_statements(frozenset(name for name in LIST_FILTERS if params[name] is not None))
     # both sent before either is read: in pipeline mode (account_reading) they share one round trip
-    counting = await conn.execute(count_statement(params), count_params(params))
-    cur = await conn.execute(sql.SQL(LIST_CAMPAIGNS).format(where=where), params)
+    counting = await conn.execute(count_query, count_params(params))
+    cur = await conn.execute(list_query, params)
     counted = await counting.fetchone()
     total = int(counted[0]) if counted else 0
     items = [
@@ -325,6 +326,14 @@ async def list_page(
         for r in await cur.fetchall()
     ]
     return items, total
+
+
+@functools.cache
+def list_statements(filters: frozenset[str]) -> tuple[bytes, bytes]:
+    """The count and the page statements for the filters set (composed once per combination, not per request)."""
+    params: dict[str, Any] = {name: 1 if name in filters else None for name in LIST_FILTERS}
+    page = sql.SQL(LIST_CAMPAIGNS).format(where=where_clause(LIST_FILTERS, params))
+    return count_statement(params).as_bytes(None), page.as_bytes(None)
 
 
 def count_params(params: dict[str, Any]) -> dict[str, Any]:
