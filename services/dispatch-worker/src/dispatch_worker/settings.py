@@ -25,10 +25,10 @@ class Settings(ServiceSettings):
     template_svc_addr: str = "localhost:50051"  # env TEMPLATE_SVC_ADDR
     queue_prefix: str = "campaign_sends"  # env QUEUE_PREFIX
     retry_delays_s: tuple[float, ...] = (5.0, 30.0, 120.0)  # env RETRY_DELAYS_S='[5,30,120]'; one tier each
-    # unacked deliveries the broker hands this worker, per lane; the sends in flight follow it. The relay packs 16
-    # messages into a delivery (RELAY_JOB_SIZE), so 128 holds about 2,048 messages: 50 ms sends need about that
-    # many in hand (512 held the drain to 1,200 msg/s) to reach the CPU's limit
-    prefetch: int = Field(default=128, ge=1)
+    # unacked deliveries the broker hands this worker, per lane, at 16 messages each (RELAY_JOB_SIZE): the sends in
+    # flight, and what one crash can send twice, follow it. With 50 ms sends, 32 / 64 / 128 drained at 2,189 / 2,609
+    # / 3,040 msg/s and one SIGKILL sent 50 / 193 / 334-697 messages twice: 64 (1,024 messages) is the middle
+    prefetch: int = Field(default=64, ge=1)
     concurrency: int = Field(default=16, ge=1)  # micro-batches worked at once (a slow send holds only one)
     batch_size: int = Field(default=128, ge=1)  # jobs per micro-batch (128 measured best on 2 cores)
     batch_wait_ms: float = Field(default=5.0, ge=0)  # how long a batch waits to fill
