@@ -172,7 +172,9 @@ class SendTrace:
         return (
             bool(self.publishes)  # one publish per job: the relay packs up to RELAY_JOB_SIZE messages into one
             and len(self.sends) == CUSTOMERS
-            and all((self.consumes, self.batches, self.render_clients, self.render_servers, self.updates))
+            and all((self.consumes, self.batches, self.render_clients, self.updates))
+            # template-svc's span of every RenderBatch, the estimate's and the worker's, has arrived
+            and len(self.render_servers) >= len(self.render_clients) + len(self.estimate_clients)
             and all(s.parent_span_id in ids for s in self.spans if s is not self.server)
         )
 
