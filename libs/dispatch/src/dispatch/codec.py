@@ -21,8 +21,9 @@ class PoisonJob(ValueError):
 
 
 def encode_job(outbound_message_id: int) -> bytes:
-    """Serialise the job naming one outbound message."""
-    return json.dumps({"outbound_message_id": outbound_message_id}, separators=(",", ":")).encode()
+    """Serialise the job naming one outbound message (the worker makes one per message of a packed job: a format
+    string, not json.dumps)."""
+    return b'{"outbound_message_id":%d}' % outbound_message_id
 
 
 def encode_jobs(outbound_message_ids: Sequence[int]) -> bytes:
@@ -34,10 +35,7 @@ def encode_jobs(outbound_message_ids: Sequence[int]) -> bytes:
 
 def decode_job(body: bytes) -> int:
     """Return the outbound message id a single-message job names; raise PoisonJob for anything else."""
-    payload = _json(body)
-    if not isinstance(payload, dict) or set(payload) != {"outbound_message_id"}:
-        raise PoisonJob('job body must be exactly {"outbound_message_id": N}')
-    return _positive(payload["outbound_message_id"], "outbound_message_id")
+    return _single(_json(body), 'job body must be exactly {"outbound_message_id": N}')
 
 
 def decode_jobs(body: bytes) -> tuple[int, ...]:
@@ -51,9 +49,9 @@ def decode_jobs(body: bytes) -> tuple[int, ...]:
         if len(set(decoded)) != len(decoded):
             raise PoisonJob("outbound_message_ids names a message twice")
         return decoded
-    if not isinstance(payload, dict) or set(payload) != {"outbound_message_id"}:
-        raise PoisonJob('job body must be exactly {"outbound_message_id": N} or {"outbound_message_ids": [N, ...]}')
-    return (_positive(payload["outbound_message_id"], "outbound_message_id"),)
+    return (
+        _single(payload, 'job body must be exactly {"outbound_message_id": N} or {"outbound_message_ids": [N, ...]}'),
+    )
 
 
 def _json(body: bytes) -> object:
@@ -61,6 +59,12 @@ def _json(body: bytes) -> object:
         return json.loads(body)
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise PoisonJob(f"job body is not JSON: {exc}") from exc
+
+
+def _single(payload: object, refusal: str) -> int:
+    if not isinstance(payload, dict) or set(payload) != {"outbound_message_id"}:
+        raise PoisonJob(refusal)
+    return _positive(payload["outbound_message_id"], "outbound_message_id")
 
 
 def _positive(value: object, name: str) -> int:

@@ -10,7 +10,7 @@ from aio_pika import DeliveryMode, Message
 from aio_pika.abc import AbstractChannel, AbstractExchange
 from opentelemetry import context as otel_context
 
-from dispatch.codec import CONTENT_TYPE, encode_job, encode_jobs
+from dispatch.codec import CONTENT_TYPE, encode_jobs
 from dispatch.topology import DEAD_ROUTING_KEY, PRIORITY_ROUTING_KEY, WORK_ROUTING_KEY, Topology, declare_topology
 from dispatch.trace_headers import extract_trace_context
 
@@ -72,8 +72,7 @@ class JobPublisher:
             return
         tasks = []
         for job in jobs:
-            body = encode_jobs(job.ids) if job.more_ids else encode_job(job.outbound_message_id)
-            message = self._message(body, job.headers)
+            message = self._message(encode_jobs(job.ids), job.headers)
             if not job.headers:  # no trace context to continue: no context switch per message
                 tasks.append(asyncio.ensure_future(self.exchange.publish(message, routing_key)))
                 continue

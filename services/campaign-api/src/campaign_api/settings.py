@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from dispatch.codec import MAX_IDS_PER_JOB
 from pydantic import Field, SecretStr
 from service_kit.settings import DEFAULT_AMQP_URL, DEFAULT_DATABASE_URL, BrokerUrl, DatabaseUrl, ServiceSettings
 
@@ -60,7 +61,7 @@ class Settings(ServiceSettings):
     # the relay publishes only while the work queue holds fewer ready messages than this; 0 turns the check off
     relay_high_water: int = Field(default=20_000, ge=0)  # env RELAY_HIGH_WATER
     # messages packed into one broker job (of one lane and one trace); 1 publishes a job per message
-    relay_job_size: int = Field(default=16, ge=1, le=1_000)  # env RELAY_JOB_SIZE
+    relay_job_size: int = Field(default=16, ge=1, le=MAX_IDS_PER_JOB)  # env RELAY_JOB_SIZE
     counter_compaction_interval_s: float = Field(default=1.0, gt=0)  # env COUNTER_COMPACTION_INTERVAL_S
     web_dist_dir: Path | None = Path("web/dist")  # env WEB_DIST_DIR: the built dashboard, served under /app/ if present
     # --- real channels: the callbacks providers make (docs/channels.md) ---
