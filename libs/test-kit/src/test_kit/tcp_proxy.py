@@ -34,6 +34,11 @@ class CuttableProxy:
         except OSError:
             writer.close()
             return
+        if not self.open:
+            # cut while the upstream connection was being made: it must not outlive the cut
+            up_writer.transport.abort()
+            writer.transport.abort()
+            return
         self._writers.update((writer, up_writer))
 
         async def pipe(src: asyncio.StreamReader, dst: asyncio.StreamWriter) -> None:
