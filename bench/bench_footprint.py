@@ -16,7 +16,11 @@ from typing import Any
 
 import aio_pika
 import httpx
+from campaign_api.accounts import ACCOUNT_SCOPES
+from campaign_api.main import create_key
+from campaign_api.settings import Settings
 from dispatch.topology import Topology, delete_topology
+from pydantic import PostgresDsn
 
 from bench.bench_dispatch import (
     AMQP_URL,
@@ -75,7 +79,11 @@ def main() -> None:
         for name in ("campaign-api", "dispatch-worker", "scheduler"):
             wait_ready(ports[name], processes[name])
 
-        with httpx.Client(base_url=f"http://127.0.0.1:{ports['campaign-api']}", timeout=60) as api:
+        settings = Settings(database_url=PostgresDsn(url), relay_enabled=False)
+        key = asyncio.run(create_key(settings, "tests", ACCOUNT_SCOPES, "bench"))  # the customers' account
+        headers = {"Authorization": f"Bearer {key}"}
+        base = f"http://127.0.0.1:{ports['campaign-api']}"
+        with httpx.Client(base_url=base, timeout=60, headers=headers) as api:
             body = {"name": "footprint", "channel": "sms", "base_template": TEMPLATE}
             campaign = call(api, "POST", "/campaigns", body)
             started = time.perf_counter()
