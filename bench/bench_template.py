@@ -1,8 +1,10 @@
-"""template-svc: renders per second in-process (with SMS facts) and through RenderBatch over gRPC on localhost."""
+"""template-svc: renders per second in-process (with SMS facts), and through RenderBatch over gRPC on localhost to
+template-svc running as its own process, as deployed."""
 
 from __future__ import annotations
 
 import asyncio
+import os
 import random
 import statistics
 import time
@@ -12,7 +14,8 @@ from grpc import aio
 from template.v1 import template_pb2, template_pb2_grpc
 from template_svc.domain.message_facts import Channel, measure
 from template_svc.domain.template_language import CustomerFields, compile_template
-from template_svc_tests.background_server import serve_in_background
+
+from bench.bench_dispatch import end, free_port, spawn, wait_ready
 
 # a typical campaign text: 60 characters once rendered for a typical customer
 TEMPLATE = "Hi {first_name|there}, your favourite {preferred_product} is 20% off in {location} today!"
@@ -103,8 +106,13 @@ def main() -> None:
     )
     print(f"template: {TEMPLATE!r}\ntypical rendering ({len(sample)} chars): {sample!r}", flush=True)
     report("in-process render + SMS facts, 1,000 customers", bench_in_process(list(customers)), TARGET_IN_PROCESS)
-    with serve_in_background(max_batch_size=CUSTOMERS) as running:
-        addr = f"127.0.0.1:{running.port}"
+    grpc_port, probe_port = free_port(), free_port()
+    env = {**os.environ, "GRPC_PORT": str(grpc_port), "PROBE_PORT": str(probe_port), "LOG_LEVEL": "WARNING"}
+    server = spawn("template_svc.main", env)
+    try:
+        wait_ready(probe_port, server)
         for batch_size in (100, 1_000):
-            rate = asyncio.run(bench_render_batch(addr, customers, batch_size))
+            rate = asyncio.run(bench_render_batch(f"127.0.0.1:{grpc_port}", customers, batch_size))
             report(f"RenderBatch over gRPC, batches of {batch_size:,}", rate, TARGET_RENDER_BATCH)
+    finally:
+        end(server)

@@ -40,12 +40,12 @@ MAX_FIELD_CHARS: Final = 8_192
 MAX_STRATEGY_CHARS: Final = 64
 
 
-def check_sizes(template: str, customers: Sequence[template_pb2.Customer], strategy: str) -> None:
+def check_sizes(template: str, customers: Sequence[CustomerFields], strategy: str) -> None:
     """Raise InvalidInput naming the first field past its limit."""
     check_length("template", template, MAX_TEMPLATE_CHARS)
     check_length("strategy", strategy, MAX_STRATEGY_CHARS)
-    for index, customer in enumerate(customers):
-        for name, value in customer_fields(customer).items():
+    for index, fields in enumerate(customers):
+        for name, value in fields.items():
             check_length(f"customers[{index}].{name}", value or "", MAX_FIELD_CHARS)
 
 
@@ -160,13 +160,14 @@ class TemplateServicer(template_pb2_grpc.TemplateServiceServicer):
     ) -> RenderedBatch:
         """Run the render use case; turn bad input into INVALID_ARGUMENT and a passed deadline into its status."""
         try:
-            check_sizes(template, customers, strategy)
+            fields = [customer_fields(customer) for customer in customers]  # built once, checked, then rendered
+            check_sizes(template, fields, strategy)
             channel = CHANNELS.get(channel_number)  # type: ignore[call-overload]  # proto enums are ints
             if channel is None:
                 raise UnsupportedChannel(f"channel must be CHANNEL_SMS or CHANNEL_WHATSAPP, got {channel_number}")
             batch = await self._render(
                 template,
-                [customer_fields(customer) for customer in customers],
+                fields,
                 channel,
                 strategy,
                 context.time_remaining(),
