@@ -22,7 +22,7 @@ MODULES = sorted(m.name for m in pkgutil.iter_modules(bench.__path__))
 def run_from_root(*args: str, timeout_s: float) -> subprocess.CompletedProcess[str]:
     """The workspace's interpreter in the repository's root with the caller's environment and no PYTHONPATH."""
     env = {name: value for name, value in os.environ.items() if name != "PYTHONPATH"}
-    return subprocess.run(  # noqa: S603 - our own interpreter and arguments
+    return subprocess.run(
         [sys.executable, *args], cwd=ROOT, env=env, capture_output=True, text=True, timeout=timeout_s, check=False
     )
 
