@@ -46,7 +46,7 @@ lint: install ## ruff, and mypy --strict over every package and every suite
 	$(UV) run --frozen ruff check .
 	$(UV) run --frozen ruff format --check .
 	$(UV) run --frozen mypy $(foreach l,$(LIBS),libs/$(l)/src) libs/dispatch/dispatch_tests \
-		$(foreach s,$(SERVICES),services/$(s)/src services/$(s)/$(subst -,_,$(s))_tests) conftest.py
+		$(foreach s,$(SERVICES),services/$(s)/src services/$(s)/$(subst -,_,$(s))_tests) conftest.py bench tests/bench
 	MYPYPATH=tests/e2e:tests/observability:web/e2e $(UV) run --frozen mypy web/scripts/dump_openapi.py web/e2e
 	$(MAKE) --no-print-directory web-lint
 

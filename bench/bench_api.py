@@ -28,7 +28,7 @@ from pydantic import PostgresDsn
 from test_kit.accounts import USE_TEST_ACCOUNT
 from test_kit.pytest_plugin import ADMIN_URL, as_url
 
-from bench.scale import SECONDS, api_server, wrk
+from bench.scale import SECONDS, account_key, api_server, wrk
 
 CUSTOMERS = 100_000
 SIZES = (1_000, 10_000, 100_000)
@@ -120,16 +120,14 @@ def postgres_cpu_s(url: str) -> float:
 
 def measure_reads(url: str) -> list[str]:
     """GET /campaigns (the account's 9) and GET /campaigns/{id} (the 100k-message one) at 50 connections."""
-    settings = Settings(database_url=url, relay_enabled=False)
-    key = asyncio.run(create_key(settings, "tests", ACCOUNT_SCOPES, "bench-reads"))
-    with psycopg.connect(url) as conn:
+    key = account_key(url, "tests", "bench-reads")
+    with psycopg.connect(url, autocommit=True) as conn:
+        # the sends wrote 333,000 messages: vacuum and analyse them now, as autovacuum soon would, so the reads
+        # measure a settled database rather than an autovacuum worker that happens to run during them
+        conn.execute("VACUUM (ANALYZE)")
         conn.execute(USE_TEST_ACCOUNT)
         row = conn.execute("SELECT campaign_id FROM outbound_messages GROUP BY 1 ORDER BY count(*) DESC LIMIT 1")
         biggest = (row.fetchone() or (1,))[0]
-    # the sends wrote 333,000 messages: vacuum and analyse them now, as autovacuum soon would, so the reads measure
-    # a settled database rather than an autovacuum worker that happens to run during them
-    with psycopg.connect(url, autocommit=True) as conn:
-        conn.execute("VACUUM (ANALYZE)")
     lines = []
     with api_server(url) as base:
         for path in ("/campaigns", f"/campaigns/{biggest}"):

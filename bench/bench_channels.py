@@ -33,6 +33,7 @@ from bench.bench_dispatch import (
     free_port,
     send_campaign,
     spawn,
+    start_template_svc,
     wait_done,
     wait_ready,
 )
@@ -123,10 +124,7 @@ async def run(url: str, template_addr: str, provider: str, gateway: KannelGatewa
 async def run_all() -> None:
     url = create_database()
     grpc_port = free_port()
-    template = spawn(
-        "template_svc.main",
-        {**os.environ, "GRPC_PORT": str(grpc_port), "PROBE_PORT": str(free_port()), "LOG_LEVEL": "WARNING"},
-    )
+    template = start_template_svc(grpc_port)
     try:
         with tempfile.TemporaryDirectory(prefix="bench-kannel-") as directory, run_kannel(Path(directory)) as gateway:
             await asyncio.sleep(1.0)

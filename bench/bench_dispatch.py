@@ -78,6 +78,17 @@ def spawn(module: str, env: dict[str, str]) -> subprocess.Popen[bytes]:
     )
 
 
+def start_template_svc(grpc_port: int) -> subprocess.Popen[bytes]:
+    """template-svc as its own process, as deployed, serving gRPC on `grpc_port`; returns once it is ready."""
+    probe = free_port()
+    process = spawn(
+        "template_svc.main",
+        {**os.environ, "GRPC_PORT": str(grpc_port), "PROBE_PORT": str(probe), "LOG_LEVEL": "WARNING"},
+    )
+    wait_ready(probe, process)
+    return process
+
+
 def end(process: subprocess.Popen[bytes], grace_s: float = 30.0) -> None:
     """SIGTERM and wait for the graceful exit; SIGKILL if it does not come."""
     process.terminate()
@@ -235,13 +246,9 @@ async def run_scenario(
 async def run_all() -> None:
     url = create_database()
     grpc_port = free_port()
-    template = spawn(
-        "template_svc.main",
-        {**os.environ, "GRPC_PORT": str(grpc_port), "PROBE_PORT": str(free_port()), "LOG_LEVEL": "WARNING"},
-    )
+    template = start_template_svc(grpc_port)
     prefix = f"bench_{uuid.uuid4().hex[:8]}"
     try:
-        await asyncio.sleep(1.5)
         scenarios = [
             Scenario("tuned_0ms", MESSAGES, 0, {}),
             Scenario("tuned_100ms", MESSAGES, 100, {}),

@@ -16,11 +16,7 @@ from typing import Any
 
 import aio_pika
 import httpx
-from campaign_api.accounts import ACCOUNT_SCOPES
-from campaign_api.main import create_key
-from campaign_api.settings import Settings
 from dispatch.topology import Topology, delete_topology
-from pydantic import PostgresDsn
 
 from bench.bench_dispatch import (
     AMQP_URL,
@@ -34,6 +30,7 @@ from bench.bench_dispatch import (
     spawn,
     wait_ready,
 )
+from bench.scale import account_key
 
 TARGET_WORKER_RSS_MB = 150.0
 RETRY_DELAYS = "[1.0,2.0,4.0]"
@@ -79,9 +76,7 @@ def main() -> None:
         for name in ("campaign-api", "dispatch-worker", "scheduler"):
             wait_ready(ports[name], processes[name])
 
-        settings = Settings(database_url=PostgresDsn(url), relay_enabled=False)
-        key = asyncio.run(create_key(settings, "tests", ACCOUNT_SCOPES, "bench"))  # the customers' account
-        headers = {"Authorization": f"Bearer {key}"}
+        headers = {"Authorization": f"Bearer {account_key(url, 'tests')}"}  # the customers' account
         base = f"http://127.0.0.1:{ports['campaign-api']}"
         with httpx.Client(base_url=base, timeout=60, headers=headers) as api:
             body = {"name": "footprint", "channel": "sms", "base_template": TEMPLATE}

@@ -33,6 +33,7 @@ from bench.bench_dispatch import (
     free_port,
     send_campaign,
     spawn,
+    start_template_svc,
     verdict,
     wait_ready,
 )
@@ -60,20 +61,10 @@ async def rate_over(pool: AsyncConnectionPool, campaign_id: int, window_s: float
     return (await sent_count(pool, campaign_id) - before) / window_s
 
 
-def start_template_svc(grpc_port: int) -> tuple[object, int]:
-    probe = free_port()
-    process = spawn(
-        "template_svc.main",
-        {**os.environ, "GRPC_PORT": str(grpc_port), "PROBE_PORT": str(probe), "LOG_LEVEL": "WARNING"},
-    )
-    wait_ready(probe, process)
-    return process, probe
-
-
 async def run() -> None:
     url = create_database()
     grpc_port = free_port()
-    template, _ = start_template_svc(grpc_port)
+    template = start_template_svc(grpc_port)
     topology = Topology(prefix=f"bench_recovery_{uuid.uuid4().hex[:8]}", retry_delays_s=(1.0, 2.0, 4.0))
     probe_port = free_port()
     worker = spawn(
@@ -103,9 +94,9 @@ async def run() -> None:
             while await sent_count(pool, campaign_id) < MESSAGES // 10:  # noqa: ASYNC110 - polling what another process changes
                 await asyncio.sleep(0.1)
             before = await rate_over(pool, campaign_id, 2.0)
-            end(template)  # type: ignore[arg-type]
+            end(template)
             await asyncio.sleep(OUTAGE_S)
-            template, _ = start_template_svc(grpc_port)
+            template = start_template_svc(grpc_port)
             returned = time.perf_counter()
             recovery_s = float("nan")
             while time.perf_counter() - returned < 60:
@@ -122,7 +113,7 @@ async def run() -> None:
         )
     finally:
         end(worker)
-        end(template)  # type: ignore[arg-type]
+        end(template)
         connection = await aio_pika.connect(AMQP_URL)
         async with connection:
             await delete_topology(await connection.channel(), topology)

@@ -4,7 +4,6 @@ template-svc running as its own process, as deployed."""
 from __future__ import annotations
 
 import asyncio
-import os
 import random
 import statistics
 import time
@@ -15,7 +14,7 @@ from template.v1 import template_pb2, template_pb2_grpc
 from template_svc.domain.message_facts import Channel, measure
 from template_svc.domain.template_language import CustomerFields, compile_template
 
-from bench.bench_dispatch import end, free_port, spawn, wait_ready
+from bench.bench_dispatch import end, free_port, start_template_svc
 
 # a typical campaign text: 60 characters once rendered for a typical customer
 TEMPLATE = "Hi {first_name|there}, your favourite {preferred_product} is 20% off in {location} today!"
@@ -65,12 +64,18 @@ def bench_in_process(customers: list[CustomerFields]) -> float:
     return median_rate(run)
 
 
+def customer_proto(customer_id: int, fields: dict[str, str | None]) -> template_pb2.Customer:
+    """The customer as RenderBatch carries it; a missing field stays unset."""
+    proto = template_pb2.Customer(id=customer_id)
+    for name, value in fields.items():
+        if value is not None:
+            setattr(proto, name, value)
+    return proto
+
+
 async def bench_render_batch(addr: str, customers: list[dict[str, str | None]], batch_size: int) -> float:
     """RenderBatch calls of `batch_size` customers each, one after another, over one channel."""
-    protos = [
-        template_pb2.Customer(id=i, **{k: v for k, v in fields.items() if v is not None})
-        for i, fields in enumerate(customers)
-    ]
+    protos = [customer_proto(i, fields) for i, fields in enumerate(customers)]
     requests = [
         template_pb2.RenderBatchRequest(
             template=TEMPLATE, customers=protos[start : start + batch_size], channel=template_pb2.CHANNEL_SMS
@@ -106,11 +111,9 @@ def main() -> None:
     )
     print(f"template: {TEMPLATE!r}\ntypical rendering ({len(sample)} chars): {sample!r}", flush=True)
     report("in-process render + SMS facts, 1,000 customers", bench_in_process(list(customers)), TARGET_IN_PROCESS)
-    grpc_port, probe_port = free_port(), free_port()
-    env = {**os.environ, "GRPC_PORT": str(grpc_port), "PROBE_PORT": str(probe_port), "LOG_LEVEL": "WARNING"}
-    server = spawn("template_svc.main", env)
+    grpc_port = free_port()
+    server = start_template_svc(grpc_port)
     try:
-        wait_ready(probe_port, server)
         for batch_size in (100, 1_000):
             rate = asyncio.run(bench_render_batch(f"127.0.0.1:{grpc_port}", customers, batch_size))
             report(f"RenderBatch over gRPC, batches of {batch_size:,}", rate, TARGET_RENDER_BATCH)

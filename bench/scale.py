@@ -133,6 +133,11 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
+def account_key(url: str, account: str, name: str = "bench") -> str:
+    """A new API key of `account` (every account scope) in the database at `url`, as `campaign-api keys create`."""
+    return asyncio.run(create_key(Settings(database_url=url, relay_enabled=False), account, ACCOUNT_SCOPES, name))
+
+
 @contextmanager
 def api_server(url: str) -> Iterator[str]:
     """`campaign-api serve` on a free port, relay off and limits out of the way; yields its base URL."""
@@ -234,9 +239,7 @@ def measure(url: str, big: int, send: int) -> list[str]:
     unknown = set(ONLY) - set(ROW_NAMES)
     if unknown:
         raise SystemExit(f"SCALE_ONLY: unknown rows {sorted(unknown)}; pick from {', '.join(ROW_NAMES)}")
-    settings = Settings(database_url=url, relay_enabled=False)
-    key = asyncio.run(create_key(settings, "tests", ACCOUNT_SCOPES, "bench"))
-    small_key = asyncio.run(create_key(settings, "small", ACCOUNT_SCOPES, "bench"))
+    key, small_key = account_key(url, "tests"), account_key(url, "small")
     lines = []
     runs: dict[str, Latency] = {}
     with api_server(url) as base:

@@ -48,6 +48,7 @@ from bench.bench_dispatch import (
     free_port,
     spawn,
     spawn_relay,
+    start_template_svc,
     wait_ready,
 )
 
@@ -166,10 +167,7 @@ async def drain() -> list[str]:
     print(f"  {DRAIN:,} customers and pending messages in {time.perf_counter() - started_build:.1f} s", flush=True)
     topology = Topology(prefix=f"bench_drain_{uuid.uuid4().hex[:8]}", retry_delays_s=(1.0, 2.0, 4.0))
     grpc_port, probe_port = free_port(), free_port()
-    template = spawn(
-        "template_svc.main",
-        {**os.environ, "GRPC_PORT": str(grpc_port), "PROBE_PORT": str(free_port()), "LOG_LEVEL": "WARNING"},
-    )
+    template = start_template_svc(grpc_port)
     env = worker_env(url, f"127.0.0.1:{grpc_port}", topology, probe_port)
     worker = spawn("dispatch_worker.main", env)
     relay: subprocess.Popen[bytes] | None = None
@@ -226,10 +224,7 @@ async def duplicates() -> list[str]:
     url = create_database(DUPLICATE_RUN)
     topology = Topology(prefix=f"bench_dups_{uuid.uuid4().hex[:8]}", retry_delays_s=(1.0, 2.0, 4.0))
     grpc_port = free_port()
-    template = spawn(
-        "template_svc.main",
-        {**os.environ, "GRPC_PORT": str(grpc_port), "PROBE_PORT": str(free_port()), "LOG_LEVEL": "WARNING"},
-    )
+    template = start_template_svc(grpc_port)
     send_log = Path(tempfile.mkdtemp()) / "mock-sends.log"
     worker: subprocess.Popen[bytes] | None = None
     relay: subprocess.Popen[bytes] | None = None
